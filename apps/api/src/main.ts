@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { loadDotEnv } from '../../../libs/config/src/load-dot-env';
+loadDotEnv();
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { requestIdFor } from '../../../libs/common/src';
+import { AppConfig } from '../../../libs/config/src';
+import { openDatabaseEndpoint } from '../../../libs/database/src';
+import { AppModule } from './app.module';
+import { setUpOpenApi } from './openapi';
+
+async function bootstrap(): Promise<void> {
+  const config = new AppConfig(); // fails here, naming the variable, on a bad environment
+  const endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+
+  const adapter = new FastifyAdapter({ genReqId: requestIdFor, bodyLimit: 2 * 1024 * 1024, return503OnClosing: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, { bufferLogs: true });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  app.setGlobalPrefix('api');
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  setUpOpenApi(app);
+  await app.listen(config.port, config.host);
+  logger.log(`Listening on http://${config.host}:${config.port} (database: ${endpoint.embedded ? `embedded under ${config.dataDir}` : 'PostgreSQL server'}, limits: ${config.redisUrl ? 'Redis' : 'in process'})`, 'Bootstrap');
+
+  // Graceful shutdown: stop accepting, let in-flight requests finish, close the database last.
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.log(`${signal} received: draining`, 'Bootstrap');
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
+    try {
+      await app.close();
+      await endpoint.close();
+    } finally {
+      clearTimeout(force);
+      process.exit(0);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+bootstrap().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

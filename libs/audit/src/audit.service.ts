@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { scrubSecrets } from '../../common/src';
+import type { AuditAction } from './audit-actions';
+import { AuditActorType, AuditEvent } from './audit-event.entity';
+
+export interface AuditActor {
+  type: AuditActorType;
+  id: string | null;
+}
+
+export interface AuditRecord {
+  action: AuditAction;
+  actor: AuditActor;
+  tenantId?: string | null;
+  target?: { type: string; id: string | null };
+  /** Small and secret-free; string values are scrubbed anyway as a second wall. */
+  metadata?: Record<string, unknown>;
+  requestId?: string | null;
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null };
+
+/** Writes audit events, inside the caller's transaction when given its manager. */
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async record(event: AuditRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.insert(AuditEvent, {
+      action: event.action,
+      actorType: event.actor.type,
+      actorId: event.actor.id,
+      tenantId: event.tenantId ?? null,
+      targetType: event.target?.type ?? null,
+      targetId: event.target?.id ?? null,
+      metadata: scrubMetadata(event.metadata ?? {}) as never,
+      requestId: event.requestId ?? null,
+    });
+  }
+}
+
+function scrubMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(scrubSecrets(JSON.stringify(metadata))) as Record<string, unknown>;
+}

@@ -1,0 +1,4 @@
+export * from './audit-actions';
+export * from './audit-event.entity';
+export * from './audit.service';
+export * from './audit.module';

@@ -1,0 +1,44 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { verifyToken } from '@clerk/backend';
+import { Errors, LruCache } from '../../../common/src';
+import { AppConfig } from '../../../config/src';
+import { ClerkClaims, parseClerkClaims } from '../../../users/src';
+
+/**
+ * Verifies Clerk session tokens with `@clerk/backend`: networkless with CLERK_JWT_KEY, through
+ * Clerk's JWKS with CLERK_SECRET_KEY otherwise; `azp` checked against CLERK_AUTHORIZED_PARTIES.
+ * A verified token is remembered until it expires, since the same token is sent on every request.
+ */
+@Injectable()
+export class ClerkTokenVerifier {
+  private readonly logger = new Logger(ClerkTokenVerifier.name);
+  private readonly verified = new LruCache<string, ClerkClaims>(20_000, 60_000);
+
+  constructor(private readonly config: AppConfig) {}
+
+  async verify(token: string): Promise<ClerkClaims> {
+    const cached = this.verified.get(token);
+    if (cached) return cached;
+    const { jwtKey, secretKey, authorizedParties, apiUrl } = this.config.clerk;
+    if (!jwtKey && !secretKey) throw Errors.invalidToken('Clerk is not configured on this server (CLERK_JWT_KEY or CLERK_SECRET_KEY)');
+    let payload: Record<string, unknown>;
+    try {
+      const result = (await verifyToken(token, {
+        jwtKey,
+        secretKey,
+        apiUrl,
+        authorizedParties: authorizedParties.length ? authorizedParties : undefined,
+      })) as unknown as { data?: Record<string, unknown>; errors?: Error[] } & Record<string, unknown>;
+      if (result.errors?.length) throw result.errors[0];
+      payload = result.data ?? result;
+    } catch (err) {
+      this.logger.debug(`Clerk token rejected: ${(err as { reason?: string }).reason ?? (err as Error).message}`);
+      throw Errors.invalidToken();
+    }
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw Errors.invalidToken('Not a Clerk session token');
+    const claims = parseClerkClaims(payload);
+    const expMs = typeof payload.exp === 'number' ? payload.exp * 1000 - Date.now() : 0;
+    if (expMs > 0) this.verified.set(token, claims, Math.min(expMs, 60_000));
+    return claims;
+  }
+}

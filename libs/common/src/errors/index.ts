@@ -1,0 +1,3 @@
+export * from './app-error';
+export * from './error-response';
+export * from './http-status-names';

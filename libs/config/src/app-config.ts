@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Environment, validateEnvironment } from './environment';
+
+const list = (value?: string) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** Typed, read-only view of the validated environment. The only class that reads configuration. */
+@Injectable()
+export class AppConfig {
+  readonly env: Environment;
+
+  /** Reads process.env, into which ConfigModule has loaded `.env`; usable from the CLI as well. */
+  constructor(raw: Record<string, unknown> = process.env) {
+    this.env = validateEnvironment(raw);
+  }
+
+  get isProduction() { return this.env.NODE_ENV === 'production'; }
+  get port() { return this.env.PORT; }
+  get host() { return this.env.HOST; }
+  get logLevel() { return this.env.LOG_LEVEL; }
+  get databaseUrl() { return this.env.DATABASE_URL; }
+  get databasePoolSize() { return this.env.DATABASE_POOL_SIZE; }
+  get dataDir() { return resolve(this.env.DATA_DIR); }
+  get redisUrl() { return this.env.REDIS_URL; }
+  get shutdownTimeoutMs() { return this.env.SHUTDOWN_TIMEOUT_MS; }
+
+  get clerk() {
+    return {
+      secretKey: this.env.CLERK_SECRET_KEY,
+      jwtKey: this.env.CLERK_JWT_KEY,
+      authorizedParties: list(this.env.CLERK_AUTHORIZED_PARTIES),
+      apiUrl: this.env.CLERK_API_URL.replace(/\/+$/, ''),
+      webhookSigningSecret: this.env.CLERK_WEBHOOK_SIGNING_SECRET,
+    };
+  }
+
+  get openRouter() {
+    return {
+      baseUrl: this.env.OPENROUTER_BASE_URL.replace(/\/+$/, ''),
+      provisioningKey: this.env.OPENROUTER_PROVISIONING_API_KEY ?? this.env.OPENROUTER_PROVISIONING_KEY,
+      keyLimit: this.env.OPENROUTER_KEY_LIMIT,
+      timeoutMs: this.env.OPENROUTER_TIMEOUT_MS,
+    };
+  }
+
+  get apiKeyDefaultRateLimit() { return this.env.API_KEY_DEFAULT_RATE_LIMIT; }
+  get platformAdminUserIds(): ReadonlySet<string> { return new Set(list(this.env.PLATFORM_ADMIN_USER_IDS)); }
+
+  private cachedEncryptionKey?: Buffer;
+
+  /**
+   * ENCRYPTION_KEY, or in development a key generated once and kept under DATA_DIR, so that a
+   * restart can still read what was stored. Production refuses to start without one.
+   */
+  get encryptionKey(): Buffer {
+    if (this.cachedEncryptionKey) return this.cachedEncryptionKey;
+    if (this.env.ENCRYPTION_KEY) return (this.cachedEncryptionKey = Buffer.from(this.env.ENCRYPTION_KEY, 'base64'));
+    const file = join(this.dataDir, 'encryption.key');
+    if (!existsSync(file)) {
+      mkdirSync(this.dataDir, { recursive: true });
+      writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    }
+    chmodSync(file, 0o600);
+    return (this.cachedEncryptionKey = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+  }
+}

@@ -1,0 +1,17 @@
+import { Global, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { SecretBox } from '../../common/src';
+import { AppConfig } from './app-config';
+import { validateEnvironment } from './environment';
+
+@Global()
+@Module({
+  imports: [ConfigModule.forRoot({ validate: validateEnvironment, cache: true, ignoreEnvFile: false })],
+  providers: [
+    { provide: AppConfig, useFactory: () => new AppConfig() },
+    // Encrypts third-party keys at rest (AES-256-GCM under ENCRYPTION_KEY).
+    { provide: SecretBox, inject: [AppConfig], useFactory: (config: AppConfig) => new SecretBox(config.encryptionKey) },
+  ],
+  exports: [AppConfig, SecretBox],
+})
+export class AppConfigModule {}

@@ -1,0 +1,15 @@
+export { OpenRouterClient } from './openrouter.client';
+export { OpenRouterError, type OpenRouterErrorCode } from './openrouter.errors';
+export { maskKey } from './mask-key';
+export {
+  OPENROUTER_CLIENT_OPTIONS,
+  type ChatCompletionOptions,
+  type CreatedKey,
+  type CreateKeyInput,
+  type ListKeysInput,
+  type OpenRouterClientOptions,
+  type UpdateKeyInput,
+  type UpstreamHeaders,
+  type UpstreamKey,
+  type UpstreamResponse,
+} from './openrouter.types';

@@ -1,0 +1,7 @@
+export * from './client';
+export * from './keys/openrouter-key.entity';
+export * from './keys/openrouter-key-deletion.entity';
+export * from './keys/openrouter-key.store';
+export * from './keys/key-deletion.queue';
+export * from './keys/openrouter-key.provisioner';
+export * from './openrouter.module';

@@ -1,0 +1,44 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from '../../config/src';
+
+/** The shared Redis connection, or null when REDIS_URL is unset (single instance, in-process state). */
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+export type RedisClient = Redis | null;
+
+export function createRedis(url: string, name: string): Redis {
+  const logger = new Logger(`Redis:${name}`);
+  const client = new Redis(url, {
+    connectionName: name,
+    // Fail commands at once while Redis is down rather than queueing them behind requests.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  let lastError = '';
+  client.on('error', (err: Error & { code?: string }) => {
+    const message = err.code ?? err.message;
+    if (message !== lastError) logger.warn(`Redis error: ${message}`);
+    lastError = message;
+  });
+  client.on('ready', () => {
+    if (lastError) logger.log('Redis connection restored');
+    lastError = '';
+  });
+  return client;
+}
+
+@Global()
+@Module({
+  providers: [
+    { provide: REDIS_CLIENT, inject: [AppConfig], useFactory: (config: AppConfig): RedisClient => (config.redisUrl ? createRedis(config.redisUrl, 'main') : null) },
+  ],
+  exports: [REDIS_CLIENT],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: RedisClient) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis?.quit().catch(() => this.redis?.disconnect());
+  }
+}

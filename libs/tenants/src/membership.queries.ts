@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { TenantRole } from '../../common/src';
+
+export interface TenantWithRole {
+  id: string;
+  name: string;
+  slug: string;
+  role: TenantRole;
+  createdAt: Date;
+  clerkOrgId: string | null;
+  personalOwnerId: string | null;
+}
+
+const SELECT_TENANT_WITH_ROLE = `SELECT t.id, t.name, t.slug, m.role, t.created_at AS "createdAt", t.clerk_org_id AS "clerkOrgId",
+  t.personal_owner_id AS "personalOwnerId" FROM memberships m JOIN tenants t ON t.id = m.tenant_id`;
+
+/** Read-side lookups of a user's tenants and roles, used on every Clerk request. */
+@Injectable()
+export class MembershipQueries {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  tenantsOf(userId: string): Promise<TenantWithRole[]> {
+    return this.dataSource.query(`${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 ORDER BY t.personal_owner_id IS NULL, t.created_at`, [userId]);
+  }
+
+  /** The user's membership in the tenant named by id or slug, or null. */
+  async byIdOrSlug(userId: string, idOrSlug: string): Promise<TenantWithRole | null> {
+    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSlug);
+    const rows = await this.dataSource.query(
+      `${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND ${isUuid ? 't.id = $2::uuid' : 't.slug = $2'}`,
+      [userId, idOrSlug],
+    );
+    return rows[0] ?? null;
+  }
+
+  async byOrganization(userId: string, clerkOrgId: string): Promise<TenantWithRole | null> {
+    const rows = await this.dataSource.query(`${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND t.clerk_org_id = $2`, [userId, clerkOrgId]);
+    return rows[0] ?? null;
+  }
+
+  async personal(userId: string): Promise<TenantWithRole | null> {
+    const rows = await this.dataSource.query(`${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND t.personal_owner_id = $1`, [userId]);
+    return rows[0] ?? null;
+  }
+}

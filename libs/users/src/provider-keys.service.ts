@@ -1,0 +1,29 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { SecretBox } from '../../common/src';
+import { UserProviderKey } from './user-provider-key.entity';
+
+export type ProviderName = 'glm';
+
+/** Users' own keys for other providers, encrypted at rest. */
+@Injectable()
+export class ProviderKeysService {
+  constructor(
+    @InjectRepository(UserProviderKey) private readonly repo: Repository<UserProviderKey>,
+    private readonly secretBox: SecretBox,
+  ) {}
+
+  async get(userId: string, provider: ProviderName): Promise<string | null> {
+    const row = await this.repo.findOneBy({ userId, provider });
+    return row ? this.secretBox.decrypt(row.keyEncrypted) : null;
+  }
+
+  async set(userId: string, provider: ProviderName, key: string): Promise<void> {
+    await this.repo.upsert({ userId, provider, keyEncrypted: this.secretBox.encrypt(key) }, ['userId', 'provider']);
+  }
+
+  async remove(userId: string, provider: ProviderName): Promise<void> {
+    await this.repo.delete({ userId, provider });
+  }
+}

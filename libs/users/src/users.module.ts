@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { OpenRouterModule } from '../../openrouter/src';
+import { TenantsModule } from '../../tenants/src';
+import { ClerkProfileClient } from './login/clerk-profile.client';
+import { LoginService } from './login/login.service';
+import { MeController } from './me/me.controller';
+import { MeService } from './me/me.service';
+import { ProviderKeysService } from './provider-keys.service';
+import { UserProviderKey } from './user-provider-key.entity';
+import { User } from './user.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([User, UserProviderKey]), TenantsModule, OpenRouterModule],
+  controllers: [MeController],
+  providers: [LoginService, ClerkProfileClient, MeService, ProviderKeysService],
+  exports: [LoginService, ProviderKeysService],
+})
+export class UsersModule {}

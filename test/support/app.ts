@@ -1,0 +1,359 @@
+/**
+ * Starts the real server as a child process (`node dist/apps/api/src/main.js`), so tests exercise start-up,
+ * configuration, signals and logs exactly as an operator would, and several instances can share one database.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from 'pg';
+import { publicKeyPem } from './clerk-tokens';
+import type { FakeOpenRouter } from './fake-openrouter';
+
+/** dist/test/support/app.js → the repository root. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const DEFAULT_ENTRY = path.join(REPO_ROOT, 'dist', 'apps', 'api', 'src', 'main.js');
+
+/** One key per test process: every instance (and restart) of a test must decrypt what the others stored. */
+export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 15_000;
+const HEALTH_PATH = '/api/health';
+
+/** Configuration a developer's shell may carry; the harness decides these, never the environment. */
+const INHERITED_VARS_TO_DROP = /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
+
+export interface TestDatabase {
+  readonly kind: 'postgres' | 'pglite';
+  /** Variables that point the app at this database: DATABASE_URL or DATA_DIR. */
+  readonly env: Record<string, string>;
+  drop(): Promise<void>;
+}
+
+export interface StartAppOptions {
+  /** Overrides every variable the harness sets. */
+  env?: Record<string, string>;
+  /** A database to use; by default a fresh one is created and dropped by stop(). */
+  database?: TestDatabase;
+  /** Sets OPENROUTER_BASE_URL and OPENROUTER_PROVISIONING_API_KEY to the fake's. */
+  openRouter?: FakeOpenRouter;
+  /** Sets REDIS_URL from TEST_REDIS_URL (see redisAvailable()). */
+  redis?: boolean;
+  /** Script to run instead of the API's main.js. */
+  entry?: string;
+  startTimeoutMs?: number;
+}
+
+export interface AppRequestOptions {
+  headers?: Record<string, string>;
+  /** Sent as JSON unless it is already a string. */
+  body?: unknown;
+}
+
+export interface AppResponse {
+  status: number;
+  headers: Headers;
+  /** Parsed JSON when the response is JSON, otherwise the text. */
+  body: any;
+  text: string;
+}
+
+export interface Cluster {
+  readonly apps: TestApp[];
+  readonly database: TestDatabase;
+  stopAll(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Children still running, killed if the test process exits without stopping them. */
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+export class TestApp {
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly env: Readonly<Record<string, string>>;
+  private running: Running | null = null;
+  private readonly output: string[] = [];
+
+  constructor(
+    readonly database: TestDatabase,
+    env: Record<string, string>,
+    private readonly ownsDatabase: boolean,
+    private readonly entry: string,
+    private readonly startTimeoutMs: number,
+  ) {
+    this.env = env;
+    this.port = Number(env.PORT);
+    this.baseUrl = `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.running?.child.pid;
+  }
+
+  /** Everything the process printed on stdout and stderr, across restarts. */
+  logs(): string {
+    return this.output.join('');
+  }
+
+  /** Spawns the process and resolves once GET /api/health answers 200. */
+  async start(): Promise<void> {
+    if (this.running) throw new Error('TestApp already running');
+    const child = spawn(process.execPath, [this.entry], {
+      cwd: REPO_ROOT,
+      env: { ...inheritedEnv(), ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    liveChildren.add(child);
+    // Unreferenced, so that a test that forgets stop() ends (and the exit hook kills the child) instead of hanging.
+    child.unref();
+    child.on('error', (err) => this.output.push(`[spawn error] ${err.message}\n`));
+    for (const stream of [child.stdout, child.stderr]) {
+      (stream as net.Socket).unref();
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        this.output.push(chunk);
+        if (process.env.TEST_SHOW_APP_LOGS) process.stderr.write(chunk);
+      });
+    }
+    // 'close' rather than 'exit': it comes after stdout/stderr are drained, so logs() is complete by then.
+    const closed = new Promise<ExitStatus>((resolve) =>
+      child.once('close', (code, signal) => {
+        liveChildren.delete(child);
+        resolve({ code, signal });
+      }),
+    );
+    const running: Running = { child, closed, exit: null };
+    void closed.then((status) => (running.exit = status));
+    this.running = running;
+    try {
+      await this.waitForHealth(running);
+    } catch (err) {
+      await this.kill();
+      throw err;
+    }
+  }
+
+  /** Sends `signal` and waits for the exit (SIGKILL after 15 s); drops the database if startApp created it. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<ExitStatus> {
+    const status = await this.terminate(signal);
+    if (this.ownsDatabase) await this.database.drop();
+    return status;
+  }
+
+  /** Kills the process at once, as a crash would; the database is kept. */
+  async kill(): Promise<ExitStatus> {
+    return this.terminate('SIGKILL');
+  }
+
+  /** Stops gracefully and starts again with the same env, port and database. */
+  async restart(): Promise<void> {
+    await this.terminate('SIGTERM');
+    await this.start();
+  }
+
+  async request(method: string, urlPath: string, opts: AppRequestOptions = {}): Promise<AppResponse> {
+    const headers: Record<string, string> = { ...opts.headers };
+    let body: string | undefined;
+    if (opts.body !== undefined) {
+      body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        headers['content-type'] = 'application/json';
+      }
+    }
+    const res = await fetch(this.baseUrl + urlPath, { method, headers, body });
+    const text = await res.text();
+    const isJson = /\bjson\b/i.test(res.headers.get('content-type') ?? '') && text !== '';
+    return { status: res.status, headers: res.headers, body: isJson ? JSON.parse(text) : text, text };
+  }
+
+  private async waitForHealth(running: Running): Promise<void> {
+    const deadline = Date.now() + this.startTimeoutMs;
+    while (Date.now() < deadline) {
+      if (running.exit) throw new Error(`App exited during start-up (${describeExit(running.exit)}):\n${this.logs()}`);
+      if (await this.isHealthy()) return;
+      await sleep(100);
+    }
+    throw new Error(`App not healthy after ${this.startTimeoutMs} ms:\n${this.logs()}`);
+  }
+
+  private async isHealthy(): Promise<boolean> {
+    try {
+      const res = await fetch(this.baseUrl + HEALTH_PATH, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  private async terminate(signal: NodeJS.Signals): Promise<ExitStatus> {
+    const running = this.running;
+    this.running = null;
+    if (!running) return { code: null, signal: null };
+    if (running.exit) return running.exit;
+    running.child.kill(signal);
+    const timer = setTimeout(() => running.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const status = await running.closed;
+    clearTimeout(timer);
+    return status;
+  }
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly closed: Promise<ExitStatus>;
+  /** Set once the process has exited and its output is drained. */
+  exit: ExitStatus | null;
+}
+
+/** Starts one instance on a free port, with a fresh database unless one is given. */
+export async function startApp(opts: StartAppOptions = {}): Promise<TestApp> {
+  const [port] = await freePorts(1);
+  const owned = opts.database === undefined;
+  const database = opts.database ?? (await createTestDatabase());
+  try {
+    const app = new TestApp(database, appEnv(port, database, opts), owned, ...launchSettings(opts));
+    await app.start();
+    return app;
+  } catch (err) {
+    if (owned) await database.drop();
+    throw err;
+  }
+}
+
+/**
+ * Starts n instances on one PostgreSQL database with the same configuration. The first starts alone, so that
+ * it runs the migrations, then the others together.
+ */
+export async function startCluster(n: number, opts: StartAppOptions = {}): Promise<Cluster> {
+  if (opts.database ? opts.database.kind !== 'postgres' : !postgresAvailable()) {
+    throw new Error('startCluster needs PostgreSQL (set TEST_DATABASE_URL): PGlite is single-process');
+  }
+  const owned = opts.database === undefined;
+  const database = opts.database ?? (await createTestDatabase());
+  const ports = await freePorts(n);
+  const apps: TestApp[] = [];
+  const stopAll = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    await Promise.all(apps.map((app) => app.stop(signal)));
+    if (owned) await database.drop();
+  };
+  try {
+    for (const port of ports) apps.push(new TestApp(database, appEnv(port, database, opts), false, ...launchSettings(opts)));
+    await apps[0].start();
+    await Promise.all(apps.slice(1).map((app) => app.start()));
+  } catch (err) {
+    await stopAll('SIGKILL');
+    throw err;
+  }
+  return { apps, database, stopAll };
+}
+
+/** A PostgreSQL database of its own on TEST_DATABASE_URL's server when set, otherwise a PGlite data dir. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  return serverUrl ? createPostgresDatabase(serverUrl) : createPgliteDatabase();
+}
+
+export function postgresAvailable(): boolean {
+  return Boolean(process.env.TEST_DATABASE_URL);
+}
+
+export function redisAvailable(): boolean {
+  return Boolean(process.env.TEST_REDIS_URL);
+}
+
+/** Ports free right now, all distinct: each is held until all are chosen. */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const server = net.createServer();
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      return server;
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+function appEnv(port: number, database: TestDatabase, opts: StartAppOptions): Record<string, string> {
+  return {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    CLERK_JWT_KEY: publicKeyPem,
+    ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    ...database.env,
+    ...(opts.openRouter && {
+      OPENROUTER_BASE_URL: opts.openRouter.baseUrl,
+      OPENROUTER_PROVISIONING_API_KEY: opts.openRouter.provisioningKey,
+    }),
+    ...(opts.redis && { REDIS_URL: requireEnv('TEST_REDIS_URL') }),
+    ...opts.env,
+  };
+}
+
+function launchSettings(opts: StartAppOptions): [entry: string, startTimeoutMs: number] {
+  return [opts.entry ?? DEFAULT_ENTRY, opts.startTimeoutMs ?? START_TIMEOUT_MS];
+}
+
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_VARS_TO_DROP.test(name)));
+}
+
+async function createPostgresDatabase(serverUrl: string): Promise<TestDatabase> {
+  const name = `umb_t_${randomBytes(6).toString('hex')}`;
+  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    kind: 'postgres',
+    env: { DATABASE_URL: url.toString() },
+    // FORCE: an instance killed mid-test may still hold connections.
+    drop: () => withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)),
+  };
+}
+
+function createPgliteDatabase(): TestDatabase {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umb-'));
+  return {
+    kind: 'pglite',
+    env: { DATA_DIR: dir },
+    drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+async function withClient(connectionString: string, run: (client: Client) => Promise<unknown>): Promise<void> {
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+}
+
+function describeExit(status: ExitStatus): string {
+  return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
+}

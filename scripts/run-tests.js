@@ -54,6 +54,8 @@ function runNodeTest(files, tapFile) {
   const args = [
     '--test',
     '--test-concurrency=1',
+    // A hung test fails after 5 minutes instead of holding CI until its own limit.
+    '--test-timeout=300000',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',

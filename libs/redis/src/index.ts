@@ -1,1 +1,3 @@
+export * from './redis.client';
 export * from './redis.module';
+export * from './invalidation-bus';

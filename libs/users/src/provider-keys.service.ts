@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { SecretBox } from '../../common/src';
+import { CacheTopic, InvalidationBus } from '../../redis/src';
 import { UserProviderKey } from './user-provider-key.entity';
 
 export type ProviderName = 'glm';
@@ -12,18 +13,20 @@ export class ProviderKeysService {
   constructor(
     @InjectRepository(UserProviderKey) private readonly repo: Repository<UserProviderKey>,
     private readonly secretBox: SecretBox,
+    private readonly bus: InvalidationBus,
   ) {}
 
-  async get(userId: string, provider: ProviderName): Promise<string | null> {
-    const row = await this.repo.findOneBy({ userId, provider });
-    return row ? this.secretBox.decrypt(row.keyEncrypted) : null;
+  open(keyEncrypted: string | null): string | null {
+    return keyEncrypted ? this.secretBox.decrypt(keyEncrypted) : null;
   }
 
   async set(userId: string, provider: ProviderName, key: string): Promise<void> {
     await this.repo.upsert({ userId, provider, keyEncrypted: this.secretBox.encrypt(key) }, ['userId', 'provider']);
+    this.bus.publish(CacheTopic.user, userId);
   }
 
   async remove(userId: string, provider: ProviderName): Promise<void> {
     await this.repo.delete({ userId, provider });
+    this.bus.publish(CacheTopic.user, userId);
   }
 }

@@ -7,13 +7,14 @@ import { LoginService } from './login/login.service';
 import { MeController } from './me/me.controller';
 import { MeService } from './me/me.service';
 import { ProviderKeysService } from './provider-keys.service';
+import { UserSnapshotCache } from './snapshot/user-snapshot.cache';
 import { UserProviderKey } from './user-provider-key.entity';
 import { User } from './user.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, UserProviderKey]), TenantsModule, OpenRouterModule],
   controllers: [MeController],
-  providers: [LoginService, ClerkProfileClient, MeService, ProviderKeysService],
-  exports: [LoginService, ProviderKeysService],
+  providers: [LoginService, ClerkProfileClient, MeService, ProviderKeysService, UserSnapshotCache],
+  exports: [LoginService, ProviderKeysService, UserSnapshotCache],
 })
 export class UsersModule {}

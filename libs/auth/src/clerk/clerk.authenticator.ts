@@ -3,11 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, Errors, LruCache, RequestContext } from '../../../common/src';
 import { AppConfig } from '../../../config/src';
-import { MembershipQueries, TenantMappingService, TenantWithRole } from '../../../tenants/src';
-import { ClerkClaims, LoginService, User } from '../../../users/src';
+import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { TenantMappingService, TenantWithRole } from '../../../tenants/src';
+import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '../../../users/src';
 import { ClerkTokenVerifier } from './clerk-token.verifier';
-
-type UserRef = Pick<User, 'id' | 'clerkUserId' | 'email' | 'status' | 'firstName'>;
 
 /**
  * Turns a Clerk session token into the request context: verifies it, runs the login hook on the
@@ -23,16 +22,18 @@ export class ClerkAuthenticator {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly verifier: ClerkTokenVerifier,
     private readonly login: LoginService,
-    private readonly memberships: MembershipQueries,
+    private readonly snapshots: UserSnapshotCache,
     private readonly mapping: TenantMappingService,
     private readonly config: AppConfig,
+    private readonly bus: InvalidationBus,
   ) {}
 
   async authenticate(token: string, tenantHeader: string | undefined): Promise<RequestContext> {
     const claims = await this.verifier.verify(token);
-    const user = await this.userOf(claims as ClerkClaims & { sid: string });
+    const snapshot = await this.userOf(claims as ClerkClaims & { sid: string });
+    const { user } = snapshot;
     if (user.status === 'deactivated') throw new AppError(403, 'user_deactivated', 'This user has been deactivated');
-    const tenant = await this.activeTenant(user, claims, tenantHeader);
+    const tenant = await this.activeTenant(snapshot, claims, tenantHeader);
     return {
       kind: 'clerk',
       tenant: { id: tenant.id, name: tenant.name, slug: tenant.slug },
@@ -44,41 +45,38 @@ export class ClerkAuthenticator {
     };
   }
 
-  private async userOf(claims: ClerkClaims & { sid: string }): Promise<UserRef> {
+  private async userOf(claims: ClerkClaims & { sid: string }): Promise<UserSnapshot> {
     if (this.seenSessions.get(claims.sid) || (await this.login.isKnownSession(claims.sid))) {
-      const rows: UserRef[] = await this.dataSource.query(
-        `SELECT id, clerk_user_id AS "clerkUserId", email, status, first_name AS "firstName" FROM users WHERE clerk_user_id = $1`,
-        [claims.sub],
-      );
-      if (rows[0]) {
+      const snapshot = await this.snapshots.get(claims.sub);
+      if (snapshot) {
         this.seenSessions.set(claims.sid, true);
-        return rows[0];
+        return snapshot;
       }
       // The session is known but its user is gone (deleted): treat it as a fresh login.
     }
-    const { user } = await this.login.login(claims);
+    await this.login.login(claims);
     this.seenSessions.set(claims.sid, true);
-    return user;
+    return (await this.snapshots.get(claims.sub))!;
   }
 
-  private async activeTenant(user: UserRef, claims: ClerkClaims, tenantHeader: string | undefined): Promise<TenantWithRole> {
+  /** X-Tenant-ID (id or slug), else the organization claim's tenant, else the personal tenant. */
+  private async activeTenant(snapshot: UserSnapshot, claims: ClerkClaims, tenantHeader: string | undefined): Promise<TenantWithRole> {
+    const { user, tenants } = snapshot;
     if (tenantHeader !== undefined) {
-      const valid = /^[A-Za-z0-9_-]{1,64}$/.test(tenantHeader);
-      const chosen = valid ? await this.memberships.byIdOrSlug(user.id, tenantHeader) : null;
+      const chosen = tenants.find((t) => t.id === tenantHeader || t.slug === tenantHeader);
       if (!chosen) throw Errors.tenantMismatch();
       return chosen;
     }
-    if (claims.organization) {
-      const org = claims.organization;
-      const found = await this.memberships.byOrganization(user.id, org.id);
-      if (found) return found;
-      // The organization changed within a known session: map it now.
-      await this.dataSource.transaction((m) => this.mapping.ensureOrganizationTenant(m, org, user.id));
-      return (await this.memberships.byOrganization(user.id, org.id))!;
-    }
-    const personal = await this.memberships.personal(user.id);
-    if (personal) return personal;
-    await this.dataSource.transaction((m) => this.mapping.ensurePersonalTenant(m, user));
-    return (await this.memberships.personal(user.id))!;
+    const org = claims.organization;
+    const wanted = (t: TenantWithRole) => (org ? t.clerkOrgId === org.id : t.personalOwnerId === user.id);
+    const found = tenants.find(wanted);
+    if (found) return found;
+    // The organization changed within a known session, or the personal tenant is missing: map it now.
+    await this.dataSource.transaction((m) => (org ? this.mapping.ensureOrganizationTenant(m, org, user.id) : this.mapping.ensurePersonalTenant(m, user)));
+    this.bus.publish(CacheTopic.user, user.id);
+    const fresh = await this.snapshots.get(claims.sub);
+    const mapped = fresh?.tenants.find(wanted);
+    if (!mapped) throw Errors.tenantMismatch('No tenant could be resolved for this session');
+    return mapped;
   }
 }

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { AuditActor, AuditService, SYSTEM_ACTOR } from '../../../audit/src';
 import { AppError } from '../../../common/src';
 import { AppConfig } from '../../../config/src';
+import { CacheTopic, InvalidationBus } from '../../../redis/src';
 import { OpenRouterClient, OpenRouterError } from '../client';
 import { KeyDeletionQueue } from './key-deletion.queue';
 import { KeyLease } from './key-lease';
@@ -32,6 +33,7 @@ export class OpenRouterKeyProvisioner {
     private readonly deletions: KeyDeletionQueue,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly bus: InvalidationBus,
   ) {}
 
   get configured(): boolean {
@@ -135,6 +137,7 @@ export class OpenRouterKeyProvisioner {
         metadata: { upstream_hash: created.hash, label: created.label, limit: created.limit ?? limit, replaced_hash: oldHash },
       }, m);
     });
+    this.bus.publish(CacheTopic.user, userId);
     this.logger.log(`OpenRouter key ${kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'auto-renewed'} for user ${userId} (hash ${created.hash})`);
     if (oldHash) await this.deletions.deleteNow(oldHash);
     return (await this.store.find(userId))!;
@@ -152,6 +155,7 @@ export class OpenRouterKeyProvisioner {
       });
       await this.audit.record({ action: 'openrouter_key.provisioning_failed', actor: SYSTEM_ACTOR, target: { type: 'user', id: userId }, metadata: { kind, error_code: code } }, m);
     });
+    this.bus.publish(CacheTopic.user, userId);
   }
 
   /**

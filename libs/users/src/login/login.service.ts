@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { OpenRouterKeyProvisioner } from '../../../openrouter/src';
+import { CacheTopic, InvalidationBus } from '../../../redis/src';
 import { TenantMappingService } from '../../../tenants/src';
 import { User } from '../user.entity';
 import { ClerkClaims } from './clerk-claims';
@@ -19,6 +20,7 @@ export class LoginService {
     private readonly tenants: TenantMappingService,
     private readonly profiles: ClerkProfileClient,
     private readonly provisioner: OpenRouterKeyProvisioner,
+    private readonly bus: InvalidationBus,
   ) {}
 
   async isKnownSession(sessionId: string): Promise<boolean> {
@@ -43,6 +45,7 @@ export class LoginService {
       if (claims.organization) await this.tenants.ensureOrganizationTenant(m, claims.organization, user.id);
       return { user: (await m.findOneByOrFail(User, { id: user.id })), firstOfSession };
     });
+    this.bus.publish(CacheTopic.user, result.user.id);
     if (result.firstOfSession) await this.provisioner.ensureUserOpenRouterKey(result.user.id);
     return result;
   }

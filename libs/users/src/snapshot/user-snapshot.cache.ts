@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { LruCache } from '../../../common/src';
+import { OpenRouterKeyStore } from '../../../openrouter/src';
+import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { MembershipQueries } from '../../../tenants/src';
+import { User } from '../user.entity';
+import { UserSnapshot } from './user-snapshot';
+
+/** A safety net only: every change publishes an invalidation, so entries rarely live this long. */
+const TTL_MS = 30_000;
+
+/**
+ * Per-user snapshots keyed by Clerk user id, so that a signed-in request (auth and `/me`) needs no
+ * database round trip once warm. Whoever changes a user, their key, memberships or tenants
+ * publishes on the invalidation bus; every instance drops the entry. A load that overlaps an
+ * invalidation is not cached (epoch check), so a stale read never outlives the change.
+ */
+@Injectable()
+export class UserSnapshotCache {
+  private readonly byClerkId = new LruCache<string, UserSnapshot>(50_000, TTL_MS);
+  private readonly clerkIdOf = new LruCache<string, string>(50_000, TTL_MS);
+  private epoch = 0;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: OpenRouterKeyStore,
+    private readonly memberships: MembershipQueries,
+    bus: InvalidationBus,
+  ) {
+    bus.on(CacheTopic.user, (userId) => this.dropUser(userId));
+    bus.on(CacheTopic.tenant, (tenantId) => this.dropTenant(tenantId));
+  }
+
+  async get(clerkUserId: string): Promise<UserSnapshot | null> {
+    return this.byClerkId.get(clerkUserId) ?? this.load(clerkUserId);
+  }
+
+  private async load(clerkUserId: string): Promise<UserSnapshot | null> {
+    const epoch = this.epoch;
+    const user = await this.dataSource.getRepository(User).findOneBy({ clerkUserId });
+    if (!user) return null;
+    const [tenants, keyRow, glm] = await Promise.all([
+      this.memberships.tenantsOf(user.id),
+      this.keys.find(user.id),
+      this.dataSource.query(`SELECT key_encrypted FROM user_provider_keys WHERE user_id = $1 AND provider = 'glm'`, [user.id]),
+    ]);
+    const snapshot: UserSnapshot = { user, tenants, keyRow, glmKeyEncrypted: glm[0]?.key_encrypted ?? null };
+    if (epoch === this.epoch) {
+      this.byClerkId.set(clerkUserId, snapshot);
+      this.clerkIdOf.set(user.id, clerkUserId);
+    }
+    return snapshot;
+  }
+
+  private dropUser(userId: string): void {
+    this.epoch++;
+    const clerkUserId = this.clerkIdOf.get(userId);
+    if (clerkUserId) this.byClerkId.delete(clerkUserId);
+    this.clerkIdOf.delete(userId);
+  }
+
+  private dropTenant(tenantId: string): void {
+    this.epoch++;
+    this.byClerkId.deleteWhere((s) => s.tenants.some((t) => t.id === tenantId));
+  }
+}

@@ -16,7 +16,11 @@ async function bootstrap(): Promise<void> {
   const endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
 
   const adapter = new FastifyAdapter({ genReqId: requestIdFor, bodyLimit: 2 * 1024 * 1024, return503OnClosing: true });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, {
+    bufferLogs: true,
+    // Keeps the request's bytes as `req.rawBody`: webhook signatures are checked over the exact body.
+    rawBody: true,
+  });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.setGlobalPrefix('api');
@@ -39,6 +43,10 @@ async function bootstrap(): Promise<void> {
     logger.log(`${signal} received: draining`, 'Bootstrap');
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs).unref();
     try {
+      // Drain HTTP first (Nest runs onModuleDestroy hooks, e.g. the OpenRouter agents, before closing its server), freeing
+      // keep-alive sockets as their last request ends: the server's close waits for them, up to SHUTDOWN_TIMEOUT_MS.
+      setInterval(() => app.getHttpServer().closeIdleConnections(), 100).unref();
+      await app.getHttpAdapter().close();
       await app.close();
       await endpoint.close();
     } finally {

@@ -1,15 +1,23 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ApiKeyAuthenticatorService, ApiKeysModule } from '../../api-keys/src';
 import { TenantsModule } from '../../tenants/src';
 import { UsersModule } from '../../users/src';
+import { API_KEY_AUTHENTICATOR } from './api-key-authenticator';
 import { AuthGuard } from './auth.guard';
 import { ClerkTokenVerifier } from './clerk/clerk-token.verifier';
 import { ClerkAuthenticator } from './clerk/clerk.authenticator';
 
 @Global()
 @Module({
-  imports: [UsersModule, TenantsModule],
-  providers: [ClerkTokenVerifier, ClerkAuthenticator, { provide: APP_GUARD, useClass: AuthGuard }],
+  imports: [UsersModule, TenantsModule, ApiKeysModule],
+  providers: [
+    ClerkTokenVerifier,
+    ClerkAuthenticator,
+    // X-API-Key routes: the tenant API key capability verifies keys (see libs/api-keys).
+    { provide: API_KEY_AUTHENTICATOR, useExisting: ApiKeyAuthenticatorService },
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [ClerkTokenVerifier],
 })
 export class AuthModule {}

@@ -1,13 +1,33 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { TenantAccessGuard } from './access/tenant-access.guard';
+import { TenantChangeHooks } from './hooks/tenant-change.hooks';
+import { InviteeResolver } from './members/invitee-resolver';
+import { MemberDirectory } from './members/member-directory';
+import { MemberRepository } from './members/member.repository';
+import { MembersController } from './members/members.controller';
+import { MembersService } from './members/members.service';
 import { Membership } from './membership.entity';
 import { MembershipQueries } from './membership.queries';
+import { TenantCommands } from './tenant-crud/tenant-commands.service';
+import { TenantsController } from './tenant-crud/tenants.controller';
 import { TenantMappingService } from './tenant-mapping.service';
 import { Tenant } from './tenant.entity';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Tenant, Membership])],
-  providers: [TenantMappingService, MembershipQueries],
-  exports: [TenantMappingService, MembershipQueries],
+  controllers: [TenantsController, MembersController],
+  providers: [
+    TenantMappingService,
+    MembershipQueries,
+    TenantAccessGuard,
+    TenantChangeHooks,
+    TenantCommands,
+    MemberRepository,
+    MemberDirectory,
+    MembersService,
+    InviteeResolver,
+  ],
+  exports: [TenantMappingService, MembershipQueries, TenantAccessGuard, TenantChangeHooks, MemberDirectory, MembersService],
 })
 export class TenantsModule {}

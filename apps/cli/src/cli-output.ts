@@ -1,0 +1,21 @@
+/** Output helpers: results on stdout, progress and errors on stderr, so that `--json` output stays parseable. */
+export const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+export const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+export const printJson = (value: unknown): void => out(JSON.stringify(value, null, 2));
+
+/** A plain aligned table; `null`/`undefined` show as `-`. */
+export function printTable(columns: string[], rows: (string | number | boolean | null | undefined)[][]): void {
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
+  out(line(columns));
+  for (const r of cells) out(line(r));
+}
+
+export function parsePositiveInt(name: string, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}`);
+    return n;
+  };
+}

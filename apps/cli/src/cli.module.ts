@@ -1,0 +1,56 @@
+import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
+import { AdminModule } from '../../../libs/admin/src';
+import { ApiKeysModule } from '../../../libs/api-keys/src';
+import { AuditModule } from '../../../libs/audit/src';
+import { AuditReadModule } from '../../../libs/audit/src/read';
+import { AppConfigModule } from '../../../libs/config/src';
+import { DatabaseEndpoint, DatabaseModule } from '../../../libs/database/src';
+import { OpenRouterModule } from '../../../libs/openrouter/src';
+import { ReconciliationModule } from '../../../libs/reconciliation/src';
+import { RedisModule } from '../../../libs/redis/src';
+import { TenantsModule } from '../../../libs/tenants/src';
+import { CliLookup } from './cli-lookup';
+import { CliProgram } from './cli-program';
+import { COMMANDS } from './commands';
+
+/**
+ * The command line: the server's libraries on the same database (migrations run at start-up, as in
+ * the server), without HTTP. No schedule: reconciliation runs when asked.
+ */
+@Module({})
+export class CliModule {
+  static forRoot(endpoint: DatabaseEndpoint): DynamicModule {
+    return {
+      module: CliModule,
+      imports: [
+        AppConfigModule,
+        DatabaseModule.forEndpoint(endpoint),
+        RedisModule,
+        AuditModule,
+        OpenRouterModule,
+        TenantsModule,
+        AuditReadModule,
+        ReconciliationModule.forRoot({ schedule: false }),
+        AdminModule,
+        ApiKeysModule,
+      ],
+      providers: [CliProgram, CliLookup, ...COMMANDS],
+    };
+  }
+
+  /**
+   * Only the commands, their dependencies stubbed: enough for commander to print usage and usage
+   * errors without opening the database (which the server may hold: the embedded one is single-process).
+   */
+  static forHelp(): DynamicModule {
+    return { module: CliModule, providers: [CliProgram, ...COMMANDS, ...stubDependencies(COMMANDS)] };
+  }
+}
+
+function stubDependencies(commands: Type[]): Provider[] {
+  const tokens = new Set<unknown>();
+  for (const command of commands) {
+    for (const token of (Reflect.getMetadata('design:paramtypes', command) as unknown[] | undefined) ?? []) tokens.add(token);
+  }
+  return [...tokens].map((token) => ({ provide: token as Type, useValue: {} }));
+}

@@ -1,0 +1,42 @@
+import { Option } from 'nest-commander';
+import { ApiKeyRepository, ApiKeyRevoker, toApiKeyResponse } from '../../../../libs/api-keys/src';
+import { cliActor } from '../cli-actor';
+import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
+import { CliLookup } from '../cli-lookup';
+import { out, printJson } from '../cli-output';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@CliCommand({
+  name: 'api-keys:revoke',
+  arguments: '<tenant> <keyId>',
+  argsDescription: { tenant: 'tenant id or slug', keyId: 'the key id (see api-keys:list)' },
+  description: 'Revoke a tenant API key: refused from the next request on, on every instance',
+})
+export class ApiKeysRevokeCommand extends CliCommandRunner {
+  constructor(
+    private readonly lookup: CliLookup,
+    private readonly keys: ApiKeyRepository,
+    private readonly revoker: ApiKeyRevoker,
+  ) {
+    super();
+  }
+
+  async run([tenantRef, keyId]: string[], opts: { json?: boolean }): Promise<void> {
+    const tenant = await this.lookup.tenant(tenantRef);
+    const unknown = new CliError(`unknown API key "${keyId}" in tenant ${tenant.slug} (see api-keys:list)`);
+    if (!UUID.test(keyId)) throw unknown;
+    const before = await this.keys.get(tenant.id, keyId).catch(() => null);
+    if (!before) throw unknown;
+    const wasRevoked = toApiKeyResponse(before, 0).status === 'revoked';
+    if (!wasRevoked) await this.revoker.revoke(tenant.id, keyId, { actor: cliActor(), requestId: null });
+    const after = toApiKeyResponse(await this.keys.get(tenant.id, keyId), 0);
+    if (opts.json) return printJson({ id: after.id, name: after.name, prefix: after.prefix, status: after.status, revoked_at: after.revoked_at, already_revoked: wasRevoked });
+    out(wasRevoked ? `API key ${after.prefix} ("${after.name}") was already revoked.` : `Revoked API key ${after.prefix} ("${after.name}") of tenant ${tenant.slug}.`);
+  }
+
+  @Option({ flags: '--json', description: 'print JSON' })
+  parseJson(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import type { AuditActor } from '../../audit/src';
+import { AppError, Errors } from '../../common/src';
+import { OpenRouterKeyProvisioner } from '../../openrouter/src';
+import { AdminDirectory } from './admin-directory.service';
+import { AdminUserDto } from './dto/admin-user.response';
+
+/** Replaces any user's OpenRouter key on an operator's behalf (admin route and command line). */
+@Injectable()
+export class AdminKeyRefresh {
+  constructor(
+    private readonly directory: AdminDirectory,
+    private readonly provisioner: OpenRouterKeyProvisioner,
+  ) {}
+
+  /** `userRef`: id, Clerk id or email. Same steps as the user's own refresh: new key stored, old one deleted. */
+  async refresh(userRef: string, actor: AuditActor): Promise<AdminUserDto> {
+    const user = await this.directory.user(userRef);
+    if (!user) throw Errors.notFound('User');
+    if (user.status !== 'active') {
+      throw new AppError(409, 'user_not_active', `The user is ${user.status}; only active users get OpenRouter keys`);
+    }
+    await this.provisioner.replace(user.id, 'refresh', actor);
+    return (await this.directory.user(user.id))!;
+  }
+}

@@ -1,0 +1,92 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AdminListAuditEventsQuery, AuditEventPageDto, AuditQueries } from '../../audit/src/read';
+import { AppError, CurrentContext, Errors, PlatformAdmin, RequestContext } from '../../common/src';
+import { OpenRouterError } from '../../openrouter/src';
+import { OpenRouterReconciler, ReconcileReport, ReconciliationBusyError } from '../../reconciliation/src';
+import { AdminDirectory } from './admin-directory.service';
+import { AdminKeyRefresh } from './admin-key-refresh.service';
+import { AdminTenantPageDto } from './dto/admin-tenant.response';
+import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.response';
+import { AdminPageQuery, AdminUsersQuery, ReconcileRequestDto } from './dto/admin.query';
+import { PlatformStatsDto } from './dto/stats.response';
+import { PlatformStats } from './platform-stats.service';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Platform administration, for the Clerk users listed in PLATFORM_ADMIN_USER_IDS (others: 403). */
+@ApiTags('admin')
+@PlatformAdmin()
+@ApiForbiddenResponse({ description: 'Not a platform administrator' })
+@Controller('admin')
+export class AdminController {
+  constructor(
+    private readonly directory: AdminDirectory,
+    private readonly stats: PlatformStats,
+    private readonly audit: AuditQueries,
+    private readonly refresher: AdminKeyRefresh,
+    private readonly reconciler: OpenRouterReconciler,
+  ) {}
+
+  @Get('tenants')
+  @ApiOperation({ summary: 'Every tenant, newest first, with member and active API key counts' })
+  @ApiOkResponse({ type: AdminTenantPageDto })
+  tenants(@Query() query: AdminPageQuery): Promise<AdminTenantPageDto> {
+    return this.directory.tenants(query);
+  }
+
+  @Get('users')
+  @ApiOperation({ summary: 'Users, newest first, or the user with `email`; with tenants and OpenRouter key state (never the key)' })
+  @ApiOkResponse({ type: AdminUserPageDto })
+  users(@Query() query: AdminUsersQuery): Promise<AdminUserPageDto> {
+    return this.directory.users(query);
+  }
+
+  @Get('audit-events')
+  @ApiOperation({ summary: 'The audit trail, newest first; `tenant_id` narrows it to one tenant' })
+  @ApiOkResponse({ type: AuditEventPageDto })
+  auditEvents(@Query() query: AdminListAuditEventsQuery): Promise<AuditEventPageDto> {
+    const { tenant_id, ...page } = query;
+    return this.audit.all(tenant_id, page);
+  }
+
+  @Get('stats')
+  @ApiOperation({ summary: 'Counts of users, tenants, keys, and renewals and provisioning failures in the last 24 hours' })
+  @ApiOkResponse({ type: PlatformStatsDto })
+  platformStats(): Promise<PlatformStatsDto> {
+    return this.stats.collect();
+  }
+
+  @Post('users/:userId/openrouter-api-key/refresh')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Replace a user's OpenRouter key (new key stored first, old one deleted upstream)" })
+  @ApiOkResponse({ type: AdminUserDto })
+  @ApiConflictResponse({ description: 'The user is deactivated or has not signed in yet (`user_not_active`)' })
+  refresh(@CurrentContext() ctx: RequestContext, @Param('userId') userId: string): Promise<AdminUserDto> {
+    if (!UUID.test(userId)) throw Errors.notFound('User');
+    return this.refresher.refresh(userId, { type: 'user', id: ctx.user?.id ?? null });
+  }
+
+  @Post('openrouter/reconcile')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Delete upstream keys this service created and no user references (runs on a schedule too)',
+    description: 'Retries queued deletions, then pages through OpenRouter GET /keys. `dry_run` only lists the orphans. 409 `reconciliation_running` while another run holds the lease.',
+  })
+  @ApiOkResponse({ description: 'The run report: counts and the orphaned keys (hash, name, label)' })
+  async reconcile(@CurrentContext() ctx: RequestContext, @Body() body: ReconcileRequestDto): Promise<ReconcileReport> {
+    if (!this.reconciler.configured) throw Errors.serviceUnavailable('openrouter_not_configured', 'OpenRouter provisioning is not configured');
+    try {
+      return await this.reconciler.run({
+        dryRun: body.dry_run ?? false,
+        graceMs: body.grace_seconds === undefined ? undefined : body.grace_seconds * 1000,
+        actor: { type: 'user', id: ctx.user?.id ?? null },
+        retryAllQueued: true,
+      });
+    } catch (err) {
+      if (err instanceof ReconciliationBusyError) throw new AppError(409, 'reconciliation_running', err.message);
+      if (err instanceof OpenRouterError) throw Errors.badGateway('openrouter_unavailable', `OpenRouter failed during reconciliation (${err.code})`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AuditReadModule } from '../../audit/src/read';
+import { OpenRouterModule } from '../../openrouter/src';
+import { AdminDirectory } from './admin-directory.service';
+import { AdminKeyRefresh } from './admin-key-refresh.service';
+import { AdminController } from './admin.controller';
+import { PlatformStats } from './platform-stats.service';
+
+/**
+ * Platform administration. Needs `ReconciliationModule.forRoot()` (global) in the application for
+ * the reconcile route.
+ */
+@Module({
+  imports: [OpenRouterModule, AuditReadModule],
+  controllers: [AdminController],
+  providers: [AdminDirectory, PlatformStats, AdminKeyRefresh],
+  exports: [AdminDirectory, PlatformStats, AdminKeyRefresh],
+})
+export class AdminModule {}

@@ -1,0 +1,30 @@
+import type { ContextApiKey, ContextTenant, ContextUser, RequestContext } from '../../../common/src';
+import type { QuotaPeriod } from '../api-key.entity';
+import type { ApiKeyTimes } from '../api-key-state';
+
+/** The context's api key as this capability fills it (quota settings included, for the gateway). */
+export interface VerifiedApiKey extends ContextApiKey {
+  tenantId: string;
+  tokenQuota: number | null;
+  quotaPeriod: QuotaPeriod | null;
+  expiresAt: string | null;
+}
+
+/** What the authenticator caches per key hash: the context parts plus what is checked per request. */
+export interface VerifiedKey extends ApiKeyTimes {
+  id: string;
+  tenantId: string;
+  userId: string | null;
+  apiKey: Readonly<VerifiedApiKey>;
+  tenant: Readonly<ContextTenant>;
+  user: Readonly<ContextUser> | null;
+  userStatus: string | null;
+  /** False when the key's user is no longer a member of the key's tenant. */
+  userIsMember: boolean;
+}
+
+/** The api key of a context resolved by this capability (null for Clerk requests). */
+export function verifiedApiKeyOf(ctx: RequestContext): VerifiedApiKey | null {
+  const key = ctx.apiKey as VerifiedApiKey | null;
+  return key && 'tenantId' in key ? key : null;
+}

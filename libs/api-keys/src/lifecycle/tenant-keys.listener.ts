@@ -1,0 +1,19 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { MemberRemovingEvent, TenantChangeHooks, TenantDeletingEvent } from '../../../tenants/src';
+import { ApiKeyRevoker } from '../management/api-key-revoker.service';
+
+/** A deleted tenant's keys, and a removed member's keys in that tenant, are revoked with the change. */
+@Injectable()
+export class TenantKeysListener implements OnModuleInit {
+  constructor(
+    private readonly hooks: TenantChangeHooks,
+    private readonly revoker: ApiKeyRevoker,
+  ) {}
+
+  onModuleInit(): void {
+    this.hooks.register({
+      tenantDeleting: (e: TenantDeletingEvent) => this.revoker.revokeAllOfTenant(e.manager, e.tenantId, e.audit),
+      memberRemoving: (e: MemberRemovingEvent) => this.revoker.revokeAllOfMember(e.manager, e.tenantId, e.userId, e.audit),
+    });
+  }
+}

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../../../audit/src';
+import type { AuditScope } from '../../../tenants/src';
+import type { ApiKey } from '../api-key.entity';
+import { ApiKeyRepository } from '../api-key.repository';
+import { statusOf } from '../api-key-state';
+import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
+import { assertFuture, keyRevoked } from './api-key-rules';
+import { ApiKeyChanges, quotaPeriodFor } from './new-api-key';
+
+type Field = keyof ApiKeyChanges;
+const FIELD_NAMES: Record<Field, string> = {
+  name: 'name',
+  scopes: 'scopes',
+  rateLimitPerMinute: 'rate_limit_per_minute',
+  tokenQuota: 'token_quota',
+  quotaPeriod: 'quota_period',
+  isActive: 'is_active',
+  expiresAt: 'expires_at',
+};
+
+/** Changing a key's settings; takes effect from the next request on every instance. */
+@Injectable()
+export class ApiKeyEditor {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: ApiKeyRepository,
+    private readonly audit: AuditService,
+    private readonly sync: ApiKeyCacheSync,
+  ) {}
+
+  async update(tenantId: string, keyId: string, changes: ApiKeyChanges, scope: AuditScope): Promise<ApiKey> {
+    assertFuture(changes.expiresAt);
+    const updated = await this.dataSource.transaction(async (m) => {
+      const key = await this.keys.lock(m, tenantId, keyId);
+      if (statusOf({ isActive: key.isActive, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) === 'revoked') throw keyRevoked();
+      const quota = changes.tokenQuota !== undefined ? changes.tokenQuota : key.tokenQuota;
+      const period = changes.quotaPeriod !== undefined ? changes.quotaPeriod : key.quotaPeriod;
+      const next: ApiKeyChanges = { ...changes, quotaPeriod: quotaPeriodFor(quota, period) };
+      const changed = changedFields(key, next);
+      if (changed.length === 0) return key;
+      const saved = await this.keys.update(m, tenantId, keyId, Object.fromEntries(changed.map((f) => [f, next[f]])));
+      const diff = Object.fromEntries(changed.map((f) => [FIELD_NAMES[f], { from: comparable(key[f]), to: comparable(next[f]) }]));
+      await this.audit.record(
+        { action: 'api_key.updated', ...scope, tenantId, target: { type: 'api_key', id: keyId }, metadata: { prefix: key.prefix, changes: diff } },
+        m,
+      );
+      return saved;
+    });
+    await this.sync.keyChanged(keyId);
+    return updated;
+  }
+}
+
+/** The fields given that really change (the audit event lists them, named as in the API). */
+function changedFields(key: ApiKey, next: ApiKeyChanges): Field[] {
+  return (Object.keys(FIELD_NAMES) as Field[]).filter(
+    (field) => next[field] !== undefined && JSON.stringify(comparable(key[field])) !== JSON.stringify(comparable(next[field])),
+  );
+}
+
+function comparable(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return [...value].sort();
+  return value;
+}

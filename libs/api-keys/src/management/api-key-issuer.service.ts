@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../../../audit/src';
+import { API_KEY_SCOPES, AppError } from '../../../common/src';
+import { AppConfig } from '../../../config/src';
+import type { AuditScope } from '../../../tenants/src';
+import type { ApiKey } from '../api-key.entity';
+import { ApiKeyRepository } from '../api-key.repository';
+import { statusOf } from '../api-key-state';
+import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
+import { generateApiKey } from '../format/api-key-format';
+import { assertFuture, assertMember, keyRevoked } from './api-key-rules';
+import { NewApiKey, quotaPeriodFor } from './new-api-key';
+
+export interface IssuedApiKey {
+  key: ApiKey;
+  /** Shown once, to whoever asked for the key. */
+  plaintext: string;
+}
+
+/** Creating keys and rotating them (a new secret, same settings; the old one works for a grace period). */
+@Injectable()
+export class ApiKeyIssuer {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: ApiKeyRepository,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+    private readonly sync: ApiKeyCacheSync,
+  ) {}
+
+  async create(tenantId: string, input: NewApiKey, creatorId: string | null, scope: AuditScope): Promise<IssuedApiKey> {
+    assertFuture(input.expiresAt);
+    const userId = input.userId === undefined ? creatorId : input.userId;
+    const tokenQuota = input.tokenQuota ?? null;
+    return this.dataSource.transaction(async (m) => {
+      if (userId) await assertMember(m, tenantId, userId);
+      const secret = generateApiKey();
+      const key = await this.keys.insert(m, tenantId, {
+        name: input.name,
+        userId,
+        keyHash: secret.hash,
+        prefix: secret.prefix,
+        scopes: input.scopes ?? [...API_KEY_SCOPES],
+        rateLimitPerMinute: input.rateLimitPerMinute ?? this.config.apiKeyDefaultRateLimit,
+        tokenQuota,
+        quotaPeriod: quotaPeriodFor(tokenQuota, input.quotaPeriod),
+        expiresAt: input.expiresAt ?? null,
+      });
+      await this.audit.record(
+        {
+          action: 'api_key.created',
+          ...scope,
+          tenantId,
+          target: { type: 'api_key', id: key.id },
+          metadata: { name: key.name, prefix: key.prefix, scopes: key.scopes, rate_limit_per_minute: key.rateLimitPerMinute, user_id: key.userId },
+        },
+        m,
+      );
+      return { key, plaintext: secret.key };
+    });
+  }
+
+  /**
+   * A new key with the old one's settings (its token count starts afresh: usage is counted per key);
+   * the old key is revoked `graceSeconds` from now (at once with 0) and refused as `api_key_revoked`
+   * after that.
+   */
+  async rotate(tenantId: string, keyId: string, graceSeconds: number, scope: AuditScope): Promise<IssuedApiKey> {
+    const issued = await this.dataSource.transaction(async (m) => {
+      const old = await this.keys.lock(m, tenantId, keyId);
+      const status = statusOf({ isActive: old.isActive, expiresAtMs: old.expiresAt?.getTime() ?? null, revokedAtMs: old.revokedAt?.getTime() ?? null });
+      if (old.revokedAt) throw status === 'revoked' ? keyRevoked() : new AppError(409, 'api_key_rotating', 'This API key was rotated already');
+      if (status === 'expired') throw new AppError(409, 'api_key_expired', 'An expired key cannot be rotated; create a new one');
+      const secret = generateApiKey();
+      const fresh = await this.keys.insert(m, tenantId, {
+        name: old.name,
+        userId: old.userId,
+        keyHash: secret.hash,
+        prefix: secret.prefix,
+        scopes: old.scopes,
+        rateLimitPerMinute: old.rateLimitPerMinute,
+        tokenQuota: old.tokenQuota,
+        quotaPeriod: old.quotaPeriod,
+        isActive: old.isActive,
+        expiresAt: old.expiresAt,
+        rotatedFromId: old.id,
+      });
+      const oldWorksUntil = new Date(Date.now() + graceSeconds * 1000);
+      await this.keys.update(m, tenantId, old.id, { revokedAt: oldWorksUntil });
+      await this.audit.record(
+        {
+          action: 'api_key.rotated',
+          ...scope,
+          tenantId,
+          target: { type: 'api_key', id: old.id },
+          metadata: { prefix: old.prefix, new_key_id: fresh.id, new_prefix: fresh.prefix, grace_period_seconds: graceSeconds, old_key_works_until: oldWorksUntil.toISOString() },
+        },
+        m,
+      );
+      return { key: fresh, plaintext: secret.key };
+    });
+    await this.sync.keyChanged(keyId);
+    return issued;
+  }
+}

@@ -1,0 +1,4 @@
+export * from './audit-event.response';
+export * from './audit-queries.service';
+export * from './list-audit-events.query';
+export * from './audit-read.module';

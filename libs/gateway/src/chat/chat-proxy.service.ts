@@ -1,0 +1,238 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, RequestContext } from '../../../common/src';
+import { UpstreamResponse } from '../../../openrouter/src';
+import { GatewayErrors } from '../errors/openai-error';
+import { QuotaService, QuotaTicket } from '../quota';
+import { UsageOutcome, UsageRecord } from '../usage/usage-record';
+import { UsageRecorder } from '../usage/usage.recorder';
+import { ChatUsage, parseUsage } from './chat-usage';
+import { QuotaPolicyResolver } from './quota-policy.resolver';
+import { relaySse, RelayResult } from './sse-relay';
+import { estimatePromptTokens, estimateRequestTokens, estimateTextTokens } from './token-estimate';
+import { UpstreamCaller } from './upstream-caller';
+import { passThroughBody, transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
+
+/** Nginx's "client closed request", kept in usage records of callers that went away. */
+const CLIENT_CLOSED = 499;
+const RENEWED_HEADER = 'x-openrouter-key-renewed';
+
+/** What is known about a request from its start, carried to its usage record. */
+interface Exchange {
+  readonly ctx: RequestContext;
+  readonly apiKeyId: string;
+  readonly userId: string | null;
+  readonly requestId: string;
+  readonly body: Record<string, unknown>;
+  readonly stream: boolean;
+  readonly startedAt: Date;
+  readonly started: number;
+  renewed: boolean;
+}
+
+/**
+ * POST /api/v1/chat/completions: admits the request against the key's token quota, forwards it to
+ * OpenRouter on the user's own key (renewed once on a 401), answers with OpenRouter's answer (JSON, or
+ * SSE relayed as it arrives), then settles the quota and records usage off the response path.
+ */
+@Injectable()
+export class ChatProxyService {
+  private readonly logger = new Logger(ChatProxyService.name);
+
+  constructor(
+    private readonly upstream: UpstreamCaller,
+    private readonly quota: QuotaService,
+    private readonly policies: QuotaPolicyResolver,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  async handle(ctx: RequestContext, rawBody: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const body = requireObject(rawBody);
+    const apiKey = ctx.apiKey;
+    if (!apiKey) throw GatewayErrors.noUser(); // the route only admits API keys
+    const ex: Exchange = {
+      ctx,
+      apiKeyId: apiKey.id,
+      userId: apiKey.userId ?? ctx.user?.id ?? null,
+      requestId: String(request.id),
+      body,
+      stream: body.stream === true,
+      startedAt: new Date(),
+      started: performance.now(),
+      renewed: false,
+    };
+    if (!ex.userId) return this.refuse(ex, GatewayErrors.noUser(), 'failed');
+
+    const policy = await this.policies.policyOf(apiKey);
+    const admission = await this.quota.admit(apiKey.id, policy, estimateRequestTokens(body), ex.startedAt);
+    if (!admission.granted) return this.refuse(ex, GatewayErrors.quotaExceeded(admission.quota, admission.period), 'quota_exceeded');
+    const ticket = admission.ticket;
+
+    // The caller hanging up aborts the upstream request (and a stream being relayed).
+    const abort = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) abort.abort();
+    });
+
+    let response: UpstreamResponse;
+    try {
+      const result = await this.upstream.complete({
+        userId: ex.userId,
+        actor: { type: 'api_key', id: apiKey.id },
+        body,
+        stream: ex.stream,
+        signal: abort.signal,
+      });
+      response = result.response;
+      ex.renewed = result.renewed;
+    } catch (err) {
+      this.quota.release(ticket);
+      const failure = transportFailure(err);
+      if (abort.signal.aborted) {
+        // The caller is gone: there is no one to answer.
+        this.record(ex, { status: CLIENT_CLOSED, outcome: 'client_aborted', errorCode: 'client_closed_request' });
+        return;
+      }
+      const { status, code } = statusOf(failure);
+      this.record(ex, { status, outcome: 'failed', errorCode: code });
+      throw failure;
+    }
+
+    if (ex.renewed) void reply.header(RENEWED_HEADER, 'true');
+    if (response.stream) return this.relay(ex, ticket, response.status, response.stream, abort.signal, reply);
+    return this.answer(ex, ticket, response.status, response.headers, response.json, reply);
+  }
+
+  /** A JSON answer: sent as OpenRouter gave it (4xx included), OpenRouter's own failures mapped. */
+  private answer(ex: Exchange, ticket: QuotaTicket, status: number, headers: Record<string, string>, json: unknown, reply: FastifyReply): void {
+    if (status >= 200 && status < 300) {
+      const usage = parseUsage((json as { usage?: unknown } | null)?.usage);
+      const charged = usage ?? this.estimateFromText(ex, contentCharsOf(json));
+      this.quota.settle(ticket, charged.totalTokens);
+      void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(json));
+      const error = (json as { error?: unknown } | null)?.error;
+      this.record(ex, {
+        status,
+        outcome: error ? 'upstream_error' : 'completed',
+        errorCode: error ? upstreamErrorCode(status, json) : null,
+        usage: charged,
+        estimated: !usage,
+        model: modelOf(json),
+      });
+      return;
+    }
+
+    this.quota.release(ticket);
+    const failure = upstreamStatusFailure(status, json);
+    if (failure) {
+      const { status: mapped, code } = statusOf(failure);
+      this.record(ex, { status: mapped, outcome: 'upstream_error', errorCode: code });
+      throw failure;
+    }
+    if (headers['retry-after']) void reply.header('retry-after', headers['retry-after']);
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(passThroughBody(status, json)));
+    this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
+  }
+
+  /** A stream: relayed as it arrives; settled and recorded when it is over. */
+  private relay(ex: Exchange, ticket: QuotaTicket, status: number, upstream: NodeJS.ReadableStream, callerGone: AbortSignal, reply: FastifyReply): void {
+    const relay = relaySse(upstream, callerGone);
+    void relay.done
+      .then((result) => this.streamEnded(ex, ticket, status, result))
+      .catch((err: unknown) => this.logger.error({ err, request_id: ex.requestId }, 'Settling a stream failed'));
+    void reply
+      .status(status)
+      .header('content-type', 'text/event-stream')
+      .header('cache-control', 'no-cache')
+      .header('x-accel-buffering', 'no')
+      .send(relay.body);
+  }
+
+  private streamEnded(ex: Exchange, ticket: QuotaTicket, status: number, result: RelayResult): void {
+    const charged = result.usage ?? (result.contentChars > 0 ? this.estimateFromText(ex, result.contentChars) : null);
+    this.quota.settle(ticket, charged?.totalTokens ?? 0);
+    const outcome: UsageOutcome =
+      result.outcome === 'client_aborted' ? 'client_aborted' : result.outcome === 'upstream_failed' || result.error ? 'stream_error' : 'completed';
+    const errorCode =
+      result.outcome === 'client_aborted' ? 'client_closed_request'
+        : result.outcome === 'upstream_failed' ? 'upstream_stream_interrupted'
+          : result.error?.code ?? null;
+    this.record(ex, {
+      status: result.outcome === 'client_aborted' ? CLIENT_CLOSED : status,
+      outcome,
+      errorCode,
+      usage: charged,
+      estimated: !result.usage && charged !== null,
+      model: result.model,
+    });
+  }
+
+  /** Refused before reaching OpenRouter: recorded, then answered by the exception filter. */
+  private refuse(ex: Exchange, error: AppError, outcome: UsageOutcome): never {
+    this.record(ex, { status: error.status, outcome, errorCode: error.code });
+    throw error;
+  }
+
+  private estimateFromText(ex: Exchange, chars: number): ChatUsage {
+    const prompt = estimatePromptTokens(ex.body);
+    const completion = estimateTextTokens(chars);
+    return { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, cost: null };
+  }
+
+  private record(
+    ex: Exchange,
+    r: { status: number; outcome: UsageOutcome; errorCode: string | null; usage?: ChatUsage | null; estimated?: boolean; model?: string | null },
+  ): void {
+    const usage = r.usage ?? null;
+    const record: UsageRecord = {
+      tenantId: ex.ctx.tenant.id,
+      userId: ex.userId,
+      apiKeyId: ex.apiKeyId,
+      requestId: ex.requestId,
+      model: r.model ?? (typeof ex.body.model === 'string' ? ex.body.model.slice(0, 200) : null),
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      totalTokens: usage?.totalTokens ?? 0,
+      cost: usage?.cost ?? null,
+      statusCode: r.status,
+      outcome: r.outcome,
+      errorCode: r.errorCode,
+      stream: ex.stream,
+      keyRenewed: ex.renewed,
+      usageEstimated: r.estimated ?? false,
+      latencyMs: Math.max(0, Math.round(performance.now() - ex.started)),
+      createdAt: ex.startedAt,
+    };
+    this.usage.record(record);
+  }
+}
+
+function requireObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw GatewayErrors.invalidBody('The request body must be a JSON object (an OpenAI chat completion request)');
+  }
+  const b = body as Record<string, unknown>;
+  if (b.stream !== undefined && typeof b.stream !== 'boolean') throw GatewayErrors.invalidBody('`stream` must be a boolean');
+  if (b.model !== undefined && typeof b.model !== 'string') throw GatewayErrors.invalidBody('`model` must be a string');
+  return b;
+}
+
+function statusOf(err: unknown): { status: number; code: string } {
+  return err instanceof AppError ? { status: err.status, code: err.code } : { status: 500, code: 'internal_error' };
+}
+
+function modelOf(json: unknown): string | null {
+  const model = (json as { model?: unknown } | null)?.model;
+  return typeof model === 'string' ? model.slice(0, 200) : null;
+}
+
+function contentCharsOf(json: unknown): number {
+  const choices = (json as { choices?: unknown } | null)?.choices;
+  if (!Array.isArray(choices)) return 0;
+  let chars = 0;
+  for (const choice of choices as { message?: { content?: unknown } }[]) {
+    const content = choice?.message?.content;
+    if (typeof content === 'string') chars += content.length;
+  }
+  return chars;
+}

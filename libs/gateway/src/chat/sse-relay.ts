@@ -1,0 +1,83 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { ChatUsage } from './chat-usage';
+import { SseUsageParser, StreamError } from './sse-usage.parser';
+
+export type RelayOutcome = 'completed' | 'client_aborted' | 'upstream_failed';
+
+export interface RelayResult {
+  outcome: RelayOutcome;
+  usage: ChatUsage | null;
+  model: string | null;
+  /** An error event sent by the upstream mid-stream. */
+  error: StreamError | null;
+  /** Characters of generated text relayed, to estimate usage when none came. */
+  contentChars: number;
+}
+
+export interface Relay {
+  /** What the caller receives: the upstream bytes as they arrive. */
+  readonly body: PassThrough;
+  /** Settles once the stream is over, whichever way. Never rejects. */
+  readonly done: Promise<RelayResult>;
+}
+
+/** The last event sent when the upstream connection breaks mid-stream, so that SDKs see an error rather than a cut. */
+const INTERRUPTED_EVENT = `data: ${JSON.stringify({
+  error: { message: 'The upstream stream was interrupted', type: 'server_error', code: 'upstream_stream_interrupted', param: null },
+})}\n\n`;
+
+/**
+ * Relays a server-sent-event stream from OpenRouter to the caller unchanged, chunk by chunk, with
+ * back-pressure (the upstream is paused while the caller's socket is full), reading usage on the way.
+ * When the caller goes away (Fastify destroys `body`) the upstream stream is destroyed, which closes the
+ * upstream request so that OpenRouter stops generating.
+ */
+export function relaySse(upstream: NodeJS.ReadableStream, callerGone?: AbortSignal): Relay {
+  const source = upstream as Readable;
+  const body = new PassThrough();
+  const parser = new SseUsageParser();
+  let resolve!: (result: RelayResult) => void;
+  const done = new Promise<RelayResult>((r) => (resolve = r));
+  let finished = false;
+
+  const finish = (outcome: RelayOutcome) => {
+    if (finished) return;
+    finished = true;
+    parser.end();
+    source.off('data', onData);
+    body.off('drain', onDrain);
+    resolve({ outcome, usage: parser.usage, model: parser.model, error: parser.error, contentChars: parser.contentChars });
+  };
+
+  const onData = (chunk: Buffer) => {
+    parser.push(chunk);
+    if (!body.write(chunk)) source.pause();
+  };
+  const onDrain = () => source.resume();
+
+  source.on('data', onData);
+  body.on('drain', onDrain);
+  source.once('end', () => {
+    finish('completed');
+    body.end();
+  });
+  // `on`, not `once`: an error after the end must not go unhandled. The client's stream errors are
+  // OpenRouterErrors (no secrets); the caller gets a final error event.
+  source.on('error', () => {
+    if (finished) return;
+    // Destroying the upstream because the caller left also errors it: that is still the caller's doing.
+    if (callerGone?.aborted || body.destroyed) {
+      finish('client_aborted');
+      return;
+    }
+    finish('upstream_failed');
+    if (!body.destroyed && !body.writableEnded) body.end(INTERRUPTED_EVENT);
+  });
+  body.once('close', () => {
+    if (finished) return;
+    // The caller went away before the upstream finished: stop generating.
+    finish('client_aborted');
+    source.destroy();
+  });
+  return { body, done };
+}

@@ -1,0 +1,6 @@
+export * from './gateway.module';
+export * from './quota';
+export * from './usage/usage-record';
+export * from './usage/usage.recorder';
+export * from './errors/openai-error';
+export * from './errors/openai-exception.filter';

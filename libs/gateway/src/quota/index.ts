@@ -1,0 +1,5 @@
+export * from './quota-period';
+export * from './quota.store';
+export * from './quota.service';
+export * from './token-usage.reader';
+export * from './quota.module';

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { getDataSourceToken } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { REDIS_CLIENT, RedisClient } from '../../../redis/src';
+import { PostgresQuotaStore } from './postgres-quota.store';
+import { QuotaPruner } from './quota-pruner';
+import { QuotaSettler } from './quota-settler';
+import { QUOTA_STORE, QuotaStore } from './quota.store';
+import { QuotaService } from './quota.service';
+import { RedisQuotaStore } from './redis-quota.store';
+import { TokenUsageReader } from './token-usage.reader';
+
+/**
+ * Token quotas and counters per API key: Redis when REDIS_URL is set (shared by every instance),
+ * PostgreSQL otherwise. Depends only on the database and Redis, so that the API-key capability can
+ * import it for `tokens_used` (TokenUsageReader) without depending on the gateway.
+ */
+@Module({
+  providers: [
+    {
+      provide: QUOTA_STORE,
+      inject: [REDIS_CLIENT, getDataSourceToken()],
+      useFactory: (redis: RedisClient, dataSource: DataSource): QuotaStore =>
+        redis ? new RedisQuotaStore(redis) : new PostgresQuotaStore(dataSource),
+    },
+    QuotaSettler,
+    QuotaService,
+    TokenUsageReader,
+    QuotaPruner,
+  ],
+  exports: [QuotaService, TokenUsageReader],
+})
+export class QuotaModule {}

@@ -1,0 +1,46 @@
+import type { QuotaWindow } from './quota-period';
+
+/** How long a reservation counts at most: a request (a long stream) still running after this may overshoot. */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+
+export interface ReserveInput {
+  apiKeyId: string;
+  window: QuotaWindow;
+  quota: number;
+  /** Tokens held back for the request until it settles. */
+  tokens: number;
+  /** Unique per request. */
+  reservationId: string;
+}
+
+export interface ReserveResult {
+  granted: boolean;
+  /** Settled tokens of the window, as seen by the check. */
+  used: number;
+}
+
+export interface Settlement {
+  apiKeyId: string;
+  /** Every window the request counts in (day, month, total of the request's start). */
+  windows: QuotaWindow[];
+  /** Tokens actually used (0 when the request failed). */
+  tokens: number;
+  /** The reservation to release, when one was taken. */
+  reservation: { window: QuotaWindow; reservationId: string; tokens: number } | null;
+}
+
+/**
+ * Token counters per API key and window. `reserve` is atomic: it grants only while settled usage plus
+ * live reservations are below the quota, so concurrent requests cannot overshoot beyond what the
+ * requests already admitted use beyond their estimate.
+ */
+export interface QuotaStore {
+  readonly kind: 'redis' | 'postgres';
+  reserve(input: ReserveInput): Promise<ReserveResult>;
+  /** Applies many settlements in one round trip. */
+  settle(settlements: Settlement[]): Promise<void>;
+  /** Settled tokens of each (key, window). */
+  used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]>;
+}
+
+export const QUOTA_STORE = Symbol('QUOTA_STORE');

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Logger } from '@nestjs/common';
+import { WriteBatcher } from './write-batcher';
+
+const quiet = { error: () => undefined, warn: () => undefined } as unknown as Logger;
+
+describe('WriteBatcher', () => {
+  it('writes items added together in one batch, one write at a time', async () => {
+    const batches: number[][] = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    const batcher = new WriteBatcher<number>('t', async (items) => {
+      concurrent++;
+      maxConcurrent = Math.max(maxConcurrent, concurrent);
+      await new Promise((r) => setTimeout(r, 5));
+      batches.push(items);
+      concurrent--;
+    }, quiet);
+    for (let i = 0; i < 10; i++) batcher.add(i);
+    await new Promise((r) => setImmediate(r));
+    for (let i = 10; i < 20; i++) batcher.add(i);
+    await batcher.drain();
+    assert.deepEqual(batches.flat(), Array.from({ length: 20 }, (_, i) => i));
+    assert.equal(batches[0].length, 10);
+    assert.equal(maxConcurrent, 1);
+    assert.equal(batcher.pending, 0);
+  });
+
+  it('retries a failed batch, then gives up', async () => {
+    let calls = 0;
+    const batcher = new WriteBatcher<string>('t', async () => {
+      calls++;
+      throw new Error('db down');
+    }, quiet);
+    batcher.add('a');
+    await batcher.drain();
+    assert.equal(calls, 3);
+    assert.equal(batcher.pending, 0);
+  });
+
+  it('drain() waits for a write that fails once and then succeeds', async () => {
+    const written: string[] = [];
+    let first = true;
+    const batcher = new WriteBatcher<string>('t', async (items) => {
+      if (first) {
+        first = false;
+        throw new Error('blip');
+      }
+      written.push(...items);
+    }, quiet);
+    batcher.add('a');
+    batcher.add('b');
+    await batcher.drain();
+    assert.deepEqual(written, ['a', 'b']);
+  });
+});
+
+describe('WriteBatcher.waitFor', () => {
+  it('resolves once the item and everything before it is written', async () => {
+    const written: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const batcher = new WriteBatcher<number>('t', async (items) => {
+      await gate;
+      written.push(...items);
+    }, quiet);
+    const seqs = [batcher.add(1), batcher.add(2)];
+    assert.equal(batcher.isDone(seqs[1]), false);
+    const waited = batcher.waitFor(seqs[1]).then(() => [...written]);
+    release();
+    assert.deepEqual(await waited, [1, 2]);
+    assert.equal(batcher.isDone(seqs[0]), true);
+    await batcher.waitFor(seqs[0]);
+  });
+});

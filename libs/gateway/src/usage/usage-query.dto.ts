@@ -1,0 +1,23 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+
+export const USAGE_GROUPS = ['day', 'api_key', 'user', 'model'] as const;
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
+
+/** Query of GET /api/v1/usage. */
+export class UsageQueryDto {
+  @ApiPropertyOptional({ description: 'Start (inclusive), ISO 8601 date or date-time; default 30 days before `to`', example: '2025-06-01' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date or date-time' })
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'End, ISO 8601; a date-time is exclusive, a bare date includes that whole day; default now', example: '2025-06-30' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date or date-time' })
+  to?: string;
+
+  @ApiPropertyOptional({ enum: USAGE_GROUPS, default: 'day' })
+  @IsOptional()
+  @IsIn(USAGE_GROUPS, { message: `group_by must be one of ${USAGE_GROUPS.join(', ')}` })
+  group_by?: UsageGroup;
+}

@@ -1,0 +1,66 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { WriteBatcher } from '../shared/write-batcher';
+import { UsageRecord } from './usage-record';
+
+/**
+ * Appends usage records without holding up responses: records are queued and written by a multi-row
+ * INSERT per batch (one round trip for however many requests finished meanwhile).
+ */
+@Injectable()
+export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly logger = new Logger(UsageRecorder.name);
+  private readonly batcher: WriteBatcher<UsageRecord>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.batcher = new WriteBatcher('usage records', (records) => this.insert(records), this.logger);
+  }
+
+  record(record: UsageRecord): void {
+    this.batcher.add(record);
+  }
+
+  /** Everything recorded so far is written (or given up on). */
+  drain(): Promise<void> {
+    return this.batcher.drain();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain().catch(() => undefined);
+  }
+
+  private async insert(records: UsageRecord[]): Promise<void> {
+    const col = <T>(pick: (r: UsageRecord) => T) => records.map(pick);
+    await this.dataSource.query(
+      `INSERT INTO usage_records (tenant_id, user_id, api_key_id, request_id, model, prompt_tokens, completion_tokens,
+         total_tokens, cost, status_code, outcome, error_code, stream, key_renewed, usage_estimated, latency_ms, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::integer[],
+         $8::integer[], $9::numeric[], $10::smallint[], $11::text[], $12::text[], $13::boolean[], $14::boolean[],
+         $15::boolean[], $16::integer[], $17::timestamptz[])`,
+      [
+        col((r) => r.tenantId),
+        col((r) => r.userId),
+        col((r) => r.apiKeyId),
+        col((r) => r.requestId),
+        col((r) => r.model),
+        col((r) => r.promptTokens),
+        col((r) => r.completionTokens),
+        col((r) => r.totalTokens),
+        col((r) => r.cost),
+        col((r) => r.statusCode),
+        col((r) => r.outcome),
+        col((r) => r.errorCode),
+        col((r) => r.stream),
+        col((r) => r.keyRenewed),
+        col((r) => r.usageEstimated),
+        col((r) => r.latencyMs),
+        col((r) => r.createdAt.toISOString()),
+      ],
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { API_KEY_SCOPES, ApiKeyScope } from '../../../common/src';
+
+export class V1TenantDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() slug: string;
+}
+
+export class V1ApiKeyDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() prefix: string;
+  @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes: ApiKeyScope[];
+  @ApiProperty() rate_limit_per_minute: number;
+  @ApiProperty({ nullable: true }) token_quota: number | null;
+  @ApiProperty({ enum: ['day', 'month', 'total'], nullable: true }) quota_period: string | null;
+  @ApiProperty({ nullable: true, description: 'Tokens used in the current quota period (at most a second old; null while the counters are unavailable)' })
+  tokens_used: number | null;
+  @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
+}
+
+export class V1UserRefDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ nullable: true }) email: string | null;
+}
+
+export class V1MeResponseDto {
+  @ApiProperty({ type: V1TenantDto }) tenant: V1TenantDto;
+  @ApiProperty({ type: V1ApiKeyDto }) api_key: V1ApiKeyDto;
+  @ApiProperty({ type: V1UserRefDto, nullable: true, description: 'The member the key acts as' }) user: V1UserRefDto | null;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../../api-keys/src';
+import { TenantsModule } from '../../tenants/src';
+import { V1MeController } from './me/v1-me.controller';
+import { V1UsersController } from './users/v1-users.controller';
+
+/** `/api/v1/me` and `/api/v1/users`: what a tenant's servers do with an API key. */
+@Module({
+  imports: [TenantsModule, ApiKeysModule],
+  controllers: [V1MeController, V1UsersController],
+})
+export class TenantIntegrationModule {}

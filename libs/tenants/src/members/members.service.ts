@@ -1,0 +1,114 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AuditService } from '../../../audit/src';
+import { Errors, TenantRole } from '../../../common/src';
+import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import type { AuditScope } from '../access/audit-scope';
+import { lockTenant } from '../access/tenant-lock';
+import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
+import { InviteeResolver } from './invitee-resolver';
+import { MemberRepository, MemberRow } from './member.repository';
+
+/**
+ * What the acting credential may do to memberships: `owner` (a Clerk owner) or `admin` (a Clerk admin,
+ * or an API key with users:write). Only owners grant, change or remove the owner role.
+ */
+export type MemberManagerRole = 'owner' | 'admin';
+
+export type NewMember = { email: string; userId?: undefined; role: TenantRole } | { userId: string; email?: undefined; role: TenantRole };
+
+/** Adding, re-roling and removing members, each audited in its transaction; the last owner stays. */
+@Injectable()
+export class MembersService {
+  private readonly logger = new Logger(MembersService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly members: MemberRepository,
+    private readonly invitees: InviteeResolver,
+    private readonly audit: AuditService,
+    private readonly hooks: TenantChangeHooks,
+    private readonly bus: InvalidationBus,
+  ) {}
+
+  async add(tenantId: string, manager: MemberManagerRole, input: NewMember, scope: AuditScope): Promise<MemberRow> {
+    mayManage(manager, input.role);
+    const member = await this.dataSource.transaction(async (m) => {
+      await lockTenant(m, tenantId);
+      const user = input.userId !== undefined ? await this.invitees.byId(m, input.userId) : await this.invitees.byEmail(m, input.email);
+      if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
+        throw Errors.conflict('already_member', 'This user is already a member of the tenant');
+      }
+      await this.audit.record(
+        { action: 'member.added', ...scope, tenantId, target: { type: 'user', id: user.id }, metadata: { role: input.role, pending: user.status === 'pending' } },
+        m,
+      );
+      return (await this.members.find(tenantId, user.id, m))!;
+    });
+    this.bus.publish(CacheTopic.user, member.userId); // the user's cached tenants and roles
+    return member;
+  }
+
+  async changeRole(tenantId: string, manager: MemberManagerRole, userId: string, role: TenantRole, scope: AuditScope): Promise<MemberRow> {
+    const member = await this.dataSource.transaction(async (m) => {
+      await lockTenant(m, tenantId);
+      const current = await this.requireRole(m, tenantId, userId);
+      mayManage(manager, current, role);
+      if (current !== role) {
+        if (current === 'owner') await this.keepAnOwner(m, tenantId);
+        await this.members.setRole(m, tenantId, userId, role);
+        await this.audit.record(
+          { action: 'member.role_changed', ...scope, tenantId, target: { type: 'user', id: userId }, metadata: { from: current, to: role } },
+          m,
+        );
+      }
+      return (await this.members.find(tenantId, userId, m))!;
+    });
+    this.bus.publish(CacheTopic.user, userId);
+    return member;
+  }
+
+  /** Removes the membership; capabilities on top (the user's API keys in the tenant) follow. */
+  async remove(tenantId: string, manager: MemberManagerRole, userId: string, scope: AuditScope): Promise<void> {
+    const after = await this.dataSource.transaction(async (m) => {
+      await lockTenant(m, tenantId);
+      const current = await this.requireRole(m, tenantId, userId);
+      mayManage(manager, current);
+      if (current === 'owner') await this.keepAnOwner(m, tenantId);
+      const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
+      await this.members.delete(m, tenantId, userId);
+      await this.audit.record({ action: 'member.removed', ...scope, tenantId, target: { type: 'user', id: userId }, metadata: { role: current } }, m);
+      return work;
+    });
+    this.bus.publish(CacheTopic.user, userId);
+    await this.runAfterCommit(after);
+  }
+
+  private async requireRole(m: EntityManager, tenantId: string, userId: string): Promise<TenantRole> {
+    const role = await this.members.lockRole(m, tenantId, userId);
+    if (!role) throw Errors.notFound('Member');
+    return role;
+  }
+
+  /** Called before an owner is demoted or removed: there must be another owner. */
+  private async keepAnOwner(m: EntityManager, tenantId: string): Promise<void> {
+    if ((await this.members.countOwners(m, tenantId)) <= 1) {
+      throw Errors.conflict('last_owner', 'The last owner of a tenant cannot be removed or demoted');
+    }
+  }
+
+  private async runAfterCommit(work: AfterCommit[]): Promise<void> {
+    try {
+      await TenantChangeHooks.runAll(work);
+    } catch (err) {
+      this.logger.error({ err }, 'After-commit work of a membership change failed');
+    }
+  }
+}
+
+function mayManage(manager: MemberManagerRole, ...roles: TenantRole[]): void {
+  if (manager !== 'owner' && roles.includes('owner')) {
+    throw Errors.forbidden('Only an owner can grant, change or remove the owner role');
+  }
+}

@@ -1,0 +1,80 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { ApiKeyRevoker } from '../../../api-keys/src';
+import { KeyDeletionQueue } from '../../../openrouter/src';
+import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import type { AuditScope } from '../../../tenants/src';
+import { AppliedChanges, ClerkEvent, ClerkMembershipData, ClerkOrganizationData, ClerkUserData, noChanges } from './clerk-event.types';
+import { ClerkOrganizationSync } from './clerk-organization.sync';
+import { ClerkUserSync } from './clerk-user.sync';
+
+export type WebhookOutcome = 'applied' | 'unchanged' | 'duplicate' | 'ignored';
+
+type Handler = (m: EntityManager, event: ClerkEvent, scope: AuditScope, changes: AppliedChanges) => Promise<boolean>;
+
+/**
+ * Applies a verified Clerk event exactly once per svix-id: the delivery row and every change it
+ * causes (with their audit events) commit together, so a redelivery finds the row and changes
+ * nothing, and a failure leaves no row, so Svix's retry applies it then.
+ */
+@Injectable()
+export class ClerkWebhookProcessor {
+  private readonly logger = new Logger(ClerkWebhookProcessor.name);
+  private readonly handlers: Record<string, Handler>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: ClerkUserSync,
+    private readonly orgs: ClerkOrganizationSync,
+    private readonly deletions: KeyDeletionQueue,
+    private readonly bus: InvalidationBus,
+    private readonly apiKeys: ApiKeyRevoker,
+  ) {
+    this.handlers = {
+      'user.created': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
+      'user.updated': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
+      'user.deleted': (m, e, s, c) => this.users.deactivate(m, e.data.id, s, c, (tx, userId) => this.apiKeys.revokeAllOfUser(tx, userId, s)),
+      'organization.created': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
+      'organization.updated': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
+      'organization.deleted': (m, e, s, c) => this.orgs.delete(m, e.data as unknown as ClerkOrganizationData, s, c),
+      'organizationMembership.created': (m, e, s, c) => this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.updated': (m, e, s, c) => this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.deleted': (m, e, s, c) => this.orgs.deleteMembership(m, e.data as ClerkMembershipData, s, c),
+    };
+  }
+
+  async process(svixId: string, event: ClerkEvent, requestId: string | null): Promise<WebhookOutcome> {
+    const handler = Object.hasOwn(this.handlers, event.type) ? this.handlers[event.type] : undefined;
+    const scope: AuditScope = { actor: { type: 'webhook', id: svixId }, requestId };
+    const changes = noChanges();
+    const outcome = await this.dataSource.transaction(async (m): Promise<WebhookOutcome> => {
+      const inserted: unknown[] = await m.query(
+        `INSERT INTO clerk_webhook_deliveries (svix_id, event_type) VALUES ($1, $2) ON CONFLICT (svix_id) DO NOTHING RETURNING svix_id`,
+        [svixId, event.type.slice(0, 100)],
+      );
+      if (inserted.length === 0) return 'duplicate';
+      if (!handler) return 'ignored';
+      return (await handler(m, event, scope, changes)) ? 'applied' : 'unchanged';
+    });
+    this.logger.log(`Clerk webhook ${event.type} (${svixId}): ${outcome}`);
+    if (outcome === 'applied') await this.afterCommit(changes);
+    return outcome;
+  }
+
+  /** Caches on every instance, capabilities' own follow-up work, and upstream key deletions. */
+  private async afterCommit(changes: AppliedChanges): Promise<void> {
+    for (const id of changes.users) this.bus.publish(CacheTopic.user, id);
+    for (const id of changes.tenants) this.bus.publish(CacheTopic.tenant, id);
+    for (const work of changes.afterCommit) {
+      try {
+        await work();
+      } catch (err) {
+        this.logger.error({ err }, 'After-commit work of a Clerk webhook failed');
+      }
+    }
+    // Queued in the transaction: a failure here is retried by the deletion queue (reconciliation).
+    for (const hash of changes.upstreamKeys) await this.deletions.deleteNow(hash).catch(() => false);
+  }
+
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { ApiKeysModule } from '../../api-keys/src';
+import { OpenRouterModule } from '../../openrouter/src';
+import { TenantsModule } from '../../tenants/src';
+import { ClerkOrganizationSync } from './clerk/clerk-organization.sync';
+import { ClerkUserSync } from './clerk/clerk-user.sync';
+import { ClerkWebhookController } from './clerk/clerk-webhook.controller';
+import { ClerkWebhookProcessor } from './clerk/clerk-webhook.processor';
+import { SvixVerifier } from './clerk/svix-verifier';
+
+/** Incoming webhooks. Needs the raw request body (`rawBody: true` in NestFactory.create). */
+@Module({
+  imports: [TenantsModule, OpenRouterModule, ApiKeysModule],
+  controllers: [ClerkWebhookController],
+  providers: [SvixVerifier, ClerkUserSync, ClerkOrganizationSync, ClerkWebhookProcessor],
+})
+export class WebhooksModule {}

@@ -1,0 +1,174 @@
+/**
+ * The command line for users, their OpenRouter keys, reconciliation and statistics, run as child processes
+ * against a database the server prepared (users signed in, OpenRouter keys provisioned). The embedded database
+ * serves one process at a time, so the server is stopped before the first command runs.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, REPO_ROOT, startApp, TEST_ENCRYPTION_KEY, type TestDatabase } from './support/app';
+import { FakeOpenRouter } from './support/fake-openrouter';
+import { newClerkUser, sessionHeaders } from './support/users';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+const INHERITED_VARS_TO_DROP = /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
+  const fake = new FakeOpenRouter();
+  let database: TestDatabase;
+  const alice = newClerkUser();
+  const bob = newClerkUser();
+  let aliceId: string;
+  let bobKeyHash: string;
+  let aliceOldHash: string;
+  const orphans: string[] = [];
+
+  const cli = (...args: string[]): Promise<CliResult> =>
+    new Promise((resolve) => {
+      const env = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_VARS_TO_DROP.test(name))),
+        ...database.env,
+        NODE_ENV: 'test',
+        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        OPENROUTER_BASE_URL: fake.baseUrl,
+        OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
+      };
+      execFile(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, timeout: 120_000 }, (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) ?? 1 : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      });
+    });
+  const ok = async (...args: string[]): Promise<CliResult> => {
+    const res = await cli(...args);
+    assert.equal(res.code, 0, `${args.join(' ')} exited ${res.code}:\n${res.stderr}`);
+    return res;
+  };
+  /** Fails with exit code 1 and a one-line reason (the last line on stderr; warnings may come before it). */
+  const fails = async (pattern: RegExp, ...args: string[]): Promise<CliResult> => {
+    const res = await cli(...args);
+    assert.equal(res.code, 1, `${args.join(' ')} should fail: ${res.stdout}${res.stderr}`);
+    const lines = res.stderr.trim().split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('error: ')).length, 1, res.stderr);
+    assert.match(lines.at(-1)!, /^error: /, res.stderr);
+    assert.match(lines.at(-1)!, pattern);
+    return res;
+  };
+
+  before(async () => {
+    await fake.start();
+    database = await createTestDatabase();
+    const app = await startApp({ database, openRouter: fake });
+    try {
+      const a = await app.request('GET', '/api/users/me', { headers: sessionHeaders(alice) });
+      const b = await app.request('GET', '/api/users/me', { headers: sessionHeaders(bob) });
+      assert.equal(a.status, 200, a.text);
+      assert.equal(b.body.openrouter_key_status, 'active', b.text);
+      aliceId = a.body.id;
+      aliceOldHash = fake.keys.find((k) => k.key === a.body.openrouter_api_key)!.hash;
+      bobKeyHash = fake.keys.find((k) => k.key === b.body.openrouter_api_key)!.hash;
+    } finally {
+      await app.stop(); // keeps the database (startApp was given it)
+    }
+    // Upstream: orphans of this service (a crash between creation and storage), keys of other services.
+    for (let i = 0; i < 3; i++) orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${Date.now() - 3_600_000}` }).hash);
+    for (let i = 0; i < 120; i++) fake.seedKey({ name: `other-service-${i}` });
+    fake.seedKey({ name: 'umb:not-a-uuid:123' });
+  });
+
+  after(async () => {
+    await database?.drop();
+    await fake.stop();
+  });
+
+  it('users:list shows users and their key state, never a key', async () => {
+    const table = await ok('users:list');
+    assert.match(table.stdout, new RegExp(`^${aliceId}\\s+${alice.email}\\s+active`, 'm'));
+    assert.doesNotMatch(table.stdout, /sk-or-v1-[0-9a-f]{20,}/);
+    const one = JSON.parse((await ok('users:list', '--email', bob.email.toUpperCase(), '--json')).stdout);
+    assert.equal(one.length, 1);
+    assert.equal(one[0].openrouter_key.hash, bobKeyHash);
+  });
+
+  it("users:refresh-openrouter-key replaces a user's key; a failed upstream delete is queued", async () => {
+    // The old key's deletion fails (every retry): it stays queued, for reconciliation to finish.
+    fake.failNext('keys.delete', { status: 500 }, 3);
+    const res = await ok('users:refresh-openrouter-key', alice.email);
+    assert.match(res.stdout, new RegExp(`^Refreshed the OpenRouter key of ${alice.email}`, 'm'));
+    const fresh = fake.keys.filter((k) => k.name.startsWith(`umb:${aliceId}:`) && !k.deleted);
+    assert.equal(fresh.length, 2, 'new key created, old one not deleted yet');
+    assert.match(res.stdout, new RegExp(`hash ${fresh.find((k) => k.hash !== aliceOldHash)!.hash}`));
+
+    await fails(/User not found/, 'users:refresh-openrouter-key', 'user_doesnotexist');
+  });
+
+  it('openrouter:reconcile --dry-run lists exactly the orphans; a run deletes them and finishes queued deletions', async () => {
+    const before = fake.keys.filter((k) => !k.deleted).length;
+    const young = await ok('openrouter:reconcile', '--dry-run', '--json');
+    const youngReport = JSON.parse(young.stdout);
+    assert.equal(youngReport.orphans.length, 0, 'with the default grace the just-seeded keys are too recent');
+    assert.equal(youngReport.too_recent, 3);
+
+    const dry = await ok('openrouter:reconcile', '--dry-run', '--grace-seconds', '0');
+    assert.match(dry.stdout, /3 orphaned/);
+    assert.match(dry.stdout, /Dry run: nothing deleted/);
+    for (const hash of orphans) assert.match(dry.stdout, new RegExp(`^${hash}\\s+umb:`, 'm'));
+    assert.match(dry.stderr, /^page 1: 100 keys scanned$/m);
+    assert.match(dry.stderr, /^page 2: \d+ keys scanned$/m);
+    assert.equal(fake.keys.filter((k) => !k.deleted).length, before, 'a dry run deletes nothing');
+
+    const run = await ok('openrouter:reconcile', '--grace-seconds', '0', '--json');
+    const report = JSON.parse(run.stdout);
+    assert.deepEqual(report.orphans.map((o: { hash: string }) => o.hash).sort(), [...orphans].sort());
+    assert.ok(report.orphans.every((o: { deleted: boolean }) => o.deleted));
+    assert.deepEqual([report.deleted, report.failed, report.queue.deleted, report.queue.pending], [3, 0, 1, 0]);
+    assert.match(run.stderr, /^deleted umb:/m);
+
+    const gone = fake.keys.filter((k) => k.deleted).map((k) => k.hash);
+    for (const hash of [...orphans, aliceOldHash]) assert.ok(gone.includes(hash), `${hash} deleted`);
+    assert.ok(!gone.includes(bobKeyHash), "a user's key is kept");
+    assert.equal(fake.keys.filter((k) => k.name.startsWith('other-service-') && k.deleted).length, 0, 'other services untouched');
+    assert.ok(!fake.keys.find((k) => k.name === 'umb:not-a-uuid:123')!.deleted);
+  });
+
+  it('openrouter:reconcile fails in one line when OpenRouter is down', async () => {
+    fake.setMode('keys.list', { status: 503 });
+    try {
+      await fails(/openrouter_unavailable|503/, 'openrouter:reconcile');
+    } finally {
+      fake.clearModes();
+    }
+  });
+
+  it('stats counts users and keys', async () => {
+    const stats = JSON.parse((await ok('stats', '--json')).stdout);
+    assert.deepEqual(stats, {
+      users: 2,
+      tenants: 2,
+      api_keys_active: 0,
+      openrouter_keys_active: 2,
+      openrouter_keys_auto_renewed: 0,
+      renewals_last_24h: 0,
+      provisioning_failures_last_24h: 0,
+    });
+  });
+
+  it('writes the refresh and the deletions to the audit trail with actor type cli, and no key', async () => {
+    const res = await ok('audit:list', '--limit', '200', '--json');
+    const events: { action: string; actor_type: string; actor_id: string; target_id: string | null; metadata: Record<string, unknown> }[] = JSON.parse(res.stdout);
+    const byCli = events.filter((e) => e.actor_type === 'cli');
+    assert.deepEqual(byCli.map((e) => e.action).sort(), ['openrouter_key.deleted', 'openrouter_key.deleted', 'openrouter_key.deleted', 'openrouter_key.refreshed']);
+    assert.ok(byCli.every((e) => /^.+@.+$/.test(e.actor_id)), 'the operator account and host');
+    assert.deepEqual(byCli.filter((e) => e.action === 'openrouter_key.deleted').map((e) => e.target_id).sort(), [...orphans].sort());
+    assert.ok(byCli.filter((e) => e.action === 'openrouter_key.deleted').every((e) => e.metadata.reason === 'orphaned'));
+    assert.ok(events.some((e) => e.action === 'openrouter_key.deleted' && e.target_id === aliceOldHash), 'the queued deletion is recorded');
+    for (const key of fake.keys) assert.ok(!res.stdout.includes(key.key), 'no OpenRouter key in the trail');
+  });
+});

@@ -1,0 +1,149 @@
+/**
+ * The command line, run as an operator would: `node dist/apps/cli/src/main.js <command>` as a child process,
+ * here for tenants and their API keys on a database of its own (the embedded database serves one process at a
+ * time: a command cannot share it with a running server). Users, OpenRouter keys and reconciliation:
+ * cli-openrouter.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, REPO_ROOT, TEST_ENCRYPTION_KEY, type TestDatabase } from './support/app';
+import { FakeOpenRouter } from './support/fake-openrouter';
+
+const CLI = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+const INHERITED_VARS_TO_DROP = /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+describe('command line: tenants and API keys', () => {
+  const fake = new FakeOpenRouter();
+  let database: TestDatabase;
+  const slug = `acme-${randomUUID().slice(0, 6)}`;
+  const ownerEmail = `owner-${randomUUID().slice(0, 8)}@cli.test`;
+
+  const cli = (...args: string[]): Promise<CliResult> =>
+    new Promise((resolve) => {
+      const env = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_VARS_TO_DROP.test(name))),
+        ...database.env,
+        NODE_ENV: 'test',
+        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        OPENROUTER_BASE_URL: fake.baseUrl,
+        OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
+      };
+      execFile(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, timeout: 120_000 }, (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: unknown }).code as number | null) ?? 1 : 0;
+        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+      });
+    });
+  const ok = async (...args: string[]): Promise<CliResult> => {
+    const res = await cli(...args);
+    assert.equal(res.code, 0, `${args.join(' ')} exited ${res.code}:\n${res.stderr}`);
+    return res;
+  };
+  /** Fails with exit code 1 and a one-line reason (the last line on stderr; warnings may come before it). */
+  const fails = async (pattern: RegExp, ...args: string[]): Promise<CliResult> => {
+    const res = await cli(...args);
+    assert.equal(res.code, 1, `${args.join(' ')} should fail: ${res.stdout}${res.stderr}`);
+    const lines = res.stderr.trim().split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('error: ')).length, 1, res.stderr);
+    assert.match(lines.at(-1)!, /^error: /, res.stderr);
+    assert.match(lines.at(-1)!, pattern);
+    return res;
+  };
+
+  before(async () => {
+    await fake.start();
+    database = await createTestDatabase();
+  });
+
+  after(async () => {
+    await database?.drop();
+    await fake.stop();
+  });
+
+  it('prints usage with --help (exit 0) and refuses unknown commands and missing arguments (exit 1), without a database', async () => {
+    const help = await ok('--help');
+    for (const command of [
+      'tenants:create', 'tenants:list', 'api-keys:create', 'api-keys:list', 'api-keys:revoke', 'users:list',
+      'users:refresh-openrouter-key', 'openrouter:reconcile', 'stats', 'audit:list',
+    ]) {
+      assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
+    }
+    assert.match(help.stdout, /Examples:/);
+
+    const unknown = await cli('tenants:destroy');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /unknown command 'tenants:destroy'/);
+    const missing = await cli('api-keys:list');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /missing required argument 'tenant'/);
+  });
+
+  let tenantId: string;
+  let ownerId: string;
+  let keyId: string;
+  let plaintextKey: string;
+
+  it('tenants:create creates a tenant for an owner (an unknown email is invited), and explains failures in one line', async () => {
+    const res = await ok('tenants:create', 'Acme Corp', '--owner', ownerEmail, '--slug', slug, '--json');
+    const tenant = JSON.parse(res.stdout);
+    assert.deepEqual([tenant.name, tenant.slug, tenant.owner.email, tenant.owner.pending], ['Acme Corp', slug, ownerEmail, true]);
+    tenantId = tenant.id;
+    ownerId = tenant.owner.id;
+    await fails(/slug.*already in use.*slug_taken/, 'tenants:create', 'Other', '--owner', ownerEmail, '--slug', slug);
+  });
+
+  it('tenants:list lists tenants with members and keys', async () => {
+    const table = await ok('tenants:list');
+    assert.match(table.stdout, /^ID\s+SLUG\s+NAME\s+MEMBERS/m);
+    assert.match(table.stdout, new RegExp(`^${tenantId}\\s+${slug}\\s+Acme Corp\\s+1\\s+0`, 'm'));
+  });
+
+  it('api-keys:create prints the key once; api-keys:list never shows it', async () => {
+    const res = await ok('api-keys:create', slug, '--name', 'ci pipeline', '--scopes', 'chat,usage:read', '--rate-limit', '120');
+    const keys = res.stdout.match(/umk_[A-Za-z0-9_-]{20,}/g) ?? [];
+    assert.equal(keys.length, 1, `the key appears exactly once:\n${res.stdout}`);
+    plaintextKey = keys[0];
+    assert.match(res.stdout, /shown once/);
+    assert.match(res.stdout, /scopes:\s+chat, usage:read/);
+    assert.match(res.stdout, new RegExp(`acts as:\\s+${ownerId}`), 'acts as the tenant owner by default');
+    keyId = /id:\s+([0-9a-f-]{36})/.exec(res.stdout)![1];
+
+    const json = JSON.parse((await ok('api-keys:create', tenantId, '--name', 'machine', '--without-user', '--scopes', 'usage:read', '--json')).stdout);
+    assert.match(json.key, /^umk_/);
+    assert.deepEqual([json.user_id, json.scopes, json.tenant_id], [null, ['usage:read'], tenantId]);
+
+    await fails(/unknown tenant "no-such-tenant"/, 'api-keys:create', 'no-such-tenant', '--name', 'x');
+
+    const list = await ok('api-keys:list', slug);
+    assert.match(list.stdout, /^ID\s+NAME\s+PREFIX\s+STATUS/m);
+    assert.match(list.stdout, new RegExp(`^${keyId}\\s+ci pipeline\\s+umk_\\S+\\s+active\\s+chat,usage:read\\s+120`, 'm'));
+    assert.match(list.stdout, /machine/);
+    assert.ok(!list.stdout.includes(plaintextKey) && !list.stdout.includes(json.key), 'keys are never listed');
+  });
+
+  it('api-keys:revoke revokes a key of that tenant', async () => {
+    await fails(/unknown API key/, 'api-keys:revoke', slug, randomUUID());
+    const res = await ok('api-keys:revoke', slug, keyId);
+    assert.match(res.stdout, /^Revoked API key umk_/);
+    const all = JSON.parse((await ok('api-keys:list', slug, '--all', '--json')).stdout);
+    assert.equal(all.length, 2);
+    assert.ok(all.every((k: Record<string, unknown>) => !('key' in k)));
+    assert.equal(all.find((k: { id: string }) => k.id === keyId).status, 'revoked');
+  });
+
+  it('writes each change to the audit trail with actor type cli, and no key', async () => {
+    const res = await ok('audit:list', '--tenant', slug, '--json');
+    const events: { action: string; actor_type: string; actor_id: string; tenant_id: string; target_id: string }[] = JSON.parse(res.stdout);
+    assert.deepEqual(events.map((e) => e.action).sort(), ['api_key.created', 'api_key.created', 'api_key.revoked', 'tenant.created']);
+    assert.ok(events.every((e) => e.actor_type === 'cli' && /^.+@.+$/.test(e.actor_id) && e.tenant_id === tenantId));
+    assert.ok(!res.stdout.includes(plaintextKey));
+  });
+});

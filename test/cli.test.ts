@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, REPO_ROOT, TEST_ENCRYPTION_KEY, type TestDatabase } from './support/app';
@@ -145,5 +146,17 @@ describe('command line: tenants and API keys', () => {
     assert.deepEqual(events.map((e) => e.action).sort(), ['api_key.created', 'api_key.created', 'api_key.revoked', 'tenant.created']);
     assert.ok(events.every((e) => e.actor_type === 'cli' && /^.+@.+$/.test(e.actor_id) && e.tenant_id === tenantId));
     assert.ok(!res.stdout.includes(plaintextKey));
+  });
+
+  it('refuses to open the embedded database while another process has it open', async (t) => {
+    if (database.kind !== 'pglite') return t.skip('PostgreSQL serves many processes');
+    // What PGlite leaves in its directory while a server has it open.
+    const pidFile = path.join(database.env.DATA_DIR, 'pglite', 'postmaster.pid');
+    fs.writeFileSync(pidFile, '-42\n');
+    try {
+      await fails(/embedded database under .* is open in another process/, 'stats');
+    } finally {
+      fs.rmSync(pidFile, { force: true });
+    }
   });
 });

@@ -4,10 +4,13 @@
  * deletions and keys of other services, exactly the orphans of this service go.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type TestApp } from './support/app';
+import { Client } from 'pg';
+import { postgresAvailable, REPO_ROOT, startApp, TEST_ENCRYPTION_KEY, type TestApp } from './support/app';
 import { FakeOpenRouter, type FakeKey } from './support/fake-openrouter';
 import { fixedSession, newClerkUser } from './support/users';
 
@@ -91,6 +94,41 @@ describe('OpenRouter key reconciliation', () => {
     const second = await reconcile({ dry_run: true, grace_seconds: 0 });
     assert.deepEqual([second.status, second.body.code], [409, 'reconciliation_running']);
     assert.equal((await first).status, 200);
+  });
+
+  it('lets one process at a time run it, server or command line, through the lease row (PostgreSQL)', { skip: !postgresAvailable() && 'the embedded database serves one process' }, async () => {
+    const db = new Client({ connectionString: app.database.env.DATABASE_URL });
+    await db.connect();
+    try {
+      // Another process (an instance, or a command line elsewhere) holds the lease.
+      await db.query(
+        `INSERT INTO job_leases (name, owner, lease_until) VALUES ('openrouter-reconcile', 'elsewhere:42', now() + interval '5 minutes')
+         ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until`,
+      );
+      const cli = await new Promise<{ code: number; stderr: string }>((resolve) => {
+        const env = {
+          PATH: process.env.PATH ?? '',
+          ...app.database.env,
+          NODE_ENV: 'test',
+          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+          OPENROUTER_BASE_URL: fake.baseUrl,
+          OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
+        };
+        const main = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+        execFile(process.execPath, [main, 'openrouter:reconcile', '--dry-run'], { cwd: REPO_ROOT, env }, (err, _out, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+        );
+      });
+      assert.equal(cli.code, 1, cli.stderr);
+      assert.match(cli.stderr, /^error: Another OpenRouter reconciliation is running \(elsewhere:42\); try again later$/m);
+      const server = await reconcile({ dry_run: true });
+      assert.deepEqual([server.status, server.body.code], [409, 'reconciliation_running']);
+      // An expired lease (its holder crashed) is taken over.
+      await db.query(`UPDATE job_leases SET lease_until = now() - interval '1 second' WHERE name = 'openrouter-reconcile'`);
+      assert.equal((await reconcile({ dry_run: true })).status, 200);
+    } finally {
+      await db.end();
+    }
   });
 
   it('deletes exactly the orphans and the queued key; live keys and other services stay', async () => {

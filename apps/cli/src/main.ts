@@ -4,6 +4,8 @@ loadDotEnv();
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommanderError } from 'commander';
 import { CommandFactory } from 'nest-commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { AppError } from '../../../libs/common/src';
 // The class only: the libraries' modules validate the environment as they load, and would crash the
@@ -52,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
   let endpoint: DatabaseEndpoint | undefined;
   let app: INestApplicationContext | undefined;
   try {
+    if (!config.databaseUrl) refuseEmbeddedInUse(config.dataDir);
     endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
     if (!endpoint.embedded) await probeDatabase(endpoint.url);
     const logger = new CliLogger(config.logLevel === 'debug' || config.logLevel === 'trace');
@@ -91,6 +94,19 @@ async function probeDatabase(url: string): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The embedded database serves one process: opened by a second one (the command line while the
+ * server runs) its files could be damaged. PGlite keeps `postmaster.pid` while it is open.
+ */
+function refuseEmbeddedInUse(dataDir: string): void {
+  const pidFile = join(dataDir, 'pglite', 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  throw new CliError(
+    `the embedded database under ${dataDir} is open in another process (the server?): stop it first, or set DATABASE_URL to a PostgreSQL server. ` +
+      `If nothing uses it (the server crashed), start and stop the server once, or delete ${pidFile}`,
+  );
 }
 
 /** No command, a help request, or a word that is no command: commander answers from the definitions alone. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
+import { DataSource, Not } from 'typeorm';
 import { AuditActor, AuditService, SYSTEM_ACTOR } from '../../../audit/src';
 import { AppError } from '../../../common/src';
 import { AppConfig } from '../../../config/src';
@@ -114,8 +114,9 @@ export class OpenRouterKeyProvisioner {
 
     const now = new Date();
     const oldHash = previous?.upstreamHash ?? null;
-    await this.dataSource.transaction(async (m) => {
-      await m.update(OpenRouterKey, { userId }, {
+    const stored = await this.dataSource.transaction(async (m) => {
+      // A user disabled meanwhile (deleted in Clerk) must not get a key back.
+      const result = await m.update(OpenRouterKey, { userId, status: Not('disabled' as const) }, {
         keyEncrypted: this.store.seal(created.key),
         upstreamHash: created.hash,
         label: created.label,
@@ -129,6 +130,10 @@ export class OpenRouterKeyProvisioner {
           ? { autoRenewed: true, renewalCount: () => 'renewal_count + 1', lastRenewalAt: now }
           : {}),
       });
+      if (!result.affected) {
+        await this.deletions.enqueue(m, created.hash, userId, 'user_disabled');
+        return false;
+      }
       if (oldHash) await this.deletions.enqueue(m, oldHash, userId, kind);
       await this.audit.record({
         action: kind === 'provision' ? 'openrouter_key.provisioned' : kind === 'refresh' ? 'openrouter_key.refreshed' : 'openrouter_key.auto_renewed',
@@ -136,8 +141,13 @@ export class OpenRouterKeyProvisioner {
         target: { type: 'user', id: userId },
         metadata: { upstream_hash: created.hash, label: created.label, limit: created.limit ?? limit, replaced_hash: oldHash },
       }, m);
+      return true;
     });
     this.bus.publish(CacheTopic.user, userId);
+    if (!stored) {
+      await this.deletions.deleteNow(created.hash);
+      throw new AppError(409, 'user_not_active', 'This user is disabled; no OpenRouter key was stored');
+    }
     this.logger.log(`OpenRouter key ${kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'auto-renewed'} for user ${userId} (hash ${created.hash})`);
     if (oldHash) await this.deletions.deleteNow(oldHash);
     return (await this.store.find(userId))!;
@@ -151,7 +161,7 @@ export class OpenRouterKeyProvisioner {
         lastErrorCode: code,
         lastAttemptAt: new Date(),
         // A user who still has a working key keeps it; only a user without one is "failed".
-        ...(this.isUsable(previous) ? {} : { status: 'provisioning_failed' as const }),
+        ...(this.isUsable(previous) || previous?.status === 'disabled' ? {} : { status: 'provisioning_failed' as const }),
       });
       await this.audit.record({ action: 'openrouter_key.provisioning_failed', actor: SYSTEM_ACTOR, target: { type: 'user', id: userId }, metadata: { kind, error_code: code } }, m);
     });

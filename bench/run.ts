@@ -18,6 +18,7 @@
  *   --only=…            BENCH_ONLY         targets: bare,health,me,v1me-limited,v1me,direct,gateway
  *   --profile=DIR       BENCH_PROFILE      sample the app's CPU (as `node --cpu-prof`), write profiles to DIR, summarise
  *   --json=FILE         BENCH_JSON         where the figures are written (default .tmp/bench/results.json)
+ *   --rounds=1          BENCH_ROUNDS       measure every target this many times, interleaved, and keep the median
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -68,6 +69,7 @@ interface Settings {
   only: Set<TargetId>;
   profileDir: string | null;
   jsonFile: string;
+  rounds: number;
 }
 
 async function settings(): Promise<Settings> {
@@ -96,6 +98,7 @@ async function settings(): Promise<Settings> {
     only: new Set((only ? only.split(',') : TARGETS.map((t) => t.id)) as TargetId[]),
     profileDir: profile ? path.resolve(profile) : null,
     jsonFile: path.resolve(option(args, 'json', 'BENCH_JSON', path.join(REPO_ROOT, '.tmp', 'bench', 'results.json'))),
+    rounds: Math.max(1, Number(option(args, 'rounds', 'BENCH_ROUNDS', '1'))),
   };
 }
 
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
   if (s.profileDir) fs.mkdirSync(s.profileDir, { recursive: true });
   const header = [
     `Benchmark ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
-    `autocannon on loopback, ${s.connections} connections, ${s.durationSec} s measured after ${s.warmupSec} s warm-up per target; app LOG_LEVEL=${s.logLevels.join(', then ')}`,
+    `autocannon on loopback, ${s.connections} connections, ${s.durationSec} s measured after ${s.warmupSec} s warm-up per target${s.rounds > 1 ? `, median of ${s.rounds} interleaved rounds` : ''}; app LOG_LEVEL=${s.logLevels.join(', then ')}`,
   ];
   console.log(header.join('\n'));
   const bare = await startBareServer();
@@ -168,27 +171,39 @@ async function section(s: Settings, database: DatabaseKind, logLevel: string, ba
     const target = (id: TargetId) => TARGETS.find((t) => t.id === id)!;
 
     const appPid = app.pid;
-    if (wanted('bare')) add(target('bare'), await load(`http://127.0.0.1:${bare.info.port}/`, { pid: bare.pid }));
-    if (wanted('health')) add(target('health'), await load(`${base}/api/health`, { pid: appPid }));
-
+    // Every target is set up first, then measured: once, or `rounds` times interleaved (the median kept), so that
+    // each target sees the same share of whatever else the machine is doing.
+    const plans: Array<{ target: Target; run?: () => Promise<LoadResult>; unavailable?: string }> = [];
+    const plan = (id: TargetId, run: (() => Promise<LoadResult>) | string) => {
+      if (wanted(id)) plans.push(typeof run === 'string' ? { target: target(id), unavailable: run } : { target: target(id), run });
+    };
+    plan('bare', () => load(`http://127.0.0.1:${bare.info.port}/`, { pid: bare.pid }));
+    plan('health', () => load(`${base}/api/health`, { pid: appPid }));
     const session: Session = await signIn(base, newUserToken('bench').token);
-    if (wanted('me')) add(target('me'), await load(`${base}/api/users/me`, { pid: appPid, headers: { authorization: `Bearer ${session.token}` } }));
-
-    const limited = wanted('v1me-limited') ? await createApiKey(base, session, { name: 'bench limited', rate_limit_per_minute: 100 }) : null;
-    if (limited) add(target('v1me-limited'), limited.available ? await load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': limited.key } }) : limited.reason);
-    const open = await createApiKey(base, session, { name: 'bench open', rate_limit_per_minute: 1_000_000 });
-    if (wanted('v1me')) add(target('v1me'), open.available ? await load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': open.key } }) : open.reason);
-
-    const chat = { method: 'POST' as const, body: CHAT_BODY };
-    if (wanted('direct')) {
-      add(
-        target('direct'),
-        session.openRouterKey
-          ? await load(`${fake.info.baseUrl}/chat/completions`, { ...chat, pid: fake.pid, headers: { authorization: `Bearer ${session.openRouterKey}`, 'content-type': 'application/json' } })
-          : 'the user has no provisioned OpenRouter key',
-      );
+    plan('me', () => load(`${base}/api/users/me`, { pid: appPid, headers: { authorization: `Bearer ${session.token}` } }));
+    if (wanted('v1me-limited')) {
+      const limited = await createApiKey(base, session, { name: 'bench limited', rate_limit_per_minute: 100 });
+      plan('v1me-limited', limited.available ? () => load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': limited.key } }) : limited.reason);
     }
-    if (wanted('gateway')) add(target('gateway'), await gatewayLoad(base, open, load, chat, appPid));
+    const open = await createApiKey(base, session, { name: 'bench open', rate_limit_per_minute: 1_000_000 });
+    plan('v1me', open.available ? () => load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': open.key } }) : open.reason);
+    const chat = { method: 'POST' as const, body: CHAT_BODY };
+    plan(
+      'direct',
+      session.openRouterKey
+        ? () => load(`${fake.info.baseUrl}/chat/completions`, { ...chat, pid: fake.pid, headers: { authorization: `Bearer ${session.openRouterKey}`, 'content-type': 'application/json' } })
+        : 'the user has no provisioned OpenRouter key',
+    );
+    if (wanted('gateway')) {
+      const gateway = await gatewayReady(base, open, chat);
+      plan('gateway', gateway === true && open.available ? () => load(`${base}/api/v1/chat/completions`, { ...chat, headers: { 'x-api-key': open.key, 'content-type': 'application/json' }, pid: appPid }) : String(gateway));
+    }
+
+    const results = new Map<TargetId, LoadResult[]>();
+    for (let round = 0; round < s.rounds; round++) {
+      for (const p of plans) if (p.run) results.set(p.target.id, [...(results.get(p.target.id) ?? []), await p.run()]);
+    }
+    for (const p of plans) add(p.target, p.run ? medianResult(results.get(p.target.id)!) : p.unavailable!);
   } catch (err) {
     console.error(`  section failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
@@ -199,20 +214,20 @@ async function section(s: Settings, database: DatabaseKind, logLevel: string, ba
   return rows;
 }
 
-async function gatewayLoad(
-  base: string,
-  open: Awaited<ReturnType<typeof createApiKey>>,
-  load: (url: string, extra?: Partial<Parameters<typeof measure>[0]>) => Promise<LoadResult>,
-  chat: { method: 'POST'; body: string },
-  appPid: number | undefined,
-): Promise<LoadResult | string> {
+/** True when the gateway answers a probe with 200, else why it cannot be measured. */
+async function gatewayReady(base: string, open: Awaited<ReturnType<typeof createApiKey>>, chat: { method: 'POST'; body: string }): Promise<true | string> {
   if (!open.available) return open.reason;
-  const headers = { 'x-api-key': open.key, 'content-type': 'application/json' };
-  const probe = await fetch(`${base}/api/v1/chat/completions`, { method: 'POST', headers, body: chat.body });
+  const probe = await fetch(`${base}/api/v1/chat/completions`, { method: 'POST', headers: { 'x-api-key': open.key, 'content-type': 'application/json' }, body: chat.body });
   await probe.arrayBuffer();
   if (probe.status === 404) return 'POST /api/v1/chat/completions not found (gateway not built yet)';
   if (probe.status !== 200) return `the gateway answered ${probe.status} to a probe`;
-  return load(`${base}/api/v1/chat/completions`, { ...chat, headers, pid: appPid });
+  return true;
+}
+
+/** The round with the median requests/s (its latencies and CPU go with it, so that a row stays one measurement). */
+function medianResult(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 function printProfiles(dir: string, prefix: string): void {
@@ -291,6 +306,9 @@ function statusSummary(r: LoadResult): string {
   if (r.errors) parts.push(`err×${r.errors}`);
   return parts.join(' ');
 }
+
+// Ctrl-C: exit through 'exit' handlers, so that the harness kills the app instances it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 main().catch((err) => {
   // A benchmark never fails CI: report and exit 0.

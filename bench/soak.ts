@@ -406,6 +406,9 @@ function fmt(v: number): string {
   return Number.isFinite(v) ? v.toFixed(1) : '—';
 }
 
+// Ctrl-C: exit through 'exit' handlers, so that the harness kills the app instances it started.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch((err) => {
   console.error(err instanceof Error ? err.stack : err);
   process.exitCode = 1;

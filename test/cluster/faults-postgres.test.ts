@@ -42,7 +42,7 @@ describe('PostgreSQL restarted under load', { skip }, () => {
     await fake.stop();
   });
 
-  it('answers 503 database_unavailable during the outage, never 500 or 401, and recovers without a restart', async () => {
+  it('answers 503 database_unavailable during the outage, never 500 or 401, and recovers without a restart', async (t) => {
     const pids = apps.map((a) => a.pid);
     const keyRoute = apiKey && (await routeExists(apps[0], 'GET', '/api/v1/me')) ? '/api/v1/me' : '/api/v1/models';
     const loop = new LoadLoop(20_000);
@@ -81,6 +81,7 @@ describe('PostgreSQL restarted under load', { skip }, () => {
     await loop.stop();
 
     const summary = loop.summary(outageStart);
+    t.diagnostic(`from the outage on: ${JSON.stringify(summary)}`);
     const statuses = loop.results.slice(outageStart).map((r) => r.status);
     assert.ok(!statuses.includes(500), `no 500: ${JSON.stringify(summary)}`);
     assert.ok(!statuses.includes(401), `no 401 for valid credentials: ${JSON.stringify(summary)}`);

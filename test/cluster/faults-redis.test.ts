@@ -88,6 +88,7 @@ describe('Redis stopped under load', { skip: CLUSTER_SKIP || (isLocalRedis ? fal
     await loop.stop();
 
     const summary = loop.summary(outageStart);
+    t.diagnostic(`from the outage on: ${JSON.stringify(summary)}`);
     const statuses = loop.results.slice(outageStart).map((r) => r.status);
     assert.ok(!statuses.includes(500) && !statuses.includes(0), `no 500 and no dropped connection: ${JSON.stringify(summary)}`);
     assert.ok(statuses.every((s) => s === 200), `fail open: everything served during the outage: ${JSON.stringify(summary)}`);

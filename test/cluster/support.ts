@@ -129,8 +129,8 @@ export function localPostgresCluster(): { version: string; name: string } | null
 export async function pgCtl(action: 'start' | 'stop' | 'restart'): Promise<void> {
   const cluster = localPostgresCluster();
   if (!cluster) throw new Error('no local PostgreSQL cluster');
+  // stop uses pg_ctlcluster's default "fast" mode: clients are disconnected at once, transactions rolled back.
   const args = ['--skip-systemctl-redirect', cluster.version, cluster.name, action];
-  if (action === 'stop') args.push('--', '-m', 'fast');
   await run('pg_ctlcluster', args, { timeout: 60_000 });
 }
 

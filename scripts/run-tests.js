@@ -29,14 +29,20 @@ function findTestFiles(dir) {
   });
 }
 
+/** Unit tests live beside the code they test (dist/libs, dist/apps); integration tests under dist/test. */
+const UNIT_ROOTS = ['libs', 'apps'].map((dir) => path.join(REPO_ROOT, 'dist', dir));
+
 function selectFiles(globDir, filters) {
-  const base = globDir ? path.join(TEST_ROOT, globDir) : TEST_ROOT;
-  return findTestFiles(base)
-    .map((file) => path.relative(TEST_ROOT, file))
-    .filter((rel) => globDir || !OPT_IN_DIRS.some((dir) => rel.startsWith(dir + path.sep)))
+  const candidates = globDir
+    ? findTestFiles(path.join(TEST_ROOT, globDir))
+    : [...findTestFiles(TEST_ROOT), ...UNIT_ROOTS.flatMap(findTestFiles)];
+  const distRoot = path.join(REPO_ROOT, 'dist');
+  return candidates
+    .map((file) => path.relative(distRoot, file))
+    .filter((rel) => globDir || !OPT_IN_DIRS.some((dir) => rel.startsWith(path.join('test', dir) + path.sep)))
     .filter((rel) => filters.length === 0 || filters.some((f) => rel.includes(f)))
     .sort()
-    .map((rel) => path.join(TEST_ROOT, rel));
+    .map((rel) => path.join(distRoot, rel));
 }
 
 /** Reads the closing "# pass N" style lines of a TAP report; the last one of each wins. */

@@ -7,7 +7,7 @@ import { ApiKeysModule } from '../../../libs/api-keys/src';
 import { AuditModule } from '../../../libs/audit/src';
 import { AuditReadModule } from '../../../libs/audit/src/read';
 import { AuthModule } from '../../../libs/auth/src';
-import { AppExceptionFilter, loggerOptions } from '../../../libs/common/src';
+import { AppExceptionFilter, loggerModuleParams } from '../../../libs/common/src';
 import { AppConfig, AppConfigModule } from '../../../libs/config/src';
 import { DatabaseEndpoint, DatabaseModule } from '../../../libs/database/src';
 import { GatewayModule } from '../../../libs/gateway/src';
@@ -29,7 +29,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule,
-        LoggerModule.forRoot(loggerOptions(config.logLevel)),
+        LoggerModule.forRoot(loggerModuleParams(config.logLevel)),
         DatabaseModule.forEndpoint(endpoint),
         RedisModule,
         // @nestjs/throttler on constant-cost storage (Redis across instances when configured).

@@ -5,7 +5,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { requestIdFor } from '../../../libs/common/src';
+import { AccessLogController, createRootLogger, requestIdFor } from '../../../libs/common/src';
 import { AppConfig } from '../../../libs/config/src';
 import { openDatabaseEndpoint } from '../../../libs/database/src';
 import { AppModule } from './app.module';
@@ -15,7 +15,13 @@ async function bootstrap(): Promise<void> {
   const config = new AppConfig(); // fails here, naming the variable, on a bad environment
   const endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
 
-  const adapter = new FastifyAdapter({ genReqId: requestIdFor, bodyLimit: 2 * 1024 * 1024, return503OnClosing: true });
+  const adapter = new FastifyAdapter({
+    loggerInstance: createRootLogger(config.logLevel),
+    logController: new AccessLogController(),
+    genReqId: requestIdFor,
+    bodyLimit: 2 * 1024 * 1024,
+    return503OnClosing: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, {
     bufferLogs: true,
     // Keeps the request's bytes as `req.rawBody`: webhook signatures are checked over the exact body.
@@ -27,8 +33,9 @@ async function bootstrap(): Promise<void> {
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (req, reply) => {
+  fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    done();
   });
 
   setUpOpenApi(app);

@@ -48,13 +48,19 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     this.handlers.set(topic, [...(this.handlers.get(topic) ?? []), handler]);
   }
 
-  publish(topic: string, id: string): void {
+  /**
+   * Resolves once Redis has handed the message to every subscribed instance (never rejects), so a
+   * caller that must not answer before the change is visible everywhere can await it.
+   */
+  async publish(topic: string, id: string): Promise<void> {
     this.deliver(topic, id);
     if (!this.redis) return;
-    this.redis.publish(CHANNEL, JSON.stringify({ topic, id, origin: this.origin })).catch((err: Error) => {
+    try {
+      await this.redis.publish(CHANNEL, JSON.stringify({ topic, id, origin: this.origin }));
+    } catch (err) {
       // Other instances then keep their entry until its short expiry; nothing better can be done.
-      this.logger.warn(`Publishing an invalidation of ${topic} failed: ${err.message}`);
-    });
+      this.logger.warn(`Publishing an invalidation of ${topic} failed: ${(err as Error).message}`);
+    }
   }
 
   private receive(message: string): void {

@@ -22,11 +22,11 @@ export class ProviderKeysService {
 
   async set(userId: string, provider: ProviderName, key: string): Promise<void> {
     await this.repo.upsert({ userId, provider, keyEncrypted: this.secretBox.encrypt(key) }, ['userId', 'provider']);
-    this.bus.publish(CacheTopic.user, userId);
+    await this.bus.publish(CacheTopic.user, userId);
   }
 
   async remove(userId: string, provider: ProviderName): Promise<void> {
     await this.repo.delete({ userId, provider });
-    this.bus.publish(CacheTopic.user, userId);
+    await this.bus.publish(CacheTopic.user, userId);
   }
 }

@@ -29,18 +29,8 @@ export class ApiKeyCacheSync {
     }
   }
 
-  /** Resolves once every instance can have heard of the change (see `delivered`). */
+  /** Resolves once Redis has handed the change to every instance, i.e. before the HTTP response leaves. */
   async keyChanged(keyId: string): Promise<void> {
-    this.bus.publish(CacheTopic.apiKey, keyId);
-    await this.delivered();
-  }
-
-  /**
-   * The bus publishes without waiting. Redis answers one connection's commands in order, so once a
-   * PING sent after the PUBLISH is answered, the message is in every subscriber's socket: the other
-   * instances hear of a revoke before its HTTP response leaves, i.e. before any "next request".
-   */
-  private async delivered(): Promise<void> {
-    if (this.redis?.status === 'ready') await this.redis.ping().catch(() => undefined);
+    await this.bus.publish(CacheTopic.apiKey, keyId);
   }
 }

@@ -73,7 +73,7 @@ export class ClerkAuthenticator {
     if (found) return found;
     // The organization changed within a known session, or the personal tenant is missing: map it now.
     await this.dataSource.transaction((m) => (org ? this.mapping.ensureOrganizationTenant(m, org, user.id) : this.mapping.ensurePersonalTenant(m, user)));
-    this.bus.publish(CacheTopic.user, user.id);
+    await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);
     const mapped = fresh?.tenants.find(wanted);
     if (!mapped) throw Errors.tenantMismatch('No tenant could be resolved for this session');

@@ -1,5 +1,6 @@
-import { RequestMethod } from '@nestjs/common';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import pino, { type Logger, type LoggerOptions } from 'pino';
 import { scrubSecrets } from '../crypto/mask';
 
 /** Header and field paths that hold secrets; pino replaces them before a line is written. */
@@ -20,32 +21,55 @@ const REDACT_PATHS = [
 ];
 
 /**
- * Structured JSON logs (pino through nestjs-pino). Two walls keep secrets out: known fields are
- * redacted, and every message string is scrubbed of anything shaped like a key or token.
+ * Structured JSON logs (pino). One root logger serves Fastify (a child per request carrying its
+ * `request_id`) and Nest (through nestjs-pino, bound to the request's child). Two walls keep secrets
+ * out: known fields are redacted, and every message string is scrubbed of anything shaped like a key
+ * or token.
  */
-export function loggerOptions(level: string): Params {
+export function pinoOptions(level: string): LoggerOptions {
   return {
-    // Health probes skip the request-logging middleware entirely (~85 µs of pino-http child loggers per request).
-    exclude: [{ method: RequestMethod.GET, path: 'health' }, { method: RequestMethod.GET, path: 'health/ready' }],
-    pinoHttp: {
-      level,
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      // The request id is made by Fastify (genReqId); reuse it rather than minting another.
-      genReqId: (req) => (req as unknown as { id: string }).id,
-      customProps: (req) => ({ request_id: (req as unknown as { id: string }).id }),
-      serializers: {
-        req: (req: { method: string; url: string }) => ({ method: req.method, url: scrubSecrets(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>);
       },
-      // originalUrl: under Fastify the middleware runs through @fastify/middie, which strips the mount prefix from req.url.
-      autoLogging: { ignore: (req) => ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/api/health') },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      hooks: {
-        logMethod(args, method) {
-          method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>);
-        },
-      },
-      formatters: { level: (label) => ({ level: label }) },
     },
+    formatters: { level: (label) => ({ level: label }) },
   };
+}
+
+/** nestjs-pino on Fastify's own per-request logger: no second HTTP logger (pino-http) per request. */
+export function loggerModuleParams(level: string): Params {
+  return { pinoHttp: pinoOptions(level), useExisting: true };
+}
+
+/**
+ * One access line per request, when the response is done, instead of Fastify's two
+ * ("incoming request", "request completed"). Health probes are not logged: they would drown
+ * everything else.
+ */
+export class AccessLogController extends LogController {
+  constructor() {
+    super({ requestIdLogLabel: 'request_id' });
+  }
+
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    const url = req.url;
+    if (url.startsWith('/api/health')) return;
+    const status = reply.statusCode;
+    const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (!(req.log as unknown as Logger).isLevelEnabled(level)) return;
+    req.log[level]({ req: { method: req.method, url: scrubSecrets(url) }, res: { statusCode: status }, response_time_ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+  }
+}
+
+/**
+ * The root logger. Lines go out asynchronously (writes coalesce under load instead of one
+ * syscall per line); whatever is buffered is flushed when the process exits.
+ */
+export function createRootLogger(level: string): Logger {
+  return pino(pinoOptions(level), pino.destination({ dest: 1, sync: false }));
 }

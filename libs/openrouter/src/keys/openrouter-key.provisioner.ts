@@ -143,7 +143,7 @@ export class OpenRouterKeyProvisioner {
       }, m);
       return true;
     });
-    this.bus.publish(CacheTopic.user, userId);
+    await this.bus.publish(CacheTopic.user, userId);
     if (!stored) {
       await this.deletions.deleteNow(created.hash);
       throw new AppError(409, 'user_not_active', 'This user is disabled; no OpenRouter key was stored');
@@ -165,7 +165,7 @@ export class OpenRouterKeyProvisioner {
       });
       await this.audit.record({ action: 'openrouter_key.provisioning_failed', actor: SYSTEM_ACTOR, target: { type: 'user', id: userId }, metadata: { kind, error_code: code } }, m);
     });
-    this.bus.publish(CacheTopic.user, userId);
+    await this.bus.publish(CacheTopic.user, userId);
   }
 
   /**

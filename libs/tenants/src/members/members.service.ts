@@ -46,7 +46,7 @@ export class MembersService {
       );
       return (await this.members.find(tenantId, user.id, m))!;
     });
-    this.bus.publish(CacheTopic.user, member.userId); // the user's cached tenants and roles
+    await this.bus.publish(CacheTopic.user, member.userId); // the user's cached tenants and roles
     return member;
   }
 
@@ -65,7 +65,7 @@ export class MembersService {
       }
       return (await this.members.find(tenantId, userId, m))!;
     });
-    this.bus.publish(CacheTopic.user, userId);
+    await this.bus.publish(CacheTopic.user, userId);
     return member;
   }
 
@@ -81,7 +81,7 @@ export class MembersService {
       await this.audit.record({ action: 'member.removed', ...scope, tenantId, target: { type: 'user', id: userId }, metadata: { role: current } }, m);
       return work;
     });
-    this.bus.publish(CacheTopic.user, userId);
+    await this.bus.publish(CacheTopic.user, userId);
     await this.runAfterCommit(after);
   }
 

@@ -46,7 +46,7 @@ export class TenantCommands {
       );
       return tenant;
     });
-    this.bus.publish(CacheTopic.user, ownerId); // the owner's cached tenant list
+    await this.bus.publish(CacheTopic.user, ownerId); // the owner's cached tenant list
     return created;
   }
 
@@ -64,7 +64,7 @@ export class TenantCommands {
       }
       return updated;
     });
-    this.bus.publish(CacheTopic.tenant, tenantId); // cached contexts carry the tenant's name
+    await this.bus.publish(CacheTopic.tenant, tenantId); // cached contexts carry the tenant's name
     return tenant;
   }
 
@@ -86,7 +86,7 @@ export class TenantCommands {
       await m.query(`DELETE FROM tenants WHERE id = $1`, [tenantId]);
       return work;
     });
-    this.bus.publish(CacheTopic.tenant, tenantId);
+    await this.bus.publish(CacheTopic.tenant, tenantId);
     await this.afterCommit(() => TenantChangeHooks.runAll(after));
   }
 

@@ -45,7 +45,7 @@ export class LoginService {
       if (claims.organization) await this.tenants.ensureOrganizationTenant(m, claims.organization, user.id);
       return { user: (await m.findOneByOrFail(User, { id: user.id })), firstOfSession };
     });
-    this.bus.publish(CacheTopic.user, result.user.id);
+    await this.bus.publish(CacheTopic.user, result.user.id);
     if (result.firstOfSession) await this.provisioner.ensureUserOpenRouterKey(result.user.id);
     return result;
   }

@@ -1,9 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LruCache } from '../../../common/src';
 import { OpenRouterKeyStore } from '../../../openrouter/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '../../../redis/src';
 import { MembershipQueries } from '../../../tenants/src';
 import { User } from '../user.entity';
 import { UserSnapshot } from './user-snapshot';
@@ -28,13 +28,27 @@ export class UserSnapshotCache {
     private readonly keys: OpenRouterKeyStore,
     private readonly memberships: MembershipQueries,
     bus: InvalidationBus,
+    @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
   ) {
     bus.on(CacheTopic.user, (userId) => this.dropUser(userId));
     bus.on(CacheTopic.tenant, (tenantId) => this.dropTenant(tenantId));
+    // Invalidations from other instances are lost while Redis is down: start afresh when it returns.
+    redis?.on('ready', () => this.dropAll());
   }
 
   async get(clerkUserId: string): Promise<UserSnapshot | null> {
-    return this.byClerkId.get(clerkUserId) ?? this.load(clerkUserId);
+    return (this.trusted ? this.byClerkId.get(clerkUserId) : undefined) ?? this.load(clerkUserId);
+  }
+
+  /** Without Redis there is one instance and every change is seen; with Redis, only while connected. */
+  private get trusted(): boolean {
+    return !this.redis || this.redis.status === 'ready';
+  }
+
+  private dropAll(): void {
+    this.epoch++;
+    this.byClerkId.clear();
+    this.clerkIdOf.clear();
   }
 
   private async load(clerkUserId: string): Promise<UserSnapshot | null> {

@@ -64,8 +64,8 @@ export class ClerkWebhookProcessor {
 
   /** Caches on every instance, capabilities' own follow-up work, and upstream key deletions. */
   private async afterCommit(changes: AppliedChanges): Promise<void> {
-    for (const id of changes.users) this.bus.publish(CacheTopic.user, id);
-    for (const id of changes.tenants) this.bus.publish(CacheTopic.tenant, id);
+    for (const id of changes.users) await this.bus.publish(CacheTopic.user, id);
+    for (const id of changes.tenants) await this.bus.publish(CacheTopic.tenant, id);
     for (const work of changes.afterCommit) {
       try {
         await work();

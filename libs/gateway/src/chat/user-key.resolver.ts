@@ -103,5 +103,6 @@ function renewalError(err: unknown): unknown {
   if (!(err instanceof AppError)) return err; // database trouble: the global mapping applies
   if (err.code === 'openrouter_not_configured') return GatewayErrors.notConfigured();
   if (err.code === 'openrouter_key_busy') return GatewayErrors.keyBusy();
+  if (err.code === 'user_not_active') return GatewayErrors.keyDisabled(); // the user was disabled meanwhile
   return GatewayErrors.renewalFailed(err.code);
 }

@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { openAiErrorBody, openAiTypeFor } from './openai-error';
@@ -8,24 +8,32 @@ const OPENAI_PATHS = new Set(['/api/v1/chat/completions', '/api/v1/models']);
 
 /**
  * A safety net for the OpenAI-compatible routes: errors raised before Nest routes the request (a body
- * that is not JSON, a body too large, a wrong method) are answered by the global filter in the
+ * that is not JSON, a body too large) are answered by the global filter in the
  * contract's `{statusCode, error, code, message, request_id}` shape; this hook rewrites such an answer
  * to OpenAI's `{"error": {message, type, code}}` on those paths. Errors of the routes themselves are
  * already shaped by OpenAiExceptionFilter and pass untouched.
  */
 @Injectable()
-export class OpenAiErrorShapeHook implements OnModuleInit {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
-
-  onModuleInit(): void {
-    const fastify = this.adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
+export class OpenAiErrorShapeHook {
+  /**
+   * In the constructor: Nest registers routes before onModuleInit, and the hook must be attached as each
+   * route is added. Attached to the OpenAI routes only, so that no other route pays for an onSend hook.
+   */
+  constructor(adapterHost: HttpAdapterHost) {
+    const fastify = adapterHost.httpAdapter?.getInstance?.() as FastifyInstance | undefined;
     if (!fastify || typeof fastify.addHook !== 'function') return;
-    // Callback style, not async: this runs for every response of the app, and a promise each would cost.
-    fastify.addHook('onSend', (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, value: unknown) => void) => {
-      if (reply.statusCode < 400 || typeof payload !== 'string' || !OPENAI_PATHS.has(pathOf(request.url))) return done(null, payload);
-      done(null, reshape(payload) ?? payload);
+    fastify.addHook('onRoute', (route) => {
+      if (!OPENAI_PATHS.has(pathOf(route.url ?? route.path ?? ''))) return;
+      const existing = route.onSend ? (Array.isArray(route.onSend) ? route.onSend : [route.onSend]) : [];
+      route.onSend = [...existing, reshapeOnSend] as typeof route.onSend;
     });
   }
+}
+
+/** Callback style, not async: no promise per response. */
+function reshapeOnSend(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, value: unknown) => void): void {
+  if (reply.statusCode < 400 || typeof payload !== 'string') return done(null, payload);
+  done(null, reshape(payload) ?? payload);
 }
 
 function pathOf(url: string): string {

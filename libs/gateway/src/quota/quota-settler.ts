@@ -2,6 +2,8 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShu
 import { WriteBatcher } from '../shared/write-batcher';
 import { QUOTA_STORE, QuotaStore, Settlement } from './quota.store';
 
+const SETTLE_LINGER_MS = 5;
+
 /**
  * Writes settlements (real usage, released reservations) in batches, after the response. Remembers the
  * last settlement queued per key, so that the next admission of that key on this instance can wait for
@@ -14,7 +16,8 @@ export class QuotaSettler implements BeforeApplicationShutdown, OnApplicationShu
   private readonly lastSeqByKey = new Map<string, number>();
 
   constructor(@Inject(QUOTA_STORE) store: QuotaStore) {
-    this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger);
+    // A short linger batches the writes of busy keys; an admission or a reader waiting cuts it short.
+    this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger, { lingerMs: SETTLE_LINGER_MS });
     this.batcher.onDone = (items) => {
       for (const { item, seq } of items) if (this.lastSeqByKey.get(item.apiKeyId) === seq) this.lastSeqByKey.delete(item.apiKeyId);
     };

@@ -74,3 +74,29 @@ describe('WriteBatcher.waitFor', () => {
     await batcher.waitFor(seqs[0]);
   });
 });
+
+describe('WriteBatcher linger', () => {
+  it('lingers to batch, and a reader waiting cuts the linger short', async () => {
+    const batches: number[][] = [];
+    const batcher = new WriteBatcher<number>('t', async (items) => void batches.push(items), quiet, { lingerMs: 60_000 });
+    const a = batcher.add(1);
+    batcher.add(2);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(batches, [], 'still lingering');
+    await batcher.waitFor(a);
+    assert.deepEqual(batches, [[1, 2]]);
+    batcher.add(3);
+    await batcher.drain();
+    assert.deepEqual(batches, [[1, 2], [3]]);
+  });
+
+  it('writes at once when a batch is full', async () => {
+    const batches: number[][] = [];
+    const batcher = new WriteBatcher<number>('t', async (items) => void batches.push(items), quiet, { lingerMs: 60_000, maxBatch: 2 });
+    batcher.add(1);
+    batcher.add(2);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(batches, [[1, 2]]);
+  });
+});

@@ -11,28 +11,46 @@ interface Entry<T> {
   attempts: number;
 }
 
+export interface WriteBatcherOptions {
+  /** Most items per write. */
+  maxBatch?: number;
+  /**
+   * How long a first item waits for others before the write (0: the next turn of the event loop). A
+   * reader waiting for an item (`waitFor`, `drain`) cuts the wait short.
+   */
+  lingerMs?: number;
+}
+
 /**
  * Collects items written on the request path and writes them in batches, one write at a time, off the
  * response path: under load a batch grows instead of each request paying a round trip. A failed batch
- * is retried a few times (a database blip), then dropped with an error log. `drain()` lets readers see
- * everything written before they asked (read-your-writes within this process).
+ * is retried a few times (a database blip), then dropped with an error log. `waitFor` and `drain` let
+ * readers see what was written before they asked (read-your-writes within this process).
  */
 export class WriteBatcher<T> {
+  /** Called with each batch once it is written or given up on. */
+  onDone: ((items: { item: T; seq: number }[]) => void) | null = null;
+
   private queue: Entry<T>[] = [];
   private nextSeq = 1;
   /** Every item with a sequence number up to this one is written or given up on (items go in order). */
   private doneSeq = 0;
   private waiters: { seq: number; resolve: () => void }[] = [];
   private running: Promise<void> | null = null;
-  private scheduled = false;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private timer: { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate } | null = null;
+  private retrying = false;
+  private readonly maxBatch: number;
+  private readonly lingerMs: number;
 
   constructor(
     private readonly name: string,
     private readonly write: (items: T[]) => Promise<void>,
     private readonly logger: Logger,
-    private readonly maxBatch = 500,
-  ) {}
+    options: WriteBatcherOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? 500;
+    this.lingerMs = options.lingerMs ?? 0;
+  }
 
   get pending(): number {
     return this.queue.length;
@@ -47,7 +65,8 @@ export class WriteBatcher<T> {
       this.logger.error(`${this.name}: ${dropped.length} item(s) dropped, the write queue is full`);
       this.done(dropped);
     }
-    this.schedule();
+    if (this.queue.length >= this.maxBatch && !this.retrying) this.kick(); // a full batch goes at once
+    else this.flushSoon(this.lingerMs);
     return seq;
   }
 
@@ -56,52 +75,67 @@ export class WriteBatcher<T> {
     return seq <= this.doneSeq;
   }
 
-  /** Resolves once the item `seq` (and every one before it) is written or given up on. */
+  /** Resolves once the item `seq` (and every one before it) is written or given up on; writes now. */
   waitFor(seq: number): Promise<void> {
     if (this.isDone(seq)) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ seq, resolve }));
+    const promise = new Promise<void>((resolve) => this.waiters.push({ seq, resolve }));
+    this.flushNow();
+    return promise;
   }
-
-  /** Called with each batch once it is written or given up on. */
-  onDone: ((items: { item: T; seq: number }[]) => void) | null = null;
 
   /** Resolves once every item added before the call has been written or given up on. */
   async drain(): Promise<void> {
-    if (this.retryTimer) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = null;
-    }
-    while (this.queue.length > 0 || this.running) {
-      if (!this.running) this.kick();
-      await this.running;
+    const last = this.nextSeq - 1;
+    while (!this.isDone(last)) {
+      this.flushNow();
+      if (this.running) await this.running;
+      else if (!this.isDone(last)) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 
-  private schedule(): void {
-    if (this.running || this.scheduled || this.retryTimer) return;
-    this.scheduled = true;
-    // setImmediate: items added by one burst of I/O callbacks share a write.
-    setImmediate(() => {
-      this.scheduled = false;
+  private flushSoon(delayMs: number): void {
+    if (this.running || this.timer || this.retrying) return;
+    const fire = () => {
+      this.timer = null;
       this.kick();
-    });
+    };
+    // setImmediate: items added by one burst of I/O callbacks share a write.
+    this.timer = delayMs > 0 ? { kind: 'timeout', handle: setTimeout(fire, delayMs).unref() } : { kind: 'immediate', handle: setImmediate(fire) };
+  }
+
+  /** A reader is waiting: no lingering, and no waiting out a retry delay either. */
+  private flushNow(): void {
+    this.clearTimer();
+    this.retrying = false;
+    this.kick();
+  }
+
+  private clearTimer(): void {
+    if (!this.timer) return;
+    if (this.timer.kind === 'timeout') clearTimeout(this.timer.handle);
+    else clearImmediate(this.timer.handle);
+    this.timer = null;
   }
 
   private kick(): void {
     if (this.running || this.queue.length === 0) return;
+    this.clearTimer();
     const batch = this.queue.splice(0, this.maxBatch);
     this.running = this.write(batch.map((e) => e.item))
       .then(() => this.done(batch))
       .catch((err: unknown) => this.failed(batch, err))
       .finally(() => {
         this.running = null;
-        if (this.queue.length > 0) this.schedule();
+        if (this.queue.length === 0 || this.retrying) return;
+        // Readers are waiting, or a full batch is ready: go on at once; otherwise linger again.
+        if (this.waiters.length > 0 || this.queue.length >= this.maxBatch) this.kick();
+        else this.flushSoon(this.lingerMs);
       });
   }
 
   private done(batch: Entry<T>[]): void {
     if (batch.length === 0) return;
-    this.doneSeq = Math.max(this.doneSeq, ...batch.map((e) => e.seq));
+    this.doneSeq = Math.max(this.doneSeq, batch[batch.length - 1].seq);
     this.onDone?.(batch);
     if (this.waiters.length === 0) return;
     const ready = this.waiters.filter((w) => w.seq <= this.doneSeq);
@@ -112,21 +146,26 @@ export class WriteBatcher<T> {
   private failed(batch: Entry<T>[], err: unknown): void {
     const e = err as { code?: string; message?: string };
     const why = e?.code ?? e?.message ?? 'error';
-    const retry = batch.filter((entry) => ++entry.attempts < MAX_ATTEMPTS);
+    for (const entry of batch) entry.attempts++;
+    // Older items have had at least as many attempts as newer ones: the lost ones come first.
     const lost = batch.filter((entry) => entry.attempts >= MAX_ATTEMPTS);
+    const retry = batch.filter((entry) => entry.attempts < MAX_ATTEMPTS);
     if (lost.length > 0) {
       this.logger.error(`${this.name}: writing ${lost.length} item(s) failed ${MAX_ATTEMPTS} times (${why}); they are lost`);
-      // Nothing queued before a lost item is still waiting (a batch is retried whole), so it counts as done.
-      if (retry.length === 0) this.done(lost);
+      this.done(lost);
     }
     if (retry.length === 0) return;
     this.logger.warn(`${this.name}: writing ${retry.length} item(s) failed (${why}); retrying`);
     this.queue.unshift(...retry);
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.kick();
-    }, RETRY_DELAY_MS);
-    this.retryTimer.unref();
+    this.retrying = true;
+    this.clearTimer();
+    this.timer = {
+      kind: 'timeout',
+      handle: setTimeout(() => {
+        this.timer = null;
+        this.retrying = false;
+        this.kick();
+      }, RETRY_DELAY_MS).unref(),
+    };
   }
 }

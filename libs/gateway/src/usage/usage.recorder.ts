@@ -4,6 +4,9 @@ import { DataSource } from 'typeorm';
 import { WriteBatcher } from '../shared/write-batcher';
 import { UsageRecord } from './usage-record';
 
+/** Records wait this long for others to share their INSERT; GET /api/v1/usage writes them at once. */
+const USAGE_LINGER_MS = 20;
+
 /**
  * Appends usage records without holding up responses: records are queued and written by a multi-row
  * INSERT per batch (one round trip for however many requests finished meanwhile).
@@ -14,7 +17,7 @@ export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationSh
   private readonly batcher: WriteBatcher<UsageRecord>;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.batcher = new WriteBatcher('usage records', (records) => this.insert(records), this.logger);
+    this.batcher = new WriteBatcher('usage records', (records) => this.insert(records), this.logger, { lingerMs: USAGE_LINGER_MS });
   }
 
   record(record: UsageRecord): void {

@@ -3,6 +3,7 @@ import * as https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosHeaders, type AxiosInstance, type AxiosResponse } from 'axios';
+import { httpPost, type RawResponse } from './http-post';
 import { maskKey } from './mask-key';
 import {
   badResponse,
@@ -217,24 +218,21 @@ export class OpenRouterClient implements OnModuleDestroy {
     const call: CallDescription = { method: 'POST', path: '/chat/completions' };
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const started = performance.now();
-    let res: AxiosResponse;
+    const url = new URL(`${this.baseUrl}/chat/completions`);
+    let res: RawResponse;
     try {
-      res = await this.axios.request({
-        method: 'POST',
-        url: `${this.baseUrl}/chat/completions`,
-        data: body,
-        headers: {
+      res = await httpPost(
+        url,
+        {
           Authorization: `Bearer ${apiKey}`,
           'Content-Type': 'application/json',
           Accept: opts.stream ? 'text/event-stream' : 'application/json',
-          // Uncompressed SSE: each event is passed on as it arrives, no inflate buffering.
-          ...(opts.stream ? { 'Accept-Encoding': 'identity' } : {}),
+          // Uncompressed: each SSE event is passed on as it arrives, and nothing needs inflating.
+          'Accept-Encoding': 'identity',
         },
-        responseType: opts.stream ? 'stream' : 'text',
-        timeout: timeoutMs,
-        signal: opts.signal,
-        maxContentLength: opts.stream ? -1 : MAX_BUFFERED_BYTES,
-      });
+        JSON.stringify(body),
+        { agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent, timeoutMs, signal: opts.signal },
+      );
     } catch (err) {
       const error = transportError(err, call, timeoutMs);
       this.logger.warn(`POST /chat/completions failed after ${elapsed(started)}ms: ${error.code}`);
@@ -244,9 +242,9 @@ export class OpenRouterClient implements OnModuleDestroy {
     const status = res.status;
     const headers = toHeaders(res.headers);
     this.logger.debug(`POST /chat/completions -> ${status} (${elapsed(started)}ms${opts.stream ? ', stream' : ''})`);
-    if (opts.stream && isOk(status)) return { status, headers, stream: guardStream(res.data as Readable, call) };
+    if (opts.stream && isOk(status)) return { status, headers, stream: guardStream(res.body, call) };
 
-    const text = opts.stream ? await readText(res.data as Readable, MAX_ERROR_BODY_BYTES, timeoutMs) : res.data;
+    const text = await readText(res.body, opts.stream ? MAX_ERROR_BODY_BYTES : MAX_BUFFERED_BYTES, timeoutMs);
     const json = parseJson(text);
     if (json === undefined && isOk(status)) throw badResponse(call, status, 'a body that is not JSON');
     // A non-JSON error body (an HTML page from a proxy, say) is null: the gateway answers its own error.

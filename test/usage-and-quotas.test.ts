@@ -191,6 +191,18 @@ describe('usage and quotas', () => {
       assert.equal(usage.body.totals.total_tokens, ok * 30);
     });
 
+    it('carries the used tokens over to the new key when a key is rotated', async () => {
+      const q = await newTenantKey(app, { token_quota: 60, quota_period: 'total' });
+      fake.setUsage({ prompt_tokens: 10, completion_tokens: 20, cost: 0.0001 });
+      assert.equal((await postChat(app, q.key)).status, 200);
+      const rotated = await app.request('POST', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}/rotate`, { headers: q.session(), body: {} });
+      assert.equal(rotated.status, 201, rotated.text);
+      assert.equal(rotated.body.tokens_used, 30, 'the new key starts where the old one was');
+      assert.equal((await postChat(app, rotated.body.key)).status, 200);
+      const refused = await postChat(app, rotated.body.key);
+      assertQuotaRefusal(refused.status, await refused.json());
+    });
+
     it('counts a total quota exactly, request after request, and a raised quota applies to the next request', async () => {
       const q = await newTenantKey(app, { token_quota: 60, quota_period: 'total' });
       assert.equal((await postChat(app, q.key)).status, 200);

@@ -42,6 +42,9 @@ export class AppConfig {
       provisioningKey: this.env.OPENROUTER_PROVISIONING_API_KEY ?? this.env.OPENROUTER_PROVISIONING_KEY,
       keyLimit: this.env.OPENROUTER_KEY_LIMIT,
       timeoutMs: this.env.OPENROUTER_TIMEOUT_MS,
+      chatTimeoutMs: this.env.OPENROUTER_CHAT_TIMEOUT_MS,
+      reconcileIntervalMs: this.env.OPENROUTER_RECONCILE_INTERVAL_MINUTES * 60_000,
+      reconcileGraceMs: this.env.OPENROUTER_RECONCILE_GRACE_SECONDS * 1000,
     };
   }
 

@@ -60,6 +60,19 @@ export class Environment {
   @IsInt() @Min(100) @Max(600000)
   OPENROUTER_TIMEOUT_MS = 10000;
 
+  /** A non-streamed completion is answered whole, so it gets far longer than a management call. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 120000 : Number(value)))
+  @IsInt() @Min(1000) @Max(900000)
+  OPENROUTER_CHAT_TIMEOUT_MS = 120000;
+
+  @Transform(({ value }) => (value === undefined || value === '' ? 30 : Number(value)))
+  @IsInt() @Min(0) @Max(10080)
+  OPENROUTER_RECONCILE_INTERVAL_MINUTES = 30;
+
+  @Transform(({ value }) => (value === undefined || value === '' ? 600 : Number(value)))
+  @IsInt() @Min(0) @Max(86400)
+  OPENROUTER_RECONCILE_GRACE_SECONDS = 600;
+
   @Transform(trim) @IsOptional() @IsBase64()
   ENCRYPTION_KEY?: string;
 

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '../../config/src';
 import { OpenRouterModule } from '../../openrouter/src';
 import { JobLease } from './job-lease';
 import { OpenRouterReconciler } from './openrouter-reconciler';
@@ -13,15 +14,19 @@ export class ReconciliationModule {
    */
   static forRoot(opts: Partial<ReconciliationOptions> & { schedule: boolean }): DynamicModule {
     const { schedule, ...overrides } = opts;
-    const options: ReconciliationOptions = { ...DEFAULT_RECONCILIATION_OPTIONS, ...overrides };
-    if (!schedule) options.intervalMs = null;
+    const optionsFrom = (config: AppConfig): ReconciliationOptions => ({
+      ...DEFAULT_RECONCILIATION_OPTIONS,
+      defaultGraceMs: config.openRouter.reconcileGraceMs,
+      intervalMs: schedule && config.openRouter.reconcileIntervalMs > 0 ? config.openRouter.reconcileIntervalMs : null,
+      ...overrides,
+    });
     return {
       module: ReconciliationModule,
       // Global: the admin routes and the command line use the one reconciler the application configured.
       global: true,
       imports: [OpenRouterModule],
       providers: [
-        { provide: RECONCILIATION_OPTIONS, useValue: options },
+        { provide: RECONCILIATION_OPTIONS, inject: [AppConfig], useFactory: optionsFrom },
         JobLease,
         OpenRouterReconciler,
         ...(schedule ? [ReconciliationScheduler] : []),

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../../../audit/src';
 import { API_KEY_SCOPES, AppError } from '../../../common/src';
 import { AppConfig } from '../../../config/src';
+import { QuotaService } from '../../../gateway/src/quota';
 import type { AuditScope } from '../../../tenants/src';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
@@ -28,6 +29,7 @@ export class ApiKeyIssuer {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     private readonly sync: ApiKeyCacheSync,
+    private readonly quota: QuotaService,
   ) {}
 
   async create(tenantId: string, input: NewApiKey, creatorId: string | null, scope: AuditScope): Promise<IssuedApiKey> {
@@ -102,6 +104,8 @@ export class ApiKeyIssuer {
       return { key: fresh, plaintext: secret.key };
     });
     await this.sync.keyChanged(keyId);
+    // The quota belongs to the credential, not to one secret: the new key starts where the old one is.
+    await this.quota.carryOver(keyId, issued.key.id);
     return issued;
   }
 }

@@ -113,7 +113,9 @@ export class ApiKeysController {
     @CurrentAuditScope() scope: AuditScope,
   ): Promise<CreatedApiKeyResponseDto> {
     const { key, plaintext } = await this.issuer.rotate(tenant.id, keyId, dto.grace_period_seconds ?? 0, scope);
-    return toCreatedApiKeyResponse(key, 0, plaintext);
+    // The rotated key carries the old key's usage over (see ApiKeyIssuer.rotate).
+    const used = await this.tokens.exact([key]);
+    return toCreatedApiKeyResponse(key, used.get(key.id) ?? 0, plaintext);
   }
 
   @Delete(':keyId')

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AuditActor } from '../../../audit/src';
+import { AppConfig } from '../../../config/src';
 import { OpenRouterClient, UpstreamResponse } from '../../../openrouter/src';
 import { UserKeyResolver } from './user-key.resolver';
 
@@ -29,17 +30,18 @@ export class UpstreamCaller {
   constructor(
     private readonly client: OpenRouterClient,
     private readonly keys: UserKeyResolver,
+    private readonly config: AppConfig,
   ) {}
 
   async complete(call: UpstreamCall): Promise<UpstreamResult> {
     const key = await this.keys.resolve(call.userId);
-    const first = await this.client.chatCompletion(key.key, call.body, { stream: call.stream, signal: call.signal });
+    const first = await this.client.chatCompletion(key.key, call.body, { stream: call.stream, signal: call.signal, timeoutMs: this.config.openRouter.chatTimeoutMs });
     if (first.status !== 401) return { response: first, renewed: false };
     if (call.signal.aborted) return { response: first, renewed: false };
 
     const renewed = await this.keys.renew(key, call.actor);
     if (renewed.key === key.key) return { response: first, renewed: false };
-    const second = await this.client.chatCompletion(renewed.key, call.body, { stream: call.stream, signal: call.signal });
+    const second = await this.client.chatCompletion(renewed.key, call.body, { stream: call.stream, signal: call.signal, timeoutMs: this.config.openRouter.chatTimeoutMs });
     return { response: second, renewed: true };
   }
 }

@@ -4,22 +4,13 @@
  * serves one process at a time, so the server is stopped before the first command runs.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, REPO_ROOT, startApp, TEST_ENCRYPTION_KEY, type TestDatabase } from './support/app';
+import { createTestDatabase, startApp, type TestDatabase } from './support/app';
+import { cliRunner } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
 import { newClerkUser, sessionHeaders } from './support/users';
 
-const CLI = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
-const INHERITED_VARS_TO_DROP = /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
   const fake = new FakeOpenRouter();
@@ -31,36 +22,7 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
   let aliceOldHash: string;
   const orphans: string[] = [];
 
-  const cli = (...args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      const env = {
-        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_VARS_TO_DROP.test(name))),
-        ...database.env,
-        NODE_ENV: 'test',
-        ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-        OPENROUTER_BASE_URL: fake.baseUrl,
-        OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
-      };
-      execFile(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number | null) ?? 1 : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-      });
-    });
-  const ok = async (...args: string[]): Promise<CliResult> => {
-    const res = await cli(...args);
-    assert.equal(res.code, 0, `${args.join(' ')} exited ${res.code}:\n${res.stderr}`);
-    return res;
-  };
-  /** Fails with exit code 1 and a one-line reason (the last line on stderr; warnings may come before it). */
-  const fails = async (pattern: RegExp, ...args: string[]): Promise<CliResult> => {
-    const res = await cli(...args);
-    assert.equal(res.code, 1, `${args.join(' ')} should fail: ${res.stdout}${res.stderr}`);
-    const lines = res.stderr.trim().split('\n');
-    assert.equal(lines.filter((l) => l.startsWith('error: ')).length, 1, res.stderr);
-    assert.match(lines.at(-1)!, /^error: /, res.stderr);
-    assert.match(lines.at(-1)!, pattern);
-    return res;
-  };
+  const { cli, ok, fails } = cliRunner(() => database, fake);
 
   before(async () => {
     await fake.start();

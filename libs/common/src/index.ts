@@ -9,3 +9,4 @@ export * from './http/lru-cache';
 export * from './http/app-exception.filter';
 export * from './http/request-id';
 export * from './logging/logger.options';
+export * from './http/single-flight';

@@ -3,7 +3,7 @@ import { AuditActor } from '../../../audit/src';
 import { AppError, LruCache } from '../../../common/src';
 import { OpenRouterKey, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '../../../openrouter/src';
 import { CacheTopic, InvalidationBus } from '../../../redis/src';
-import { SingleFlight } from '../shared/single-flight';
+import { SingleFlight } from '../../../common/src';
 import { GatewayErrors } from '../errors/openai-error';
 
 /** A user's usable OpenRouter key: the plaintext, and the upstream hash that names it for renewal. */

@@ -11,7 +11,7 @@ import { KeyDeletionQueue } from './key-deletion.queue';
 import { KeyLease } from './key-lease';
 import { OpenRouterKey } from './openrouter-key.entity';
 import { OpenRouterKeyStore } from './openrouter-key.store';
-import { SingleFlight } from './single-flight';
+import { SingleFlight } from '../../../common/src';
 
 type Replacement = 'refresh' | 'renewal';
 

@@ -30,7 +30,7 @@ describe('OpenAI-compatible gateway', () => {
     app = await startApp({
       openRouter: fake,
       redis: redisAvailable(),
-      env: { OPENROUTER_TIMEOUT_MS: '1500', PLATFORM_ADMIN_USER_IDS: ADMIN.sub },
+      env: { OPENROUTER_TIMEOUT_MS: '1500', OPENROUTER_CHAT_TIMEOUT_MS: '1500', PLATFORM_ADMIN_USER_IDS: ADMIN.sub },
     });
   });
   after(async () => {

@@ -51,7 +51,7 @@ describe('usage and quotas', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, redis: redisAvailable(), env: { OPENROUTER_TIMEOUT_MS: '3000' } });
+    app = await startApp({ openRouter: fake, redis: redisAvailable(), env: { OPENROUTER_TIMEOUT_MS: '3000', OPENROUTER_CHAT_TIMEOUT_MS: '3000' } });
   });
   after(async () => {
     await app?.stop();

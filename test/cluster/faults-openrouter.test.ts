@@ -27,7 +27,7 @@ describe('OpenRouter faults, two instances', { skip: CLUSTER_SKIP }, () => {
 
   before(async () => {
     await fake.start();
-    cluster = await startCluster(2, { openRouter: fake, redis: true, env: { OPENROUTER_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    cluster = await startCluster(2, { openRouter: fake, redis: true, env: { OPENROUTER_TIMEOUT_MS: String(TIMEOUT_MS), OPENROUTER_CHAT_TIMEOUT_MS: String(TIMEOUT_MS) } });
     apps = cluster.apps;
   });
 

@@ -25,7 +25,7 @@ describe('instances killed and stopped', { skip: CLUSTER_SKIP }, () => {
   before(async () => {
     await fake.start();
     // A short OpenRouter timeout keeps the dead instance's lease on the key row short (2 × timeout + 5 s).
-    cluster = await startCluster(2, { openRouter: fake, redis: true, env: { OPENROUTER_TIMEOUT_MS: '1500', SHUTDOWN_TIMEOUT_MS: '10000' } });
+    cluster = await startCluster(2, { openRouter: fake, redis: true, env: { OPENROUTER_TIMEOUT_MS: '1500', OPENROUTER_CHAT_TIMEOUT_MS: '1500', SHUTDOWN_TIMEOUT_MS: '10000' } });
     apps = cluster.apps;
   });
 

@@ -16,7 +16,7 @@ export interface TenantWithRole {
 const SELECT_TENANT_WITH_ROLE = `SELECT t.id, t.name, t.slug, m.role, t.created_at AS "createdAt", t.clerk_org_id AS "clerkOrgId",
   t.personal_owner_id AS "personalOwnerId" FROM memberships m JOIN tenants t ON t.id = m.tenant_id`;
 
-/** Read-side lookups of a user's tenants and roles, used on every Clerk request. */
+/** Read-side lookups of a user's tenants and roles (snapshot loads, path-tenant checks). */
 @Injectable()
 export class MembershipQueries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -32,16 +32,6 @@ export class MembershipQueries {
       `${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND ${isUuid ? 't.id = $2::uuid' : 't.slug = $2'}`,
       [userId, idOrSlug],
     );
-    return rows[0] ?? null;
-  }
-
-  async byOrganization(userId: string, clerkOrgId: string): Promise<TenantWithRole | null> {
-    const rows = await this.dataSource.query(`${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND t.clerk_org_id = $2`, [userId, clerkOrgId]);
-    return rows[0] ?? null;
-  }
-
-  async personal(userId: string): Promise<TenantWithRole | null> {
-    const rows = await this.dataSource.query(`${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND t.personal_owner_id = $1`, [userId]);
     return rows[0] ?? null;
   }
 }

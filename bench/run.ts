@@ -25,7 +25,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, startApp, type TestApp } from '../test/support/app';
 import { CHAT_BODY, createApiKey, newUserToken, signIn, type Session } from './support/api';
-import { startBareServer, startFakeUpstream, type FakeUpstreamInfo, type Helper } from './support/children';
+import { startBareServer, startFakeUpstream, type Helper } from './support/children';
 import { measure, type LoadResult } from './support/load';
 import { formatProfileSummary, summarizeProfile } from './support/profile';
 import { DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, option, postgresAnswers, redisAnswers } from './support/services';
@@ -74,16 +74,27 @@ interface Settings {
 
 async function settings(): Promise<Settings> {
   const args = process.argv.slice(2);
-  const databaseUrl = option(args, 'database-url', 'BENCH_DATABASE_URL', process.env.TEST_DATABASE_URL ?? DEFAULT_POSTGRES_URL);
+  const databaseUrl = option(
+    args,
+    'database-url',
+    'BENCH_DATABASE_URL',
+    process.env.TEST_DATABASE_URL ?? DEFAULT_POSTGRES_URL,
+  );
   const redisUrl = option(args, 'redis-url', 'BENCH_REDIS_URL', process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL);
   const requested = option(args, 'databases', 'BENCH_DATABASES', 'auto');
   let databases: DatabaseKind[];
   if (requested === 'auto') {
     const [pg, redis] = await Promise.all([postgresAnswers(databaseUrl), redisAnswers(redisUrl)]);
     databases = pg && redis ? ['embedded', 'postgres'] : ['embedded'];
-    if (!(pg && redis)) console.log(`PostgreSQL (${pg ? 'up' : 'down'}) or Redis (${redis ? 'up' : 'down'}) not answering: embedded database only`);
+    if (!(pg && redis))
+      console.log(
+        `PostgreSQL (${pg ? 'up' : 'down'}) or Redis (${redis ? 'up' : 'down'}) not answering: embedded database only`,
+      );
   } else {
-    databases = requested.split(',').map((d) => d.trim()).filter(Boolean) as DatabaseKind[];
+    databases = requested
+      .split(',')
+      .map((d) => d.trim())
+      .filter(Boolean) as DatabaseKind[];
   }
   const only = option(args, 'only', 'BENCH_ONLY', '');
   const profile = option(args, 'profile', 'BENCH_PROFILE', '');
@@ -94,7 +105,9 @@ async function settings(): Promise<Settings> {
     databases,
     databaseUrl,
     redisUrl,
-    logLevels: option(args, 'log-level', 'BENCH_LOG_LEVEL', 'info').split(',').map((l) => l.trim()),
+    logLevels: option(args, 'log-level', 'BENCH_LOG_LEVEL', 'info')
+      .split(',')
+      .map((l) => l.trim()),
     only: new Set((only ? only.split(',') : TARGETS.map((t) => t.id)) as TargetId[]),
     profileDir: profile ? path.resolve(profile) : null,
     jsonFile: path.resolve(option(args, 'json', 'BENCH_JSON', path.join(REPO_ROOT, '.tmp', 'bench', 'results.json'))),
@@ -106,7 +119,10 @@ async function main(): Promise<void> {
   const s = await settings();
   if (s.profileDir) fs.mkdirSync(s.profileDir, { recursive: true });
   const header = [
-    `Benchmark ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `Benchmark ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
     `autocannon on loopback, ${s.connections} connections, ${s.durationSec} s measured after ${s.warmupSec} s warm-up per target${s.rounds > 1 ? `, median of ${s.rounds} interleaved rounds` : ''}; app LOG_LEVEL=${s.logLevels.join(', then ')}`,
   ];
   console.log(header.join('\n'));
@@ -115,7 +131,9 @@ async function main(): Promise<void> {
   try {
     for (const database of s.databases) {
       for (const logLevel of s.logLevels) {
-        console.log(`\n== ${database === 'embedded' ? 'embedded PGlite' : 'PostgreSQL + Redis'}, LOG_LEVEL=${logLevel}`);
+        console.log(
+          `\n== ${database === 'embedded' ? 'embedded PGlite' : 'PostgreSQL + Redis'}, LOG_LEVEL=${logLevel}`,
+        );
         rows.push(...(await section(s, database, logLevel, bare)));
       }
     }
@@ -123,17 +141,31 @@ async function main(): Promise<void> {
     await bare.stop();
   }
   const table = formatTable(rows);
-  console.log(`\n${header.join('\n')}\nload average at the end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n\n${table}`);
+  console.log(
+    `\n${header.join('\n')}\nload average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}\n\n${table}`,
+  );
   fs.mkdirSync(path.dirname(s.jsonFile), { recursive: true });
   fs.writeFileSync(
     s.jsonFile,
-    JSON.stringify({ header, settings: { ...s, only: [...s.only] }, rows: rows.map((r) => ({ ...r, target: r.target.id })), table }, null, 2),
+    JSON.stringify(
+      { header, settings: { ...s, only: [...s.only] }, rows: rows.map((r) => ({ ...r, target: r.target.id })), table },
+      null,
+      2,
+    ),
   );
   console.log(`\nFigures written to ${path.relative(process.cwd(), s.jsonFile)}`);
 }
 
 /** Starts the fake upstream and the app on one database, measures every target, stops both. */
-async function section(s: Settings, database: DatabaseKind, logLevel: string, bare: Helper<{ port: number }>): Promise<Row[]> {
+async function section(
+  s: Settings,
+  database: DatabaseKind,
+  logLevel: string,
+  bare: Helper<{ port: number }>,
+): Promise<Row[]> {
   // The harness reads these to pick the database and Redis (a fresh database each time).
   if (database === 'postgres') {
     process.env.TEST_DATABASE_URL = s.databaseUrl;
@@ -147,7 +179,10 @@ async function section(s: Settings, database: DatabaseKind, logLevel: string, ba
   let app: TestApp | null = null;
   const rows: Row[] = [];
   const add = (target: Target, outcome: LoadResult | string) => {
-    const row: Row = typeof outcome === 'string' ? { database, logLevel, target, unavailable: outcome } : { database, logLevel, target, result: outcome };
+    const row: Row =
+      typeof outcome === 'string'
+        ? { database, logLevel, target, unavailable: outcome }
+        : { database, logLevel, target, result: outcome };
     rows.push(row);
     console.log(`  ${describeRow(row)}`);
   };
@@ -160,7 +195,9 @@ async function section(s: Settings, database: DatabaseKind, logLevel: string, ba
         APP_LOG_FILE: logFile,
         OPENROUTER_BASE_URL: fake.info.baseUrl,
         OPENROUTER_PROVISIONING_API_KEY: fake.info.provisioningKey,
-        ...(s.profileDir && { APP_CPU_PROFILE: path.join(s.profileDir, `app-${database}-${logLevel}-${Date.now()}.cpuprofile`) }),
+        ...(s.profileDir && {
+          APP_CPU_PROFILE: path.join(s.profileDir, `app-${database}-${logLevel}-${Date.now()}.cpuprofile`),
+        }),
       },
     });
     const base = app.baseUrl;
@@ -175,28 +212,56 @@ async function section(s: Settings, database: DatabaseKind, logLevel: string, ba
     // each target sees the same share of whatever else the machine is doing.
     const plans: Array<{ target: Target; run?: () => Promise<LoadResult>; unavailable?: string }> = [];
     const plan = (id: TargetId, run: (() => Promise<LoadResult>) | string) => {
-      if (wanted(id)) plans.push(typeof run === 'string' ? { target: target(id), unavailable: run } : { target: target(id), run });
+      if (wanted(id))
+        plans.push(typeof run === 'string' ? { target: target(id), unavailable: run } : { target: target(id), run });
     };
     plan('bare', () => load(`http://127.0.0.1:${bare.info.port}/`, { pid: bare.pid }));
     plan('health', () => load(`${base}/api/health`, { pid: appPid }));
     const session: Session = await signIn(base, newUserToken('bench').token);
-    plan('me', () => load(`${base}/api/users/me`, { pid: appPid, headers: { authorization: `Bearer ${session.token}` } }));
+    plan('me', () =>
+      load(`${base}/api/users/me`, { pid: appPid, headers: { authorization: `Bearer ${session.token}` } }),
+    );
     if (wanted('v1me-limited')) {
       const limited = await createApiKey(base, session, { name: 'bench limited', rate_limit_per_minute: 100 });
-      plan('v1me-limited', limited.available ? () => load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': limited.key } }) : limited.reason);
+      plan(
+        'v1me-limited',
+        limited.available
+          ? () => load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': limited.key } })
+          : limited.reason,
+      );
     }
     const open = await createApiKey(base, session, { name: 'bench open', rate_limit_per_minute: 1_000_000 });
-    plan('v1me', open.available ? () => load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': open.key } }) : open.reason);
+    plan(
+      'v1me',
+      open.available
+        ? () => load(`${base}/api/v1/me`, { pid: appPid, headers: { 'x-api-key': open.key } })
+        : open.reason,
+    );
     const chat = { method: 'POST' as const, body: CHAT_BODY };
     plan(
       'direct',
       session.openRouterKey
-        ? () => load(`${fake.info.baseUrl}/chat/completions`, { ...chat, pid: fake.pid, headers: { authorization: `Bearer ${session.openRouterKey}`, 'content-type': 'application/json' } })
+        ? () =>
+            load(`${fake.info.baseUrl}/chat/completions`, {
+              ...chat,
+              pid: fake.pid,
+              headers: { authorization: `Bearer ${session.openRouterKey}`, 'content-type': 'application/json' },
+            })
         : 'the user has no provisioned OpenRouter key',
     );
     if (wanted('gateway')) {
       const gateway = await gatewayReady(base, open, chat);
-      plan('gateway', gateway === true && open.available ? () => load(`${base}/api/v1/chat/completions`, { ...chat, headers: { 'x-api-key': open.key, 'content-type': 'application/json' }, pid: appPid }) : String(gateway));
+      plan(
+        'gateway',
+        gateway === true && open.available
+          ? () =>
+              load(`${base}/api/v1/chat/completions`, {
+                ...chat,
+                headers: { 'x-api-key': open.key, 'content-type': 'application/json' },
+                pid: appPid,
+              })
+          : String(gateway),
+      );
     }
 
     const results = new Map<TargetId, LoadResult[]>();
@@ -215,9 +280,17 @@ async function section(s: Settings, database: DatabaseKind, logLevel: string, ba
 }
 
 /** True when the gateway answers a probe with 200, else why it cannot be measured. */
-async function gatewayReady(base: string, open: Awaited<ReturnType<typeof createApiKey>>, chat: { method: 'POST'; body: string }): Promise<true | string> {
+async function gatewayReady(
+  base: string,
+  open: Awaited<ReturnType<typeof createApiKey>>,
+  chat: { method: 'POST'; body: string },
+): Promise<true | string> {
   if (!open.available) return open.reason;
-  const probe = await fetch(`${base}/api/v1/chat/completions`, { method: 'POST', headers: { 'x-api-key': open.key, 'content-type': 'application/json' }, body: chat.body });
+  const probe = await fetch(`${base}/api/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'x-api-key': open.key, 'content-type': 'application/json' },
+    body: chat.body,
+  });
   await probe.arrayBuffer();
   if (probe.status === 404) return 'POST /api/v1/chat/completions not found (gateway not built yet)';
   if (probe.status !== 200) return `the gateway answered ${probe.status} to a probe`;
@@ -248,12 +321,29 @@ function describeRow(row: Row): string {
 
 function formatTable(rows: Row[]): string {
   const lines: string[] = [];
-  const head = ['database', 'log', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'statuses', 'ratio', 'goal', '', 'CPU ratio'];
+  const head = [
+    'database',
+    'log',
+    'target',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'CPU µs/req',
+    'statuses',
+    'ratio',
+    'goal',
+    '',
+    'CPU ratio',
+  ];
   const body: string[][] = [];
   const notes: string[] = [];
   for (const row of rows) {
     const r = row.result;
-    const ref = row.target.ref ? rows.find((o) => o.database === row.database && o.logLevel === row.logLevel && o.target.id === row.target.ref!.id)?.result : undefined;
+    const ref = row.target.ref
+      ? rows.find(
+          (o) => o.database === row.database && o.logLevel === row.logLevel && o.target.id === row.target.ref!.id,
+        )?.result
+      : undefined;
     const ratio = r && ref ? r.rps / ref.rps : undefined;
     const met = ratio !== undefined && row.target.ref ? ratio >= row.target.ref.min : undefined;
     // The same ratio from the servers' CPU time per request: what it would be with a core for each server.
@@ -277,23 +367,32 @@ function formatTable(rows: Row[]): string {
   // Derived checks: the two rate limits within 10% of each other; the gateway's added p50.
   for (const database of new Set(rows.map((r) => r.database))) {
     for (const logLevel of new Set(rows.map((r) => r.logLevel))) {
-      const get = (id: TargetId) => rows.find((o) => o.database === database && o.logLevel === logLevel && o.target.id === id)?.result;
+      const get = (id: TargetId) =>
+        rows.find((o) => o.database === database && o.logLevel === logLevel && o.target.id === id)?.result;
       const limited = get('v1me-limited');
       const open = get('v1me');
       if (limited && open) {
         const spread = Math.abs(limited.rps - open.rps) / open.rps;
-        notes.push(`${database}/${logLevel}: /api/v1/me limit reached vs 1,000,000/min differ by ${(spread * 100).toFixed(1)}% (goal ≤10%: ${spread <= 0.1 ? 'met' : 'MISSED'})`);
+        notes.push(
+          `${database}/${logLevel}: /api/v1/me limit reached vs 1,000,000/min differ by ${(spread * 100).toFixed(1)}% (goal ≤10%: ${spread <= 0.1 ? 'met' : 'MISSED'})`,
+        );
       }
       const direct = get('direct');
       const gateway = get('gateway');
       if (direct && gateway) {
         const added = gateway.p50 - direct.p50;
-        notes.push(`${database}/${logLevel}: the gateway adds ${added.toFixed(2)} ms at p50 (goal ≤2 ms: ${added <= 2 ? 'met' : 'MISSED'})`);
+        notes.push(
+          `${database}/${logLevel}: the gateway adds ${added.toFixed(2)} ms at p50 (goal ≤2 ms: ${added <= 2 ? 'met' : 'MISSED'})`,
+        );
       }
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i >= 3 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 3 && i <= 6 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   lines.push(fmt(head), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(fmt));
   if (notes.length) lines.push('', ...notes);
   return lines.join('\n');

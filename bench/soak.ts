@@ -26,7 +26,14 @@ import { CHAT_BODY } from './support/api';
 import { startFakeUpstream } from './support/children';
 import { percentile } from './support/load';
 import { processMemory, type ProcessMemory } from './support/memory';
-import { assertLoopback, DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, option, postgresAnswers, redisAnswers } from './support/services';
+import {
+  assertLoopback,
+  DEFAULT_POSTGRES_URL,
+  DEFAULT_REDIS_URL,
+  option,
+  postgresAnswers,
+  redisAnswers,
+} from './support/services';
 
 interface Outcome {
   op: string;
@@ -64,12 +71,19 @@ async function main(): Promise<void> {
   const rate = Number(option(args, 'rate', 'SOAK_RATE', '80'));
   const concurrency = Number(option(args, 'concurrency', 'SOAK_CONCURRENCY', '16'));
   const logLevel = option(args, 'log-level', 'SOAK_LOG_LEVEL', 'info');
-  const databaseUrl = option(args, 'database-url', 'SOAK_DATABASE_URL', process.env.TEST_DATABASE_URL ?? DEFAULT_POSTGRES_URL);
+  const databaseUrl = option(
+    args,
+    'database-url',
+    'SOAK_DATABASE_URL',
+    process.env.TEST_DATABASE_URL ?? DEFAULT_POSTGRES_URL,
+  );
   const redisUrl = option(args, 'redis-url', 'SOAK_REDIS_URL', process.env.TEST_REDIS_URL ?? DEFAULT_REDIS_URL);
   const maxRequests = Math.ceil(rate * durationSec * 1.2) + 1000;
 
   if (!(await postgresAnswers(databaseUrl)) || !(await redisAnswers(redisUrl))) {
-    console.error(`The soak run needs PostgreSQL (${databaseUrl}) and Redis (${redisUrl}) answering: two instances share them.`);
+    console.error(
+      `The soak run needs PostgreSQL (${databaseUrl}) and Redis (${redisUrl}) answering: two instances share them.`,
+    );
     process.exitCode = 1;
     return;
   }
@@ -100,10 +114,13 @@ async function main(): Promise<void> {
     );
 
     const traffic = await Traffic.setUp(apps);
-    console.log(`Set up ${traffic.users.length} users; operations: ${traffic.ops.map((o) => `${o.name}×${o.weight}`).join(' ')}${traffic.missing.length ? `; not built yet: ${traffic.missing.join(', ')}` : ''}`);
+    console.log(
+      `Set up ${traffic.users.length} users; operations: ${traffic.ops.map((o) => `${o.name}×${o.weight}`).join(' ')}${traffic.missing.length ? `; not built yet: ${traffic.missing.join(', ')}` : ''}`,
+    );
 
     const samples: Array<{ t: number; mem: (ProcessMemory | null)[] }> = [];
-    const sampleMemory = (t: number) => samples.push({ t, mem: apps.map((a) => (a.pid ? processMemory(a.pid) : null)) });
+    const sampleMemory = (t: number) =>
+      samples.push({ t, mem: apps.map((a) => (a.pid ? processMemory(a.pid) : null)) });
     const outcomes: Outcome[] = [];
     let reported = 0;
     let reportedAt = 0;
@@ -136,7 +153,8 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     clearInterval(reporter);
     sampleMemory(elapsed());
-    if (outcomes.length > reported) console.log(report(`t=${Math.round(elapsed())}s (end)`, outcomes.slice(reported), elapsed() - reportedAt, apps));
+    if (outcomes.length > reported)
+      console.log(report(`t=${Math.round(elapsed())}s (end)`, outcomes.slice(reported), elapsed() - reportedAt, apps));
 
     const verdict = summarize(outcomes, samples, warmupSec, intervalSec, elapsed(), apps, logDir);
     console.log(verdict.text);
@@ -164,11 +182,15 @@ class Traffic {
     const t = new Traffic(apps);
     for (let i = 0; i < 10; i++) await t.newUser(apps[i % apps.length]);
     const owner = t.users[0];
-    const apiKeys = await exists(apps[0], 'POST', `/api/tenants/${owner.tenantId}/api-keys`, { authorization: `Bearer ${owner.token}` });
+    const apiKeys = await exists(apps[0], 'POST', `/api/tenants/${owner.tenantId}/api-keys`, {
+      authorization: `Bearer ${owner.token}`,
+    });
     t.apiKeysBuilt = apiKeys;
     if (apiKeys) {
-      for (const user of t.users) user.key = (await t.createKey(apps[0], user, { name: 'soak main', rate_limit_per_minute: 100_000 })).created;
-      t.limitedKey = (await t.createKey(apps[1], owner, { name: 'soak limited', rate_limit_per_minute: 30 })).created?.key ?? null;
+      for (const user of t.users)
+        user.key = (await t.createKey(apps[0], user, { name: 'soak main', rate_limit_per_minute: 100_000 })).created;
+      t.limitedKey =
+        (await t.createKey(apps[1], owner, { name: 'soak limited', rate_limit_per_minute: 30 })).created?.key ?? null;
     } else t.missing.push('tenant API keys');
     const keyHeader = { 'x-api-key': owner.key?.key ?? 'umk_missing' };
     const gateway = apiKeys && (await exists(apps[0], 'POST', '/api/v1/chat/completions', keyHeader));
@@ -180,13 +202,35 @@ class Traffic {
       { name: 'login', weight: 6, run: (app) => t.login(app) },
       { name: 'signup', weight: 1, run: (app) => t.signup(app) },
       { name: 'me', weight: 25, run: (app) => t.me(app) },
-      { name: 'ready', weight: 2, run: (app) => t.send(app, 'ready', 'GET', '/api/health/ready', {}, undefined, [200]) },
+      {
+        name: 'ready',
+        weight: 2,
+        run: (app) => t.send(app, 'ready', 'GET', '/api/health/ready', {}, undefined, [200]),
+      },
       apiKeys && { name: 'v1/me', weight: 20, run: (app) => t.v1me(app) },
-      apiKeys && { name: 'limited', weight: 3, run: (app) => t.send(app, 'limited', 'GET', '/api/v1/me', { 'x-api-key': t.limitedKey! }, undefined, [200, 429]) },
+      apiKeys && {
+        name: 'limited',
+        weight: 3,
+        run: (app) =>
+          t.send(app, 'limited', 'GET', '/api/v1/me', { 'x-api-key': t.limitedKey! }, undefined, [200, 429]),
+      },
       apiKeys && { name: 'key-create', weight: 3, run: (app) => t.keyCreate(app) },
       apiKeys && { name: 'key-revoke', weight: 3, run: (app) => t.keyRevoke(app) },
       apiKeys && { name: 'revoked-use', weight: 2, run: (app) => t.revokedUse(app) },
-      v1users && { name: 'v1/users', weight: 5, run: (app) => t.send(app, 'v1/users', 'GET', '/api/v1/users?limit=10', { 'x-api-key': t.pickWithKey().key!.key }, undefined, [200]) },
+      v1users && {
+        name: 'v1/users',
+        weight: 5,
+        run: (app) =>
+          t.send(
+            app,
+            'v1/users',
+            'GET',
+            '/api/v1/users?limit=10',
+            { 'x-api-key': t.pickWithKey().key!.key },
+            undefined,
+            [200],
+          ),
+      },
       gateway && { name: 'chat', weight: 18, run: (app) => t.chat(app, false) },
       gateway && { name: 'chat-stream', weight: 4, run: (app) => t.chat(app, true) },
     ];
@@ -220,7 +264,15 @@ class Traffic {
   }
 
   me(app: TestApp): Promise<Outcome> {
-    return this.send(app, 'me', 'GET', '/api/users/me', { authorization: `Bearer ${this.pick().token}` }, undefined, [200]);
+    return this.send(
+      app,
+      'me',
+      'GET',
+      '/api/users/me',
+      { authorization: `Bearer ${this.pick().token}` },
+      undefined,
+      [200],
+    );
   }
 
   v1me(app: TestApp): Promise<Outcome> {
@@ -231,7 +283,15 @@ class Traffic {
   chat(app: TestApp, stream: boolean): Promise<Outcome> {
     const user = this.pickWithKey();
     const body = stream ? JSON.stringify({ ...JSON.parse(CHAT_BODY), stream: true }) : CHAT_BODY;
-    return this.send(app, stream ? 'chat-stream' : 'chat', 'POST', '/api/v1/chat/completions', { 'x-api-key': user.key!.key, 'content-type': 'application/json' }, body, [200]);
+    return this.send(
+      app,
+      stream ? 'chat-stream' : 'chat',
+      'POST',
+      '/api/v1/chat/completions',
+      { 'x-api-key': user.key!.key, 'content-type': 'application/json' },
+      body,
+      [200],
+    );
   }
 
   async keyCreate(app: TestApp): Promise<Outcome> {
@@ -239,13 +299,27 @@ class Traffic {
     if (user.extraKeys.length >= MAX_EXTRA_KEYS) return this.keyRevoke(app, user);
     const result = await this.createKey(app, user, { name: `soak ${Date.now()}`, rate_limit_per_minute: 1000 });
     if (result.created) user.extraKeys.push(result.created);
-    return { op: 'key-create', status: result.status, code: result.code, expected: result.status === 201, ms: result.ms };
+    return {
+      op: 'key-create',
+      status: result.status,
+      code: result.code,
+      expected: result.status === 201,
+      ms: result.ms,
+    };
   }
 
   async keyRevoke(app: TestApp, user = this.users.find((u) => u.extraKeys.length) ?? this.pick()): Promise<Outcome> {
     const victim = user.extraKeys.shift();
     if (!victim) return this.keyCreate(app);
-    const outcome = await this.send(app, 'key-revoke', 'DELETE', `/api/tenants/${user.tenantId}/api-keys/${victim.id}`, { authorization: `Bearer ${user.token}` }, undefined, [204]);
+    const outcome = await this.send(
+      app,
+      'key-revoke',
+      'DELETE',
+      `/api/tenants/${user.tenantId}/api-keys/${victim.id}`,
+      { authorization: `Bearer ${user.token}` },
+      undefined,
+      [204],
+    );
     if (outcome.status === 204) {
       this.revoked.push(victim.key);
       if (this.revoked.length > MAX_REVOKED) this.revoked.shift();
@@ -260,10 +334,23 @@ class Traffic {
     return this.send(app, 'revoked-use', 'GET', '/api/v1/me', { 'x-api-key': key }, undefined, [401]);
   }
 
-  async send(app: TestApp, op: string, method: string, urlPath: string, headers: Record<string, string>, body: string | undefined, expected: number[]): Promise<Outcome> {
+  async send(
+    app: TestApp,
+    op: string,
+    method: string,
+    urlPath: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    expected: number[],
+  ): Promise<Outcome> {
     const started = performance.now();
     try {
-      const res = await fetch(app.baseUrl + urlPath, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      const res = await fetch(app.baseUrl + urlPath, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       const text = await res.text();
       let code: string | null = null;
       if (res.status >= 400) {
@@ -278,7 +365,10 @@ class Traffic {
       }
       return { op, status: res.status, code, expected: expected.includes(res.status), ms: performance.now() - started };
     } catch (err) {
-      const name = (err as Error).name === 'TimeoutError' ? 'timeout' : ((err as { cause?: { code?: string } }).cause?.code ?? 'network_error');
+      const name =
+        (err as Error).name === 'TimeoutError'
+          ? 'timeout'
+          : ((err as { cause?: { code?: string } }).cause?.code ?? 'network_error');
       return { op, status: 0, code: name, expected: false, ms: performance.now() - started };
     }
   }
@@ -290,13 +380,25 @@ class Traffic {
 
   private async newUser(app: TestApp): Promise<{ user: SoakUser | null; outcome: Outcome }> {
     const sub = `user_soak${++this.userSeq}_${Math.random().toString(16).slice(2, 10)}`;
-    const claims: ClerkClaims = { sub, email: `${sub}@example.com`, first_name: 'Soak', last_name: String(this.userSeq) };
+    const claims: ClerkClaims = {
+      sub,
+      email: `${sub}@example.com`,
+      first_name: 'Soak',
+      last_name: String(this.userSeq),
+    };
     const token = signClerkToken(claims);
     const started = performance.now();
-    const res = await fetch(app.baseUrl + '/api/users/me', { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }).catch(() => null);
+    const res = await fetch(app.baseUrl + '/api/users/me', {
+      headers: { authorization: `Bearer ${token}` },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    }).catch(() => null);
     const body: any = res ? await res.json().catch(() => null) : null;
     const ms = performance.now() - started;
-    if (!res || res.status !== 200) return { user: null, outcome: { op: 'signup', status: res?.status ?? 0, code: body?.code ?? null, expected: false, ms } };
+    if (!res || res.status !== 200)
+      return {
+        user: null,
+        outcome: { op: 'signup', status: res?.status ?? 0, code: body?.code ?? null, expected: false, ms },
+      };
     const keyOk = body.openrouter_key_status === 'active';
     const user: SoakUser = { claims, token, tenantId: body.tenant.id, key: null, extraKeys: [] };
     this.users.push(user);
@@ -304,7 +406,16 @@ class Traffic {
     if (this.apiKeysBuilt) {
       user.key = (await this.createKey(app, user, { name: 'soak main', rate_limit_per_minute: 100_000 })).created;
     }
-    return { user, outcome: { op: 'signup', status: 200, code: keyOk ? null : `openrouter_${body.openrouter_key_status}`, expected: keyOk, ms } };
+    return {
+      user,
+      outcome: {
+        op: 'signup',
+        status: 200,
+        code: keyOk ? null : `openrouter_${body.openrouter_key_status}`,
+        expected: keyOk,
+        ms,
+      },
+    };
   }
 
   private async createKey(app: TestApp, user: SoakUser, body: Record<string, unknown>): Promise<KeyCreation> {
@@ -317,7 +428,12 @@ class Traffic {
     }).catch(() => null);
     const parsed: any = res ? await res.json().catch(() => null) : null;
     const created = res?.status === 201 && parsed?.key ? { id: parsed.id as string, key: parsed.key as string } : null;
-    return { created, status: res?.status ?? 0, code: created ? null : (parsed?.code ?? null), ms: performance.now() - started };
+    return {
+      created,
+      status: res?.status ?? 0,
+      code: created ? null : (parsed?.code ?? null),
+      ms: performance.now() - started,
+    };
   }
 }
 
@@ -328,11 +444,21 @@ interface KeyCreation {
   ms: number;
 }
 
-async function exists(app: TestApp, method: string, urlPath: string, headers: Record<string, string>): Promise<boolean> {
+async function exists(
+  app: TestApp,
+  method: string,
+  urlPath: string,
+  headers: Record<string, string>,
+): Promise<boolean> {
   const res = await fetch(app.baseUrl + urlPath, {
     method,
     headers: { ...headers, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
-    body: method === 'GET' ? undefined : method === 'POST' && urlPath.includes('chat') ? CHAT_BODY : '{"name":"soak probe","rate_limit_per_minute":1000}',
+    body:
+      method === 'GET'
+        ? undefined
+        : method === 'POST' && urlPath.includes('chat')
+          ? CHAT_BODY
+          : '{"name":"soak probe","rate_limit_per_minute":1000}',
   });
   const text = await res.text();
   return !(res.status === 404 && /Cannot (GET|POST)/.test(text));
@@ -355,22 +481,46 @@ function report(label: string, slice: Outcome[], seconds: number, apps: TestApp[
   ].join('\n');
 }
 
-function summarize(outcomes: Outcome[], samples: Array<{ t: number; mem: (ProcessMemory | null)[] }>, warmupSec: number, intervalSec: number, totalSec: number, apps: TestApp[], logDir: string) {
+function summarize(
+  outcomes: Outcome[],
+  samples: Array<{ t: number; mem: (ProcessMemory | null)[] }>,
+  warmupSec: number,
+  intervalSec: number,
+  totalSec: number,
+  apps: TestApp[],
+  logDir: string,
+) {
   const lines: string[] = ['', '== Soak summary'];
   const unexpected = outcomes.filter((o) => !o.expected);
-  lines.push(`${outcomes.length} requests in ${totalSec.toFixed(0)} s; unexpected failures: ${unexpected.length}${unexpected.length ? ` (${byCode(unexpected)})` : ''}`);
+  lines.push(
+    `${outcomes.length} requests in ${totalSec.toFixed(0)} s; unexpected failures: ${unexpected.length}${unexpected.length ? ` (${byCode(unexpected)})` : ''}`,
+  );
   lines.push('per operation (count, p50 / p99 ms, statuses):');
   for (const op of [...new Set(outcomes.map((o) => o.op))].sort()) {
     const mine = outcomes.filter((o) => o.op === op);
     const sorted = Float64Array.from(mine.map((o) => o.ms)).sort();
-    lines.push(`  ${op.padEnd(12)} ${String(mine.length).padStart(6)}  ${fmt(percentile(sorted, 0.5)).padStart(7)} / ${fmt(percentile(sorted, 0.99)).padStart(7)}  ${byCode(mine, true)}`);
+    lines.push(
+      `  ${op.padEnd(12)} ${String(mine.length).padStart(6)}  ${fmt(percentile(sorted, 0.5)).padStart(7)} / ${fmt(percentile(sorted, 0.99)).padStart(7)}  ${byCode(mine, true)}`,
+    );
   }
   // Memory: the mean over the interval after the warm-up against the mean over the last interval.
   const window = Math.min(intervalSec, Math.max(10, (totalSec - warmupSec) / 3));
   let memoryOk = true;
   for (let i = 0; i < apps.length; i++) {
-    const rss = (from: number, to: number) => mean(samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.mem[i]?.rssMb).filter((v): v is number => v !== undefined));
-    const anon = (from: number, to: number) => mean(samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.mem[i]?.anonMb).filter((v): v is number => v !== undefined));
+    const rss = (from: number, to: number) =>
+      mean(
+        samples
+          .filter((s) => s.t >= from && s.t <= to)
+          .map((s) => s.mem[i]?.rssMb)
+          .filter((v): v is number => v !== undefined),
+      );
+    const anon = (from: number, to: number) =>
+      mean(
+        samples
+          .filter((s) => s.t >= from && s.t <= to)
+          .map((s) => s.mem[i]?.anonMb)
+          .filter((v): v is number => v !== undefined),
+      );
     const base = rss(warmupSec, warmupSec + window);
     const end = rss(totalSec - window, totalSec + 1);
     const growth = end / base - 1;
@@ -381,10 +531,18 @@ function summarize(outcomes: Outcome[], samples: Array<{ t: number; mem: (Proces
         `(anon ${fmt(anon(warmupSec, warmupSec + window))} → ${fmt(anon(totalSec - window, totalSec + 1))} MiB) — ${ok ? 'flat' : 'GREW beyond 10%'}`,
     );
   }
-  const errorLines = fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + (fs.readFileSync(path.join(logDir, f), 'utf8').match(/"level":"(error|fatal)"/g)?.length ?? 0), 0);
+  const errorLines = fs
+    .readdirSync(logDir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce(
+      (n, f) => n + (fs.readFileSync(path.join(logDir, f), 'utf8').match(/"level":"(error|fatal)"/g)?.length ?? 0),
+      0,
+    );
   lines.push(`error-level log lines in the instances' logs: ${errorLines}`);
   const ok = unexpected.length === 0 && memoryOk;
-  lines.push(`verdict: ${ok ? 'PASS' : 'FAIL'} (no unexpected failure: ${unexpected.length === 0 ? 'yes' : 'no'}; memory flat within 10%: ${memoryOk ? 'yes' : 'no'})`);
+  lines.push(
+    `verdict: ${ok ? 'PASS' : 'FAIL'} (no unexpected failure: ${unexpected.length === 0 ? 'yes' : 'no'}; memory flat within 10%: ${memoryOk ? 'yes' : 'no'})`,
+  );
   return { ok, text: lines.join('\n') };
 }
 
@@ -395,7 +553,10 @@ function byCode(list: Outcome[], includeOk = false): string {
     const key = o.code ? `${o.status} ${o.code}` : String(o.status);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}×${n}`).join(', ');
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k}×${n}`)
+    .join(', ');
 }
 
 function mean(values: number[]): number {

@@ -20,28 +20,65 @@ const fail = (msg) => problems.push(msg);
 
 const TOP_LEVEL = new Set(['name', 'services', 'volumes', 'networks', 'configs', 'secrets', 'include', 'version']);
 const SERVICE_KEYS = new Set([
-  'build', 'image', 'restart', 'env_file', 'environment', 'expose', 'ports', 'depends_on', 'healthcheck', 'command',
-  'entrypoint', 'volumes', 'stop_grace_period', 'stop_signal', 'deploy', 'networks', 'labels', 'user', 'working_dir',
-  'container_name', 'init', 'read_only', 'tmpfs', 'ulimits', 'logging', 'profiles', 'extra_hosts', 'cap_drop', 'security_opt',
+  'build',
+  'image',
+  'restart',
+  'env_file',
+  'environment',
+  'expose',
+  'ports',
+  'depends_on',
+  'healthcheck',
+  'command',
+  'entrypoint',
+  'volumes',
+  'stop_grace_period',
+  'stop_signal',
+  'deploy',
+  'networks',
+  'labels',
+  'user',
+  'working_dir',
+  'container_name',
+  'init',
+  'read_only',
+  'tmpfs',
+  'ulimits',
+  'logging',
+  'profiles',
+  'extra_hosts',
+  'cap_drop',
+  'security_opt',
 ]);
-const HEALTHCHECK_KEYS = new Set(['test', 'interval', 'timeout', 'retries', 'start_period', 'start_interval', 'disable']);
+const HEALTHCHECK_KEYS = new Set([
+  'test',
+  'interval',
+  'timeout',
+  'retries',
+  'start_period',
+  'start_interval',
+  'disable',
+]);
 const RESTART = new Set(['no', 'always', 'on-failure', 'unless-stopped']);
 const DURATION = /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/;
 
 /** Compose's interpolation: $$ escapes, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}. */
 function interpolate(value, env, where) {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, name, colon, op, arg, bare) => {
-      if (m === '$$') return '$';
-      if (bare) return env[bare] ?? '';
-      const set = colon ? Boolean(env[name]) : env[name] !== undefined;
-      if (op === '-') return set ? env[name] : arg;
-      if (op === '?') {
-        if (!set) fail(`${where}: required variable ${name} is not set (${arg})`);
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (m, name, colon, op, arg, bare) => {
+        if (m === '$$') return '$';
+        if (bare) return env[bare] ?? '';
+        const set = colon ? Boolean(env[name]) : env[name] !== undefined;
+        if (op === '-') return set ? env[name] : arg;
+        if (op === '?') {
+          if (!set) fail(`${where}: required variable ${name} is not set (${arg})`);
+          return env[name] ?? '';
+        }
         return env[name] ?? '';
-      }
-      return env[name] ?? '';
-    });
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${where}[${i}]`));
   if (value && typeof value === 'object') {
@@ -54,7 +91,11 @@ function interpolate(value, env, where) {
 function resolveMerges(node) {
   if (Array.isArray(node)) return node.map(resolveMerges);
   if (!node || typeof node !== 'object') return node;
-  const own = Object.fromEntries(Object.entries(node).filter(([k]) => k !== '<<').map(([k, v]) => [k, resolveMerges(v)]));
+  const own = Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => k !== '<<')
+      .map(([k, v]) => [k, resolveMerges(v)]),
+  );
   if (!('<<' in node)) return own;
   const merged = {};
   for (const source of [].concat(node['<<']).reverse()) Object.assign(merged, resolveMerges(source));
@@ -65,22 +106,26 @@ function checkCompose(env) {
   const file = path.join(ROOT, 'docker-compose.yml');
   const raw = resolveMerges(yaml.load(fs.readFileSync(file, 'utf8')));
   const doc = interpolate(raw, env, 'docker-compose.yml');
-  for (const key of Object.keys(doc)) if (!TOP_LEVEL.has(key) && !key.startsWith('x-')) fail(`unknown top-level key ${key}`);
-  if (doc.name !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(doc.name)) fail(`project name ${doc.name} must be lower-case letters, digits, - and _`);
+  for (const key of Object.keys(doc))
+    if (!TOP_LEVEL.has(key) && !key.startsWith('x-')) fail(`unknown top-level key ${key}`);
+  if (doc.name !== undefined && !/^[a-z0-9][a-z0-9_-]*$/.test(doc.name))
+    fail(`project name ${doc.name} must be lower-case letters, digits, - and _`);
   const services = doc.services ?? {};
   const volumes = doc.volumes ?? {};
   if (!Object.keys(services).length) fail('no services');
   for (const [name, svc] of Object.entries(services)) {
     const at = `services.${name}`;
     if (!/^[a-zA-Z0-9._-]+$/.test(name)) fail(`${at}: invalid service name`);
-    for (const key of Object.keys(svc)) if (!SERVICE_KEYS.has(key) && !key.startsWith('x-')) fail(`${at}: unknown key ${key}`);
+    for (const key of Object.keys(svc))
+      if (!SERVICE_KEYS.has(key) && !key.startsWith('x-')) fail(`${at}: unknown key ${key}`);
     if (!svc.image && !svc.build) fail(`${at}: needs image or build`);
     if (svc.build) {
       const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build;
       const dockerfile = path.join(ROOT, build.context ?? '.', build.dockerfile ?? 'Dockerfile');
       if (!fs.existsSync(dockerfile)) fail(`${at}: ${path.relative(ROOT, dockerfile)} does not exist`);
     }
-    if (svc.restart !== undefined && !RESTART.has(svc.restart) && !/^on-failure:\d+$/.test(svc.restart)) fail(`${at}: restart ${svc.restart}`);
+    if (svc.restart !== undefined && !RESTART.has(svc.restart) && !/^on-failure:\d+$/.test(svc.restart))
+      fail(`${at}: restart ${svc.restart}`);
     for (const entry of [].concat(svc.env_file ?? [])) {
       const p = typeof entry === 'string' ? entry : entry.path;
       const required = typeof entry === 'string' ? true : entry.required !== false;
@@ -89,29 +134,39 @@ function checkCompose(env) {
     }
     if (svc.environment && typeof svc.environment === 'object' && !Array.isArray(svc.environment)) {
       for (const [k, v] of Object.entries(svc.environment)) {
-        if (v !== null && !['string', 'number', 'boolean'].includes(typeof v)) fail(`${at}.environment.${k}: must be a scalar`);
+        if (v !== null && !['string', 'number', 'boolean'].includes(typeof v))
+          fail(`${at}.environment.${k}: must be a scalar`);
       }
     }
     for (const port of svc.ports ?? []) {
-      if (typeof port === 'string' && !/^(\d+(\.\d+){3}:)?\d+(-\d+)?:\d+(-\d+)?(\/(tcp|udp))?$/.test(port)) fail(`${at}.ports: ${port}`);
+      if (typeof port === 'string' && !/^(\d+(\.\d+){3}:)?\d+(-\d+)?:\d+(-\d+)?(\/(tcp|udp))?$/.test(port))
+        fail(`${at}.ports: ${port}`);
     }
     for (const port of svc.expose ?? []) if (!/^\d+(\/(tcp|udp))?$/.test(String(port))) fail(`${at}.expose: ${port}`);
-    const deps = Array.isArray(svc.depends_on) ? Object.fromEntries(svc.depends_on.map((d) => [d, { condition: 'service_started' }])) : svc.depends_on ?? {};
+    const deps = Array.isArray(svc.depends_on)
+      ? Object.fromEntries(svc.depends_on.map((d) => [d, { condition: 'service_started' }]))
+      : (svc.depends_on ?? {});
     for (const [dep, spec] of Object.entries(deps)) {
       if (!services[dep]) fail(`${at}.depends_on: no service ${dep}`);
       const condition = spec?.condition;
-      if (!['service_started', 'service_healthy', 'service_completed_successfully'].includes(condition)) fail(`${at}.depends_on.${dep}: condition ${condition}`);
-      if (condition === 'service_healthy' && !services[dep]?.healthcheck) fail(`${at}.depends_on.${dep}: service_healthy but ${dep} has no healthcheck`);
+      if (!['service_started', 'service_healthy', 'service_completed_successfully'].includes(condition))
+        fail(`${at}.depends_on.${dep}: condition ${condition}`);
+      if (condition === 'service_healthy' && !services[dep]?.healthcheck)
+        fail(`${at}.depends_on.${dep}: service_healthy but ${dep} has no healthcheck`);
     }
     if (svc.healthcheck) {
-      for (const key of Object.keys(svc.healthcheck)) if (!HEALTHCHECK_KEYS.has(key)) fail(`${at}.healthcheck: unknown key ${key}`);
+      for (const key of Object.keys(svc.healthcheck))
+        if (!HEALTHCHECK_KEYS.has(key)) fail(`${at}.healthcheck: unknown key ${key}`);
       const test = svc.healthcheck.test;
-      if (Array.isArray(test) ? !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0]) : typeof test !== 'string') fail(`${at}.healthcheck.test must be a string or [CMD|CMD-SHELL, …]`);
+      if (Array.isArray(test) ? !['CMD', 'CMD-SHELL', 'NONE'].includes(test[0]) : typeof test !== 'string')
+        fail(`${at}.healthcheck.test must be a string or [CMD|CMD-SHELL, …]`);
       for (const key of ['interval', 'timeout', 'start_period']) {
-        if (svc.healthcheck[key] !== undefined && !DURATION.test(svc.healthcheck[key])) fail(`${at}.healthcheck.${key}: ${svc.healthcheck[key]} is not a duration`);
+        if (svc.healthcheck[key] !== undefined && !DURATION.test(svc.healthcheck[key]))
+          fail(`${at}.healthcheck.${key}: ${svc.healthcheck[key]} is not a duration`);
       }
     }
-    if (svc.stop_grace_period !== undefined && !DURATION.test(svc.stop_grace_period)) fail(`${at}.stop_grace_period: not a duration`);
+    if (svc.stop_grace_period !== undefined && !DURATION.test(svc.stop_grace_period))
+      fail(`${at}.stop_grace_period: not a duration`);
     for (const volume of svc.volumes ?? []) {
       const spec = typeof volume === 'string' ? volume : `${volume.source}:${volume.target}`;
       const [source] = spec.split(':');
@@ -132,22 +187,31 @@ function checkProxy(doc) {
   const open = (conf.match(/\{/g) ?? []).length;
   const close = (conf.match(/\}/g) ?? []).length;
   if (open !== close) fail(`deploy/nginx.conf: ${open} "{" but ${close} "}"`);
-  const upstreams = [...conf.matchAll(/^\s*server\s+([A-Za-z0-9._-]+):(\d+)/gm)].map((m) => ({ host: m[1], port: m[2] }));
+  const upstreams = [...conf.matchAll(/^\s*server\s+([A-Za-z0-9._-]+):(\d+)/gm)].map((m) => ({
+    host: m[1],
+    port: m[2],
+  }));
   const apiServices = Object.entries(doc.services).filter(([, s]) => s.image === 'umb-api:local' || s.build);
   if (apiServices.length < 2) fail(`expected two API replicas, found ${apiServices.length}`);
   for (const [name, svc] of apiServices) {
     const port = String(svc.environment?.PORT ?? '8000');
-    if (!upstreams.some((u) => u.host === name && u.port === port)) fail(`deploy/nginx.conf: no upstream server ${name}:${port}`);
+    if (!upstreams.some((u) => u.host === name && u.port === port))
+      fail(`deploy/nginx.conf: no upstream server ${name}:${port}`);
     if (svc.environment?.HOST !== '0.0.0.0') fail(`services.${name}: HOST must be 0.0.0.0 in a container`);
-    if (!/^redis:\/\//.test(svc.environment?.REDIS_URL ?? '')) fail(`services.${name}: REDIS_URL must point at the redis service (limits shared by the replicas)`);
-    if (!/^postgres(ql)?:\/\/.+@postgres:5432\//.test(svc.environment?.DATABASE_URL ?? '')) fail(`services.${name}: DATABASE_URL must point at the postgres service`);
+    if (!/^redis:\/\//.test(svc.environment?.REDIS_URL ?? ''))
+      fail(`services.${name}: REDIS_URL must point at the redis service (limits shared by the replicas)`);
+    if (!/^postgres(ql)?:\/\/.+@postgres:5432\//.test(svc.environment?.DATABASE_URL ?? ''))
+      fail(`services.${name}: DATABASE_URL must point at the postgres service`);
   }
-  for (const u of upstreams) if (!doc.services[u.host]) fail(`deploy/nginx.conf: upstream ${u.host} is not a compose service`);
+  for (const u of upstreams)
+    if (!doc.services[u.host]) fail(`deploy/nginx.conf: upstream ${u.host} is not a compose service`);
   const proxy = doc.services.proxy;
   const listen = /^\s*listen\s+(\d+)/m.exec(conf)?.[1];
   if (!proxy) fail('no proxy service');
-  else if (!(proxy.ports ?? []).some((p) => String(p).endsWith(`:${listen}`))) fail(`proxy: nginx listens on ${listen}, which no published port maps to`);
-  if (!/location\s+\/api\/\s*\{[^}]*proxy_pass\s+http:\/\/api;/.test(conf)) fail('deploy/nginx.conf: /api/ is not proxied to the api upstream');
+  else if (!(proxy.ports ?? []).some((p) => String(p).endsWith(`:${listen}`)))
+    fail(`proxy: nginx listens on ${listen}, which no published port maps to`);
+  if (!/location\s+\/api\/\s*\{[^}]*proxy_pass\s+http:\/\/api;/.test(conf))
+    fail('deploy/nginx.conf: /api/ is not proxied to the api upstream');
 }
 
 function checkDockerfile() {
@@ -157,13 +221,18 @@ function checkDockerfile() {
   if (!/^RUN npm ci\b/m.test(text)) fail('Dockerfile: dependencies should be installed with npm ci');
   if (!/npm run build/.test(text)) fail('Dockerfile: no build step');
   if (!/^USER\s+(?!root\b)\S+/m.test(text)) fail('Dockerfile: the runtime stage must switch to a non-root user');
-  if (!/^CMD\s+\["node",\s*"dist\/apps\/api\/src\/main\.js"\]/m.test(text)) fail('Dockerfile: CMD must run node dist/apps/api/src/main.js directly (signals reach it)');
+  if (!/^CMD\s+\["node",\s*"dist\/apps\/api\/src\/main\.js"\]/m.test(text))
+    fail('Dockerfile: CMD must run node dist/apps/api/src/main.js directly (signals reach it)');
   if (!/HOST=0\.0\.0\.0/.test(text)) fail('Dockerfile: HOST=0.0.0.0 must be set');
   for (const m of text.matchAll(/^COPY\s+(?!--from)(?:--\S+\s+)*(.+)\s+\S+$/gm)) {
-    for (const src of m[1].trim().split(/\s+/)) if (!fs.existsSync(path.join(ROOT, src))) fail(`Dockerfile: COPY source ${src} does not exist`);
+    for (const src of m[1].trim().split(/\s+/))
+      if (!fs.existsSync(path.join(ROOT, src))) fail(`Dockerfile: COPY source ${src} does not exist`);
   }
-  const ignore = fs.existsSync(path.join(ROOT, '.dockerignore')) ? fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8') : '';
-  for (const needed of ['node_modules', 'dist', '.env']) if (!ignore.split('\n').includes(needed)) fail(`.dockerignore should exclude ${needed}`);
+  const ignore = fs.existsSync(path.join(ROOT, '.dockerignore'))
+    ? fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    : '';
+  for (const needed of ['node_modules', 'dist', '.env'])
+    if (!ignore.split('\n').includes(needed)) fail(`.dockerignore should exclude ${needed}`);
 }
 
 // What compose would read from .env; a placeholder for the one variable the file requires.

@@ -19,7 +19,9 @@ export class Foundation1764000000000 implements MigrationInterface {
       updated_at timestamptz NOT NULL DEFAULT now(),
       CONSTRAINT ck_users_status CHECK (status IN ('active', 'pending', 'deactivated'))
     )`);
-    await q.query(`CREATE UNIQUE INDEX uq_users_clerk_user_id ON users (clerk_user_id) WHERE clerk_user_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX uq_users_clerk_user_id ON users (clerk_user_id) WHERE clerk_user_id IS NOT NULL`,
+    );
     await q.query(`CREATE INDEX ix_users_email ON users (lower(email))`);
     // At most one pending (not yet signed-in) user per email, so that an invitation is claimed once.
     await q.query(`CREATE UNIQUE INDEX uq_users_pending_email ON users (lower(email)) WHERE clerk_user_id IS NULL`);
@@ -34,8 +36,12 @@ export class Foundation1764000000000 implements MigrationInterface {
       updated_at timestamptz NOT NULL DEFAULT now(),
       CONSTRAINT uq_tenants_slug UNIQUE (slug)
     )`);
-    await q.query(`CREATE UNIQUE INDEX uq_tenants_clerk_org_id ON tenants (clerk_org_id) WHERE clerk_org_id IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX uq_tenants_personal_owner ON tenants (personal_owner_id) WHERE personal_owner_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX uq_tenants_clerk_org_id ON tenants (clerk_org_id) WHERE clerk_org_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX uq_tenants_personal_owner ON tenants (personal_owner_id) WHERE personal_owner_id IS NOT NULL`,
+    );
 
     await q.query(`CREATE TABLE memberships (
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -77,7 +83,9 @@ export class Foundation1764000000000 implements MigrationInterface {
       updated_at timestamptz NOT NULL DEFAULT now(),
       CONSTRAINT ck_openrouter_keys_status CHECK (status IN ('none', 'active', 'provisioning_failed', 'disabled'))
     )`);
-    await q.query(`CREATE UNIQUE INDEX uq_openrouter_keys_upstream_hash ON openrouter_keys (upstream_hash) WHERE upstream_hash IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX uq_openrouter_keys_upstream_hash ON openrouter_keys (upstream_hash) WHERE upstream_hash IS NOT NULL`,
+    );
 
     // Upstream keys replaced but not yet deleted at OpenRouter: never forgotten, retried until gone.
     await q.query(`CREATE TABLE openrouter_key_deletions (
@@ -123,7 +131,16 @@ export class Foundation1764000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['audit_events', 'user_provider_keys', 'openrouter_key_deletions', 'openrouter_keys', 'user_sessions', 'memberships', 'tenants', 'users']) {
+    for (const table of [
+      'audit_events',
+      'user_provider_keys',
+      'openrouter_key_deletions',
+      'openrouter_keys',
+      'user_sessions',
+      'memberships',
+      'tenants',
+      'users',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }
   }

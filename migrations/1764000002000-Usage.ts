@@ -48,7 +48,9 @@ export class Usage1764000002000 implements MigrationInterface {
       CONSTRAINT ck_quota_counters_period CHECK (period IN ('day', 'month', 'total')),
       CONSTRAINT ck_quota_counters_non_negative CHECK (used >= 0 AND reserved >= 0)
     )`);
-    await q.query(`CREATE INDEX ix_quota_counters_window_start ON quota_counters (window_start) WHERE period <> 'total'`);
+    await q.query(
+      `CREATE INDEX ix_quota_counters_window_start ON quota_counters (window_start) WHERE period <> 'total'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

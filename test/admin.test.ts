@@ -47,7 +47,11 @@ describe('platform administration', () => {
     const createdBefore = fake.createdCount;
     for (const route of routes()) {
       const anonymous = await app.request(route.method, route.path, { body: route.body });
-      assert.deepEqual([anonymous.status, anonymous.body.code], [401, 'unauthenticated'], `${route.method} ${route.path}`);
+      assert.deepEqual(
+        [anonymous.status, anonymous.body.code],
+        [401, 'unauthenticated'],
+        `${route.method} ${route.path}`,
+      );
       const user = await app.request(route.method, route.path, { headers: asAlice(), body: route.body });
       assert.deepEqual([user.status, user.body.code], [403, 'forbidden'], `${route.method} ${route.path}`);
       assert.ok(user.body.request_id);
@@ -70,8 +74,20 @@ describe('platform administration', () => {
     assert.equal(page1.body.data.length, 1);
     assert.ok(page1.body.next_cursor);
     const t = page1.body.data[0];
-    assert.deepEqual(Object.keys(t).sort(), ['api_keys_active', 'clerk_org_id', 'created_at', 'id', 'members', 'name', 'personal_owner_id', 'slug', 'updated_at']);
-    const page2 = await app.request('GET', `/api/admin/tenants?limit=100&cursor=${page1.body.next_cursor}`, { headers: asAdmin() });
+    assert.deepEqual(Object.keys(t).sort(), [
+      'api_keys_active',
+      'clerk_org_id',
+      'created_at',
+      'id',
+      'members',
+      'name',
+      'personal_owner_id',
+      'slug',
+      'updated_at',
+    ]);
+    const page2 = await app.request('GET', `/api/admin/tenants?limit=100&cursor=${page1.body.next_cursor}`, {
+      headers: asAdmin(),
+    });
     assert.ok(page2.body.data.length >= 2, 'alice, both admins');
     assert.ok(!page2.body.data.some((x: { id: string }) => x.id === t.id), 'pages do not overlap');
     const all = [t, ...page2.body.data];
@@ -85,11 +101,16 @@ describe('platform administration', () => {
   });
 
   it('GET /api/admin/users?email= finds a user case-insensitively, with tenants and key state but no key', async () => {
-    const res = await app.request('GET', `/api/admin/users?email=${encodeURIComponent(alice.email.toUpperCase())}`, { headers: asAdmin() });
+    const res = await app.request('GET', `/api/admin/users?email=${encodeURIComponent(alice.email.toUpperCase())}`, {
+      headers: asAdmin(),
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body.data.length, 1);
     const u = res.body.data[0];
-    assert.deepEqual([u.id, u.clerk_user_id, u.email, u.status, u.login_count], [aliceId, alice.sub, alice.email, 'active', 1]);
+    assert.deepEqual(
+      [u.id, u.clerk_user_id, u.email, u.status, u.login_count],
+      [aliceId, alice.sub, alice.email, 'active', 1],
+    );
     assert.equal(u.tenants.length, 1);
     assert.equal(u.tenants[0].role, 'owner');
     assert.equal(u.openrouter_key.status, 'active');
@@ -107,45 +128,89 @@ describe('platform administration', () => {
   it("POST /api/admin/users/{userId}/openrouter-api-key/refresh replaces that user's key, audited as the admin", async () => {
     const before = (await app.request('GET', '/api/users/me', { headers: asAlice() })).body;
     const oldHash = fake.keys.find((k) => k.key === before.openrouter_api_key)!.hash;
-    const res = await app.request('POST', `/api/admin/users/${aliceId}/openrouter-api-key/refresh`, { headers: asAdmin() });
+    const res = await app.request('POST', `/api/admin/users/${aliceId}/openrouter-api-key/refresh`, {
+      headers: asAdmin(),
+    });
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.id, aliceId);
     assert.notEqual(res.body.openrouter_key.hash, oldHash);
     assert.ok(!('openrouter_api_key' in res.body));
     const afterMe = (await app.request('GET', '/api/users/me', { headers: asAlice() })).body;
-    assert.notEqual(afterMe.openrouter_api_key, before.openrouter_api_key, "the user's own view has the new key at once");
+    assert.notEqual(
+      afterMe.openrouter_api_key,
+      before.openrouter_api_key,
+      "the user's own view has the new key at once",
+    );
     assert.ok(fake.keys.find((k) => k.hash === oldHash)!.deleted, 'old key deleted upstream');
 
     const adminId = (await app.request('GET', '/api/users/me', { headers: asAdmin() })).body.id;
-    const events = (await app.request('GET', '/api/admin/audit-events?action=openrouter_key.refreshed&limit=5', { headers: asAdmin() })).body.data;
+    const events = (
+      await app.request('GET', '/api/admin/audit-events?action=openrouter_key.refreshed&limit=5', {
+        headers: asAdmin(),
+      })
+    ).body.data;
     const refreshed = events.find((e: { target_id: string }) => e.target_id === aliceId);
     assert.deepEqual([refreshed.actor_type, refreshed.actor_id], ['user', adminId]);
     assert.equal(refreshed.metadata.replaced_hash, oldHash);
 
-    const unknown = await app.request('POST', '/api/admin/users/00000000-0000-4000-8000-000000000000/openrouter-api-key/refresh', { headers: asAdmin() });
+    const unknown = await app.request(
+      'POST',
+      '/api/admin/users/00000000-0000-4000-8000-000000000000/openrouter-api-key/refresh',
+      { headers: asAdmin() },
+    );
     assert.deepEqual([unknown.status, unknown.body.code], [404, 'not_found']);
-    const malformed = await app.request('POST', '/api/admin/users/not-a-uuid/openrouter-api-key/refresh', { headers: asAdmin() });
+    const malformed = await app.request('POST', '/api/admin/users/not-a-uuid/openrouter-api-key/refresh', {
+      headers: asAdmin(),
+    });
     assert.equal(malformed.status, 404);
     fake.failNext('keys.create', { status: 500 });
-    const failing = await app.request('POST', `/api/admin/users/${aliceId}/openrouter-api-key/refresh`, { headers: asAdmin() });
+    const failing = await app.request('POST', `/api/admin/users/${aliceId}/openrouter-api-key/refresh`, {
+      headers: asAdmin(),
+    });
     assert.deepEqual([failing.status, failing.body.code], [502, 'openrouter_unavailable']);
   });
 
   it('GET /api/admin/audit-events lists the trail newest first, filtered by tenant, a page at a time', async () => {
     const tenant = await app.request('POST', '/api/tenants', { headers: asAlice(), body: { name: 'Audited Co' } });
     assert.equal(tenant.status, 201, tenant.text);
-    const renamed = await app.request('PATCH', `/api/tenants/${tenant.body.id}`, { headers: asAlice(), body: { name: 'Audited Company' } });
+    const renamed = await app.request('PATCH', `/api/tenants/${tenant.body.id}`, {
+      headers: asAlice(),
+      body: { name: 'Audited Company' },
+    });
     assert.equal(renamed.status, 200, renamed.text);
 
-    const res = await app.request('GET', `/api/admin/audit-events?tenant_id=${tenant.body.id}&limit=1`, { headers: asAdmin() });
+    const res = await app.request('GET', `/api/admin/audit-events?tenant_id=${tenant.body.id}&limit=1`, {
+      headers: asAdmin(),
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body.data.length, 1);
     const [newest] = res.body.data;
-    assert.deepEqual(Object.keys(newest).sort(), ['action', 'actor_id', 'actor_type', 'created_at', 'id', 'metadata', 'request_id', 'target_id', 'target_type', 'tenant_id']);
-    assert.deepEqual([newest.action, newest.tenant_id, newest.actor_type, newest.actor_id], ['tenant.updated', tenant.body.id, 'user', aliceId]);
+    assert.deepEqual(Object.keys(newest).sort(), [
+      'action',
+      'actor_id',
+      'actor_type',
+      'created_at',
+      'id',
+      'metadata',
+      'request_id',
+      'target_id',
+      'target_type',
+      'tenant_id',
+    ]);
+    assert.deepEqual(
+      [newest.action, newest.tenant_id, newest.actor_type, newest.actor_id],
+      ['tenant.updated', tenant.body.id, 'user', aliceId],
+    );
     assert.match(newest.request_id, /.+/);
-    const next = await app.request('GET', `/api/admin/audit-events?tenant_id=${tenant.body.id}&limit=1&cursor=${res.body.next_cursor}`, { headers: asAdmin() });
-    assert.deepEqual(next.body.data.map((e: { action: string }) => e.action), ['tenant.created']);
+    const next = await app.request(
+      'GET',
+      `/api/admin/audit-events?tenant_id=${tenant.body.id}&limit=1&cursor=${res.body.next_cursor}`,
+      { headers: asAdmin() },
+    );
+    assert.deepEqual(
+      next.body.data.map((e: { action: string }) => e.action),
+      ['tenant.created'],
+    );
     assert.equal(next.body.next_cursor, null);
 
     const blank = await app.request('GET', '/api/admin/audit-events?tenant_id=&limit=', { headers: asAdmin() });
@@ -160,8 +225,13 @@ describe('platform administration', () => {
   it('GET /api/admin/stats counts users, tenants, keys, renewals and provisioning failures', async () => {
     const before = (await app.request('GET', '/api/admin/stats', { headers: asAdmin() })).body;
     assert.deepEqual(Object.keys(before).sort(), [
-      'api_keys_active', 'openrouter_keys_active', 'openrouter_keys_auto_renewed', 'provisioning_failures_last_24h', 'renewals_last_24h',
-      'tenants', 'users',
+      'api_keys_active',
+      'openrouter_keys_active',
+      'openrouter_keys_auto_renewed',
+      'provisioning_failures_last_24h',
+      'renewals_last_24h',
+      'tenants',
+      'users',
     ]);
     for (const value of Object.values(before)) assert.equal(typeof value, 'number');
 
@@ -171,7 +241,10 @@ describe('platform administration', () => {
     assert.equal(failed.body.openrouter_key_status, 'provisioning_failed');
     // A tenant API key, and an automatic renewal when OpenRouter refuses alice's key.
     const tenantId = (await app.request('GET', '/api/users/me', { headers: asAlice() })).body.tenant.id;
-    const key = await app.request('POST', `/api/tenants/${tenantId}/api-keys`, { headers: asAlice(), body: { name: 'stats' } });
+    const key = await app.request('POST', `/api/tenants/${tenantId}/api-keys`, {
+      headers: asAlice(),
+      body: { name: 'stats' },
+    });
     assert.equal(key.status, 201, key.text);
     const aliceKey = (await app.request('GET', '/api/users/me', { headers: asAlice() })).body.openrouter_api_key;
     fake.chatStatusForKey(aliceKey, 401);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { QueryFailedError } from 'typeorm';
-import { AppError, toErrorResponse } from '../libs/common/src';
+import { AppError, toErrorResponse } from '#libs/common';
 import { generateApiKey } from '../libs/api-keys/src/format/api-key-format';
 import type { ApiKeyLookup } from '../libs/api-keys/src/auth/api-key.lookup';
 import { ApiKeyCacheSync } from '../libs/api-keys/src/auth/api-key-cache.sync';
@@ -32,7 +32,18 @@ function verified(id: string, overrides: Partial<VerifiedKey> = {}): VerifiedKey
     user: { id: 'u1', clerkUserId: 'user_1', email: 'a@example.test' },
     userStatus: 'active',
     userIsMember: true,
-    apiKey: { id, tenantId: 't1', name: 'k', prefix: 'umk_x', scopes: ['chat'], rateLimitPerMinute: 5, userId: 'u1', tokenQuota: null, quotaPeriod: null, expiresAt: null },
+    apiKey: {
+      id,
+      tenantId: 't1',
+      name: 'k',
+      prefix: 'umk_x',
+      scopes: ['chat'],
+      rateLimitPerMinute: 5,
+      userId: 'u1',
+      tokenQuota: null,
+      quotaPeriod: null,
+      expiresAt: null,
+    },
     ...overrides,
   };
 }

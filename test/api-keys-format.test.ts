@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { API_KEY_LENGTH, generateApiKey, hashApiKey, isWellFormedApiKey } from '../libs/api-keys/src/format/api-key-format';
+import {
+  API_KEY_LENGTH,
+  generateApiKey,
+  hashApiKey,
+  isWellFormedApiKey,
+} from '../libs/api-keys/src/format/api-key-format';
 
 describe('API key format', () => {
   it('generates umk_ keys of 32 random bytes in base62 plus a 6-character checksum', () => {

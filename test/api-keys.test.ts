@@ -11,8 +11,23 @@ import { fixedSession, newClerkUser } from './support/users';
 const ADMIN_SUB = `user_platform_admin_${randomBytes(4).toString('hex')}`;
 const ALL_SCOPES = ['users:read', 'users:write', 'chat', 'usage:read'];
 const KEY_FIELDS = [
-  'created_at', 'expires_at', 'id', 'is_active', 'last_used_at', 'name', 'prefix', 'quota_period', 'rate_limit_per_minute', 'revoked_at',
-  'rotated_from_id', 'scopes', 'status', 'token_quota', 'tokens_used', 'updated_at', 'user_id',
+  'created_at',
+  'expires_at',
+  'id',
+  'is_active',
+  'last_used_at',
+  'name',
+  'prefix',
+  'quota_period',
+  'rate_limit_per_minute',
+  'revoked_at',
+  'rotated_from_id',
+  'scopes',
+  'status',
+  'token_quota',
+  'tokens_used',
+  'updated_at',
+  'user_id',
 ];
 
 interface Owner {
@@ -42,8 +57,10 @@ describe('tenant API keys', () => {
   }
 
   const keysPath = (o: Owner, rest = '') => `/api/tenants/${o.tenantId}/api-keys${rest}`;
-  const manage = (o: Owner, method: string, rest = '', body?: unknown) => app.request(method, keysPath(o, rest), { headers: o.session(), body });
-  const useKey = (key: string, path = '/api/v1/me', headers: Record<string, string> = {}) => app.request('GET', path, { headers: { 'x-api-key': key, ...headers } });
+  const manage = (o: Owner, method: string, rest = '', body?: unknown) =>
+    app.request(method, keysPath(o, rest), { headers: o.session(), body });
+  const useKey = (key: string, path = '/api/v1/me', headers: Record<string, string> = {}) =>
+    app.request('GET', path, { headers: { 'x-api-key': key, ...headers } });
 
   async function createKey(o: Owner, body: Record<string, unknown> = {}): Promise<any> {
     const res = await manage(o, 'POST', '', { name: 'server', ...body });
@@ -63,14 +80,28 @@ describe('tenant API keys', () => {
     assert.match(created.key, /^umk_[0-9A-Za-z]{49}$/);
     assert.equal(created.prefix, created.key.slice(0, 12));
     assert.deepEqual(
-      [created.name, created.scopes, created.rate_limit_per_minute, created.token_quota, created.quota_period, created.tokens_used, created.is_active],
+      [
+        created.name,
+        created.scopes,
+        created.rate_limit_per_minute,
+        created.token_quota,
+        created.quota_period,
+        created.tokens_used,
+        created.is_active,
+      ],
       ['production', ALL_SCOPES, 60, null, null, 0, true],
     );
-    assert.deepEqual([created.expires_at, created.user_id, created.last_used_at, created.status, created.revoked_at], [null, owner.userId, null, 'active', null]);
+    assert.deepEqual(
+      [created.expires_at, created.user_id, created.last_used_at, created.status, created.revoked_at],
+      [null, owner.userId, null, 'active', null],
+    );
 
     const list = await manage(owner, 'GET');
     assert.equal(list.status, 200);
-    assert.deepEqual(list.body.map((k: any) => k.id), [created.id]);
+    assert.deepEqual(
+      list.body.map((k: any) => k.id),
+      [created.id],
+    );
     assert.deepEqual(Object.keys(list.body[0]).sort(), KEY_FIELDS);
     const read = await manage(owner, 'GET', `/${created.id}`);
     assert.equal(read.status, 200);
@@ -79,12 +110,18 @@ describe('tenant API keys', () => {
 
     const me = await useKey(created.key);
     assert.equal(me.status, 200, me.text);
-    assert.deepEqual([me.body.tenant.id, me.body.api_key.id, me.body.user.id], [owner.tenantId, created.id, owner.userId]);
+    assert.deepEqual(
+      [me.body.tenant.id, me.body.api_key.id, me.body.user.id],
+      [owner.tenantId, created.id, owner.userId],
+    );
 
     // The plaintext never reaches the logs, the audit trail or a later response.
     const trail = await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events`, { headers: owner.session() });
     const createdEvent = trail.body.data.find((e: any) => e.action === 'api_key.created');
-    assert.deepEqual([createdEvent.target_id, createdEvent.actor_type, createdEvent.metadata.prefix], [created.id, 'user', created.prefix]);
+    assert.deepEqual(
+      [createdEvent.target_id, createdEvent.actor_type, createdEvent.metadata.prefix],
+      [created.id, 'user', created.prefix],
+    );
     assert.ok(!JSON.stringify(trail.body).includes(created.key));
     await sleep(100);
     assert.ok(!app.logs().includes(created.key), 'plaintext key in logs');
@@ -102,7 +139,10 @@ describe('tenant API keys', () => {
     const owner = await signIn();
     const outsider = await signIn();
     const member = await signIn();
-    await app.request('POST', `/api/tenants/${owner.tenantId}/members`, { headers: owner.session(), body: { user_id: member.userId, role: 'member' } });
+    await app.request('POST', `/api/tenants/${owner.tenantId}/members`, {
+      headers: owner.session(),
+      body: { user_id: member.userId, role: 'member' },
+    });
 
     const custom = await createKey(owner, {
       name: 'custom',
@@ -119,10 +159,23 @@ describe('tenant API keys', () => {
     const monthly = await createKey(owner, { token_quota: 5, quota_period: 'month' });
     assert.equal(monthly.quota_period, 'month');
     const actsAsMember = await useKey(custom.key);
-    assert.deepEqual([actsAsMember.body.user.id, actsAsMember.body.api_key.token_quota, actsAsMember.body.api_key.quota_period], [member.userId, 1000, 'total']);
+    assert.deepEqual(
+      [actsAsMember.body.user.id, actsAsMember.body.api_key.token_quota, actsAsMember.body.api_key.quota_period],
+      [member.userId, 1000, 'total'],
+    );
 
-    expectError(await manage(owner, 'POST', '', { name: 'x', user_id: outsider.userId }), 400, 'user_not_member', 'user of another tenant');
-    expectError(await manage(owner, 'POST', '', { name: 'x', expires_at: new Date(Date.now() - 1000).toISOString() }), 400, 'invalid_expires_at', 'past expiry');
+    expectError(
+      await manage(owner, 'POST', '', { name: 'x', user_id: outsider.userId }),
+      400,
+      'user_not_member',
+      'user of another tenant',
+    );
+    expectError(
+      await manage(owner, 'POST', '', { name: 'x', expires_at: new Date(Date.now() - 1000).toISOString() }),
+      400,
+      'invalid_expires_at',
+      'past expiry',
+    );
     for (const [body, field] of [
       [{}, 'name'],
       [{ name: 'x', scopes: ['admin'] }, 'scopes'],
@@ -145,11 +198,25 @@ describe('tenant API keys', () => {
     const owner = await signIn();
     const { key } = await createKey(owner);
     const flipped = key.slice(0, -1) + (key.endsWith('A') ? 'B' : 'A');
-    for (const bad of ['umk_', 'umk_short', flipped, key.slice(1), `${key}x`, key.replace('umk_', 'umx_'), 'sk-or-v1-abcdef', generateApiKey().key]) {
+    for (const bad of [
+      'umk_',
+      'umk_short',
+      flipped,
+      key.slice(1),
+      `${key}x`,
+      key.replace('umk_', 'umx_'),
+      'sk-or-v1-abcdef',
+      generateApiKey().key,
+    ]) {
       expectError(await useKey(bad), 401, 'invalid_api_key', bad.slice(0, 12));
     }
     expectError(await app.request('GET', '/api/v1/me'), 401, 'unauthenticated', 'no key');
-    expectError(await app.request('GET', '/api/v1/me', { headers: { authorization: `Bearer ${key}` } }), 401, 'unauthenticated', 'bearer only on OpenAI routes');
+    expectError(
+      await app.request('GET', '/api/v1/me', { headers: { authorization: `Bearer ${key}` } }),
+      401,
+      'unauthenticated',
+      'bearer only on OpenAI routes',
+    );
     const other = await signIn();
     assert.equal((await useKey(key, '/api/v1/me', { 'x-tenant-id': owner.tenantId })).status, 200);
     expectError(await useKey(key, '/api/v1/me', { 'x-tenant-id': other.tenantId }), 403, 'tenant_mismatch');
@@ -160,14 +227,28 @@ describe('tenant API keys', () => {
     const created = await createKey(owner);
     assert.equal((await useKey(created.key)).status, 200, 'warm the cache');
 
-    const patched = await manage(owner, 'PATCH', `/${created.id}`, { name: 'renamed', scopes: ['chat'], rate_limit_per_minute: 500, token_quota: 10 });
+    const patched = await manage(owner, 'PATCH', `/${created.id}`, {
+      name: 'renamed',
+      scopes: ['chat'],
+      rate_limit_per_minute: 500,
+      token_quota: 10,
+    });
     assert.equal(patched.status, 200, patched.text);
     assert.deepEqual(
-      [patched.body.name, patched.body.scopes, patched.body.rate_limit_per_minute, patched.body.token_quota, patched.body.quota_period],
+      [
+        patched.body.name,
+        patched.body.scopes,
+        patched.body.rate_limit_per_minute,
+        patched.body.token_quota,
+        patched.body.quota_period,
+      ],
       ['renamed', ['chat'], 500, 10, 'total'],
     );
     const seen = await useKey(created.key);
-    assert.deepEqual([seen.body.api_key.name, seen.body.api_key.scopes, seen.headers.get('x-ratelimit-limit')], ['renamed', ['chat'], '500']);
+    assert.deepEqual(
+      [seen.body.api_key.name, seen.body.api_key.scopes, seen.headers.get('x-ratelimit-limit')],
+      ['renamed', ['chat'], '500'],
+    );
     expectError(await useKey(created.key, '/api/v1/users'), 403, 'forbidden', 'scope removed');
 
     const cleared = await manage(owner, 'PATCH', `/${created.id}`, { token_quota: null, scopes: ALL_SCOPES });
@@ -179,13 +260,25 @@ describe('tenant API keys', () => {
     assert.equal((await manage(owner, 'PATCH', `/${created.id}`, { is_active: true })).status, 200);
     assert.equal((await useKey(created.key)).status, 200, 're-enabled');
 
-    for (const body of [{ is_active: 'no' }, { name: null }, { rate_limit_per_minute: null }, { scopes: ['root'] }, { key_hash: 'x' }]) {
+    for (const body of [
+      { is_active: 'no' },
+      { name: null },
+      { rate_limit_per_minute: null },
+      { scopes: ['root'] },
+      { key_hash: 'x' },
+    ]) {
       assert.equal((await manage(owner, 'PATCH', `/${created.id}`, body)).status, 400, JSON.stringify(body));
     }
-    expectError(await manage(owner, 'PATCH', `/${created.id}`, { expires_at: new Date(Date.now() - 5000).toISOString() }), 400, 'invalid_expires_at');
+    expectError(
+      await manage(owner, 'PATCH', `/${created.id}`, { expires_at: new Date(Date.now() - 5000).toISOString() }),
+      400,
+      'invalid_expires_at',
+    );
 
     // Expiry: a second and a half ahead, then refused as expired (from the cache too).
-    const soon = await manage(owner, 'PATCH', `/${created.id}`, { expires_at: new Date(Date.now() + 1500).toISOString() });
+    const soon = await manage(owner, 'PATCH', `/${created.id}`, {
+      expires_at: new Date(Date.now() + 1500).toISOString(),
+    });
     assert.equal(soon.status, 200, soon.text);
     assert.equal((await useKey(created.key)).status, 200);
     await sleep(1700);
@@ -200,7 +293,11 @@ describe('tenant API keys', () => {
     await sleep(1400);
     expectError(await useKey(created2.key), 401, 'api_key_expired', 'created with an expiry');
 
-    const events = (await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.updated`, { headers: owner.session() })).body.data;
+    const events = (
+      await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.updated`, {
+        headers: owner.session(),
+      })
+    ).body.data;
     const renamedEvent = events.find((e: any) => e.metadata.changes?.name);
     assert.deepEqual(renamedEvent.metadata.changes.name, { from: 'server', to: 'renamed' });
   });
@@ -215,11 +312,18 @@ describe('tenant API keys', () => {
     assert.deepEqual([read.status, read.body.status], [200, 'revoked']);
     assert.ok(read.body.revoked_at);
     assert.deepEqual((await manage(owner, 'GET')).body, [], 'revoked keys are not listed by default');
-    assert.deepEqual((await manage(owner, 'GET', '?include_revoked=true')).body.map((k: any) => k.id), [created.id]);
+    assert.deepEqual(
+      (await manage(owner, 'GET', '?include_revoked=true')).body.map((k: any) => k.id),
+      [created.id],
+    );
     assert.equal((await manage(owner, 'DELETE', `/${created.id}`)).status, 204, 'revoking again changes nothing');
     expectError(await manage(owner, 'PATCH', `/${created.id}`, { name: 'x' }), 409, 'api_key_revoked');
     expectError(await manage(owner, 'POST', `/${created.id}/rotate`, {}), 409, 'api_key_revoked');
-    const revokedEvents = (await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.revoked`, { headers: owner.session() })).body.data;
+    const revokedEvents = (
+      await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.revoked`, {
+        headers: owner.session(),
+      })
+    ).body.data;
     assert.equal(revokedEvents.length, 1);
     assert.deepEqual([revokedEvents[0].target_id, revokedEvents[0].metadata.reason], [created.id, 'revoked']);
   });
@@ -235,7 +339,13 @@ describe('tenant API keys', () => {
     assert.notEqual(rotated.body.key, old.key);
     assert.match(rotated.body.key, /^umk_[0-9A-Za-z]{49}$/);
     assert.deepEqual(
-      [rotated.body.name, rotated.body.scopes, rotated.body.rate_limit_per_minute, rotated.body.rotated_from_id, rotated.body.status],
+      [
+        rotated.body.name,
+        rotated.body.scopes,
+        rotated.body.rate_limit_per_minute,
+        rotated.body.rotated_from_id,
+        rotated.body.status,
+      ],
       ['rotating', ['users:read'], 99, old.id, 'active'],
     );
     assert.equal((await useKey(rotated.body.key)).status, 200, 'new key works');
@@ -253,12 +363,21 @@ describe('tenant API keys', () => {
     assert.equal((await useKey(again.body.key)).status, 200);
 
     for (const grace of [-1, 604_801, 1.5, 'soon']) {
-      assert.equal((await manage(owner, 'POST', `/${again.body.id}/rotate`, { grace_period_seconds: grace })).status, 400, String(grace));
+      assert.equal(
+        (await manage(owner, 'POST', `/${again.body.id}/rotate`, { grace_period_seconds: grace })).status,
+        400,
+        String(grace),
+      );
     }
-    const rotatedEvent = (await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.rotated`, { headers: owner.session() })).body.data.find(
-      (e: any) => e.target_id === old.id,
+    const rotatedEvent = (
+      await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.rotated`, {
+        headers: owner.session(),
+      })
+    ).body.data.find((e: any) => e.target_id === old.id);
+    assert.deepEqual(
+      [rotatedEvent.metadata.new_key_id, rotatedEvent.metadata.grace_period_seconds],
+      [rotated.body.id, 1],
     );
-    assert.deepEqual([rotatedEvent.metadata.new_key_id, rotatedEvent.metadata.grace_period_seconds], [rotated.body.id, 1]);
     assert.ok(!JSON.stringify(rotatedEvent).includes(rotated.body.key));
   });
 
@@ -288,13 +407,20 @@ describe('tenant API keys', () => {
     const member = await signIn();
     const tenant = await app.request('POST', '/api/tenants', { headers: owner.session(), body: { name: 'Doomed' } });
     const t: Owner = { ...owner, tenantId: tenant.body.id };
-    await app.request('POST', `/api/tenants/${t.tenantId}/members`, { headers: owner.session(), body: { user_id: member.userId, role: 'member' } });
+    await app.request('POST', `/api/tenants/${t.tenantId}/members`, {
+      headers: owner.session(),
+      body: { user_id: member.userId, role: 'member' },
+    });
     const memberKey = await createKey(t, { user_id: member.userId });
     const ownerKey = await createKey(t);
     assert.equal((await useKey(memberKey.key)).status, 200);
     assert.equal((await useKey(ownerKey.key)).status, 200);
 
-    assert.equal((await app.request('DELETE', `/api/tenants/${t.tenantId}/members/${member.userId}`, { headers: owner.session() })).status, 204);
+    assert.equal(
+      (await app.request('DELETE', `/api/tenants/${t.tenantId}/members/${member.userId}`, { headers: owner.session() }))
+        .status,
+      204,
+    );
     expectError(await useKey(memberKey.key), 401, 'api_key_revoked', "removed member's key");
     assert.equal((await useKey(ownerKey.key)).status, 200, "others' keys keep working");
 
@@ -302,8 +428,12 @@ describe('tenant API keys', () => {
     expectError(await useKey(ownerKey.key), 401, 'invalid_api_key', "deleted tenant's key (deleted with it)");
 
     const admin = fixedSession(newClerkUser({ sub: ADMIN_SUB }));
-    const trail = await app.request('GET', `/api/admin/audit-events?tenant_id=${t.tenantId}&limit=200`, { headers: admin() });
-    const revoked = trail.body.data.filter((e: any) => e.action === 'api_key.revoked').map((e: any) => [e.target_id, e.metadata.reason]);
+    const trail = await app.request('GET', `/api/admin/audit-events?tenant_id=${t.tenantId}&limit=200`, {
+      headers: admin(),
+    });
+    const revoked = trail.body.data
+      .filter((e: any) => e.action === 'api_key.revoked')
+      .map((e: any) => [e.target_id, e.metadata.reason]);
     assert.deepEqual(
       revoked.sort(),
       [

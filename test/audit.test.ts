@@ -48,7 +48,13 @@ describe('audit trail', () => {
   let tenantId: string;
   let events: AuditRow[] = [];
 
-  const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown, expected = 200) => {
+  const call = async (
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+    expected = 200,
+  ) => {
     const res = await app.request(method, path, { headers, body });
     assert.equal(res.status, expected, `${method} ${path}: ${res.text}`);
     return res.body;
@@ -57,7 +63,11 @@ describe('audit trail', () => {
     const rows: AuditRow[] = [];
     let cursor = '';
     for (;;) {
-      const page = await call('GET', `/api/admin/audit-events?limit=200${cursor ? `&cursor=${cursor}` : ''}`, asAdmin());
+      const page = await call(
+        'GET',
+        `/api/admin/audit-events?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+        asAdmin(),
+      );
       rows.push(...page.data);
       if (!page.next_cursor) return rows;
       cursor = page.next_cursor;
@@ -68,10 +78,18 @@ describe('audit trail', () => {
     await fake.start();
     secrets.add(fake.provisioningKey);
     secrets.add(WEBHOOK_SECRET);
-    app = await startApp({ openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: admin.sub, CLERK_WEBHOOK_SIGNING_SECRET: WEBHOOK_SECRET } });
+    app = await startApp({
+      openRouter: fake,
+      env: { PLATFORM_ADMIN_USER_IDS: admin.sub, CLERK_WEBHOOK_SIGNING_SECRET: WEBHOOK_SECRET },
+    });
 
     // Sign-ins: keys provisioned; carol's provisioning fails.
-    for (const [name, headers] of [['admin', asAdmin], ['alice', asAlice], ['bob', asBob], ['outsider', asOutsider]] as const) {
+    for (const [name, headers] of [
+      ['admin', asAdmin],
+      ['alice', asAlice],
+      ['bob', asBob],
+      ['outsider', asOutsider],
+    ] as const) {
       ids[name] = (await call('GET', '/api/users/me', headers())).id;
     }
     fake.failNext('keys.create', { status: 500 });
@@ -94,7 +112,10 @@ describe('audit trail', () => {
   it("lets a tenant's owners and admins read its trail, and no one else", async () => {
     const path = `/api/tenants/${tenantId}/audit-events`;
     const own = await call('GET', path, asAlice());
-    assert.deepEqual(own.data.map((e: AuditRow) => e.action), ['member.added', 'tenant.updated', 'tenant.created']);
+    assert.deepEqual(
+      own.data.map((e: AuditRow) => e.action),
+      ['member.added', 'tenant.updated', 'tenant.created'],
+    );
     assert.ok(own.data.every((e: AuditRow) => e.tenant_id === tenantId));
     assert.equal(own.next_cursor, null);
 
@@ -104,17 +125,29 @@ describe('audit trail', () => {
     assert.deepEqual([stranger.status, stranger.body.code], [404, 'not_found'], 'not a member: as if it did not exist');
     const platformAdmin = await app.request('GET', path, { headers: asAdmin() });
     assert.equal(platformAdmin.status, 404, 'platform admins use /api/admin/audit-events');
-    assert.equal((await app.request('GET', `/api/tenants/${randomUUID()}/audit-events`, { headers: asAlice() })).status, 404);
+    assert.equal(
+      (await app.request('GET', `/api/tenants/${randomUUID()}/audit-events`, { headers: asAlice() })).status,
+      404,
+    );
     assert.equal((await app.request('GET', path)).status, 401);
     assert.equal((await app.request('GET', `${path}?limit=0`, { headers: asAlice() })).status, 400);
 
     await call('PATCH', `/api/tenants/${tenantId}/members/${ids.bob}`, asAlice(), { role: 'admin' });
     const asTenantAdmin = await call('GET', `${path}?limit=2`, asBob());
-    assert.deepEqual(asTenantAdmin.data.map((e: AuditRow) => e.action), ['member.role_changed', 'member.added']);
+    assert.deepEqual(
+      asTenantAdmin.data.map((e: AuditRow) => e.action),
+      ['member.role_changed', 'member.added'],
+    );
     const rest = await call('GET', `${path}?limit=2&cursor=${asTenantAdmin.next_cursor}`, asBob());
-    assert.deepEqual(rest.data.map((e: AuditRow) => e.action), ['tenant.updated', 'tenant.created']);
+    assert.deepEqual(
+      rest.data.map((e: AuditRow) => e.action),
+      ['tenant.updated', 'tenant.created'],
+    );
     const onlyRoles = await call('GET', `${path}?action=member.role_changed`, asBob());
-    assert.deepEqual(onlyRoles.data.map((e: AuditRow) => e.metadata), [{ from: 'member', to: 'admin' }]);
+    assert.deepEqual(
+      onlyRoles.data.map((e: AuditRow) => e.metadata),
+      [{ from: 'member', to: 'admin' }],
+    );
   });
 
   it('records every action the contract lists, with its actor, tenant and target', async () => {
@@ -122,7 +155,13 @@ describe('audit trail', () => {
     const key = await call('POST', `/api/tenants/${tenantId}/api-keys`, asAlice(), { name: 'trail key' }, 201);
     secrets.add(key.key);
     await call('PATCH', `/api/tenants/${tenantId}/api-keys/${key.id}`, asAlice(), { rate_limit_per_minute: 30 });
-    const rotated = await call('POST', `/api/tenants/${tenantId}/api-keys/${key.id}/rotate`, asBob(), { grace_period_seconds: 0 }, 201);
+    const rotated = await call(
+      'POST',
+      `/api/tenants/${tenantId}/api-keys/${key.id}/rotate`,
+      asBob(),
+      { grace_period_seconds: 0 },
+      201,
+    );
     secrets.add(rotated.key);
     // OpenRouter: an automatic renewal after a 401 (through the gateway), a refresh, the old keys deleted.
     const aliceKey = (await call('GET', '/api/users/me', asAlice())).openrouter_api_key;
@@ -142,7 +181,12 @@ describe('audit trail', () => {
     const msgId = `msg_${randomUUID().replace(/-/g, '')}`;
     const now = new Date();
     const hook = await app.request('POST', '/api/webhooks/clerk', {
-      headers: { 'content-type': 'application/json', 'svix-id': msgId, 'svix-timestamp': String(Math.floor(now.getTime() / 1000)), 'svix-signature': new Webhook(WEBHOOK_SECRET).sign(msgId, now, body) },
+      headers: {
+        'content-type': 'application/json',
+        'svix-id': msgId,
+        'svix-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'svix-signature': new Webhook(WEBHOOK_SECRET).sign(msgId, now, body),
+      },
       body,
     });
     assert.equal(hook.status, 200, hook.text);
@@ -179,13 +223,17 @@ describe('audit trail', () => {
       assert.ok(['user', 'api_key', 'system', 'webhook', 'cli'].includes(e.actor_type));
     }
     const httpEvents = events.filter((e) => e.actor_type === 'user' && e.tenant_id === tenantId);
-    assert.ok(httpEvents.every((e) => e.request_id), 'changes made over HTTP carry their request id');
+    assert.ok(
+      httpEvents.every((e) => e.request_id),
+      'changes made over HTTP carry their request id',
+    );
   });
 
   it('holds no secret: no OpenRouter key, tenant API key, Clerk token or provisioning key', () => {
     assert.ok(events.length > 15);
     const text = JSON.stringify(events);
-    for (const secret of secrets) assert.ok(!text.includes(secret), `a secret (${secret.slice(0, 10)}…) appears in the audit trail`);
+    for (const secret of secrets)
+      assert.ok(!text.includes(secret), `a secret (${secret.slice(0, 10)}…) appears in the audit trail`);
     assert.doesNotMatch(text, /sk-or-v1-[0-9a-f]{16,}/, 'an unmasked OpenRouter key');
     assert.doesNotMatch(text, /umk_[A-Za-z0-9_-]{20,}/, 'an unmasked tenant API key');
     assert.doesNotMatch(text, /eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}/, 'a JWT');

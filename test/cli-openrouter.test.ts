@@ -11,7 +11,6 @@ import { cliRunner } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
 import { newClerkUser, sessionHeaders } from './support/users';
 
-
 describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
   const fake = new FakeOpenRouter();
   let database: TestDatabase;
@@ -22,7 +21,7 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
   let aliceOldHash: string;
   const orphans: string[] = [];
 
-  const { cli, ok, fails } = cliRunner(() => database, fake);
+  const { ok, fails } = cliRunner(() => database, fake);
 
   before(async () => {
     await fake.start();
@@ -40,7 +39,8 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
       await app.stop(); // keeps the database (startApp was given it)
     }
     // Upstream: orphans of this service (a crash between creation and storage), keys of other services.
-    for (let i = 0; i < 3; i++) orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${Date.now() - 3_600_000}` }).hash);
+    for (let i = 0; i < 3; i++)
+      orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${Date.now() - 3_600_000}` }).hash);
     for (let i = 0; i < 120; i++) fake.seedKey({ name: `other-service-${i}` });
     fake.seedKey({ name: 'umb:not-a-uuid:123' });
   });
@@ -96,7 +96,11 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
     const gone = fake.keys.filter((k) => k.deleted).map((k) => k.hash);
     for (const hash of [...orphans, aliceOldHash]) assert.ok(gone.includes(hash), `${hash} deleted`);
     assert.ok(!gone.includes(bobKeyHash), "a user's key is kept");
-    assert.equal(fake.keys.filter((k) => k.name.startsWith('other-service-') && k.deleted).length, 0, 'other services untouched');
+    assert.equal(
+      fake.keys.filter((k) => k.name.startsWith('other-service-') && k.deleted).length,
+      0,
+      'other services untouched',
+    );
     assert.ok(!fake.keys.find((k) => k.name === 'umb:not-a-uuid:123')!.deleted);
   });
 
@@ -124,13 +128,38 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
 
   it('writes the refresh and the deletions to the audit trail with actor type cli, and no key', async () => {
     const res = await ok('audit:list', '--limit', '200', '--json');
-    const events: { action: string; actor_type: string; actor_id: string; target_id: string | null; metadata: Record<string, unknown> }[] = JSON.parse(res.stdout);
+    const events: {
+      action: string;
+      actor_type: string;
+      actor_id: string;
+      target_id: string | null;
+      metadata: Record<string, unknown>;
+    }[] = JSON.parse(res.stdout);
     const byCli = events.filter((e) => e.actor_type === 'cli');
-    assert.deepEqual(byCli.map((e) => e.action).sort(), ['openrouter_key.deleted', 'openrouter_key.deleted', 'openrouter_key.deleted', 'openrouter_key.refreshed']);
-    assert.ok(byCli.every((e) => /^.+@.+$/.test(e.actor_id)), 'the operator account and host');
-    assert.deepEqual(byCli.filter((e) => e.action === 'openrouter_key.deleted').map((e) => e.target_id).sort(), [...orphans].sort());
-    assert.ok(byCli.filter((e) => e.action === 'openrouter_key.deleted').every((e) => e.metadata.reason === 'orphaned'));
-    assert.ok(events.some((e) => e.action === 'openrouter_key.deleted' && e.target_id === aliceOldHash), 'the queued deletion is recorded');
+    assert.deepEqual(byCli.map((e) => e.action).sort(), [
+      'openrouter_key.deleted',
+      'openrouter_key.deleted',
+      'openrouter_key.deleted',
+      'openrouter_key.refreshed',
+    ]);
+    assert.ok(
+      byCli.every((e) => /^.+@.+$/.test(e.actor_id)),
+      'the operator account and host',
+    );
+    assert.deepEqual(
+      byCli
+        .filter((e) => e.action === 'openrouter_key.deleted')
+        .map((e) => e.target_id)
+        .sort(),
+      [...orphans].sort(),
+    );
+    assert.ok(
+      byCli.filter((e) => e.action === 'openrouter_key.deleted').every((e) => e.metadata.reason === 'orphaned'),
+    );
+    assert.ok(
+      events.some((e) => e.action === 'openrouter_key.deleted' && e.target_id === aliceOldHash),
+      'the queued deletion is recorded',
+    );
     for (const key of fake.keys) assert.ok(!res.stdout.includes(key.key), 'no OpenRouter key in the trail');
   });
 });

@@ -13,7 +13,6 @@ import { createTestDatabase, type TestDatabase } from './support/app';
 import { cliRunner } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
 
-
 describe('command line: tenants and API keys', () => {
   const fake = new FakeOpenRouter();
   let database: TestDatabase;
@@ -35,8 +34,16 @@ describe('command line: tenants and API keys', () => {
   it('prints usage with --help (exit 0) and refuses unknown commands and missing arguments (exit 1), without a database', async () => {
     const help = await ok('--help');
     for (const command of [
-      'tenants:create', 'tenants:list', 'api-keys:create', 'api-keys:list', 'api-keys:revoke', 'users:list',
-      'users:refresh-openrouter-key', 'openrouter:reconcile', 'stats', 'audit:list',
+      'tenants:create',
+      'tenants:list',
+      'api-keys:create',
+      'api-keys:list',
+      'api-keys:revoke',
+      'users:list',
+      'users:refresh-openrouter-key',
+      'openrouter:reconcile',
+      'stats',
+      'audit:list',
     ]) {
       assert.match(help.stdout, new RegExp(`^  ${command} `, 'm'), command);
     }
@@ -58,7 +65,10 @@ describe('command line: tenants and API keys', () => {
   it('tenants:create creates a tenant for an owner (an unknown email is invited), and explains failures in one line', async () => {
     const res = await ok('tenants:create', 'Acme Corp', '--owner', ownerEmail, '--slug', slug, '--json');
     const tenant = JSON.parse(res.stdout);
-    assert.deepEqual([tenant.name, tenant.slug, tenant.owner.email, tenant.owner.pending], ['Acme Corp', slug, ownerEmail, true]);
+    assert.deepEqual(
+      [tenant.name, tenant.slug, tenant.owner.email, tenant.owner.pending],
+      ['Acme Corp', slug, ownerEmail, true],
+    );
     tenantId = tenant.id;
     ownerId = tenant.owner.id;
     await fails(/slug.*already in use.*slug_taken/, 'tenants:create', 'Other', '--owner', ownerEmail, '--slug', slug);
@@ -71,7 +81,16 @@ describe('command line: tenants and API keys', () => {
   });
 
   it('api-keys:create prints the key once; api-keys:list never shows it', async () => {
-    const res = await ok('api-keys:create', slug, '--name', 'ci pipeline', '--scopes', 'chat,usage:read', '--rate-limit', '120');
+    const res = await ok(
+      'api-keys:create',
+      slug,
+      '--name',
+      'ci pipeline',
+      '--scopes',
+      'chat,usage:read',
+      '--rate-limit',
+      '120',
+    );
     const keys = res.stdout.match(/umk_[A-Za-z0-9_-]{20,}/g) ?? [];
     assert.equal(keys.length, 1, `the key appears exactly once:\n${res.stdout}`);
     plaintextKey = keys[0];
@@ -80,7 +99,10 @@ describe('command line: tenants and API keys', () => {
     assert.match(res.stdout, new RegExp(`acts as:\\s+${ownerId}`), 'acts as the tenant owner by default');
     keyId = /id:\s+([0-9a-f-]{36})/.exec(res.stdout)![1];
 
-    const json = JSON.parse((await ok('api-keys:create', tenantId, '--name', 'machine', '--without-user', '--scopes', 'usage:read', '--json')).stdout);
+    const json = JSON.parse(
+      (await ok('api-keys:create', tenantId, '--name', 'machine', '--without-user', '--scopes', 'usage:read', '--json'))
+        .stdout,
+    );
     assert.match(json.key, /^umk_/);
     assert.deepEqual([json.user_id, json.scopes, json.tenant_id], [null, ['usage:read'], tenantId]);
 
@@ -88,7 +110,10 @@ describe('command line: tenants and API keys', () => {
 
     const list = await ok('api-keys:list', slug);
     assert.match(list.stdout, /^ID\s+NAME\s+PREFIX\s+STATUS/m);
-    assert.match(list.stdout, new RegExp(`^${keyId}\\s+ci pipeline\\s+umk_\\S+\\s+active\\s+chat,usage:read\\s+120`, 'm'));
+    assert.match(
+      list.stdout,
+      new RegExp(`^${keyId}\\s+ci pipeline\\s+umk_\\S+\\s+active\\s+chat,usage:read\\s+120`, 'm'),
+    );
     assert.match(list.stdout, /machine/);
     assert.ok(!list.stdout.includes(plaintextKey) && !list.stdout.includes(json.key), 'keys are never listed');
   });
@@ -105,8 +130,14 @@ describe('command line: tenants and API keys', () => {
 
   it('writes each change to the audit trail with actor type cli, and no key', async () => {
     const res = await ok('audit:list', '--tenant', slug, '--json');
-    const events: { action: string; actor_type: string; actor_id: string; tenant_id: string; target_id: string }[] = JSON.parse(res.stdout);
-    assert.deepEqual(events.map((e) => e.action).sort(), ['api_key.created', 'api_key.created', 'api_key.revoked', 'tenant.created']);
+    const events: { action: string; actor_type: string; actor_id: string; tenant_id: string; target_id: string }[] =
+      JSON.parse(res.stdout);
+    assert.deepEqual(events.map((e) => e.action).sort(), [
+      'api_key.created',
+      'api_key.created',
+      'api_key.revoked',
+      'tenant.created',
+    ]);
     assert.ok(events.every((e) => e.actor_type === 'cli' && /^.+@.+$/.test(e.actor_id) && e.tenant_id === tenantId));
     assert.ok(!res.stdout.includes(plaintextKey));
   });

@@ -34,7 +34,11 @@ export async function newTenantKey(app: TestApp, settings: Record<string, unknow
 }
 
 /** Another key of the same tenant. */
-export async function anotherKey(app: TestApp, of: TenantKey, settings: Record<string, unknown> = {}): Promise<TenantKey> {
+export async function anotherKey(
+  app: TestApp,
+  of: TenantKey,
+  settings: Record<string, unknown> = {},
+): Promise<TenantKey> {
   const created = await app.request('POST', `/api/tenants/${of.tenantId}/api-keys`, {
     headers: of.session(),
     body: { name: 'gateway test 2', rate_limit_per_minute: 1_000_000, ...settings },
@@ -54,7 +58,12 @@ export function chatBody(extra: Record<string, unknown> = {}): Record<string, un
 }
 
 /** POST /api/v1/chat/completions with fetch, the response left unread (for streams). */
-export function postChat(app: TestApp, key: string, body: unknown = chatBody(), opts: { style?: AuthStyle; signal?: AbortSignal } = {}): Promise<Response> {
+export function postChat(
+  app: TestApp,
+  key: string,
+  body: unknown = chatBody(),
+  opts: { style?: AuthStyle; signal?: AbortSignal } = {},
+): Promise<Response> {
   return fetch(`${app.baseUrl}/api/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...keyHeaders(key, opts.style) },
@@ -64,7 +73,12 @@ export function postChat(app: TestApp, key: string, body: unknown = chatBody(), 
 }
 
 /** Polls until `check` holds (background writes, upstream deletions); fails with the last value otherwise. */
-export async function eventually<T>(read: () => Promise<T> | T, check: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  check: (value: T) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await read();
   while (!check(value)) {

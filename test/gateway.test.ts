@@ -51,7 +51,10 @@ describe('OpenAI-compatible gateway', () => {
         const body: any = await res.json();
         assert.equal(body.object, 'chat.completion');
         assert.equal(body.choices[0].message.content, 'hello there');
-        assert.deepEqual([body.usage.prompt_tokens, body.usage.completion_tokens, body.usage.total_tokens, body.usage.cost], [10, 20, 30, 0.0001]);
+        assert.deepEqual(
+          [body.usage.prompt_tokens, body.usage.completion_tokens, body.usage.total_tokens, body.usage.cost],
+          [10, 20, 30, 0.0001],
+        );
         const call = fake.requests.filter((r) => r.route === 'chat').at(-1)!;
         assert.equal(fake.chatCallsFor(t.openRouterKey!), 1, 'sent with the user’s own key');
         assert.deepEqual(call.body, chatBody(), 'the body is forwarded unchanged');
@@ -117,7 +120,11 @@ describe('OpenAI-compatible gateway', () => {
       const caller = new AbortController();
       const calls = fake.chatCalls;
       const pending = postChat(app, t.key, chatBody(), { signal: caller.signal }).catch((err: Error) => err);
-      await eventually(() => fake.chatCalls, (n) => n > calls, 'the upstream call');
+      await eventually(
+        () => fake.chatCalls,
+        (n) => n > calls,
+        'the upstream call',
+      );
       const aborted = once(fake, 'abort') as Promise<[LoggedRequest]>;
       caller.abort();
       const [entry] = await aborted;
@@ -157,7 +164,11 @@ describe('OpenAI-compatible gateway', () => {
       const created = fake.createdCount;
       const responses = await Promise.all(Array.from({ length: 20 }, () => postChat(app, t.key)));
       const bodies: any[] = await Promise.all(responses.map((r) => r.json()));
-      assert.deepEqual(responses.map((r) => r.status), Array(20).fill(200), JSON.stringify(bodies.find((b) => b.error)));
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        Array(20).fill(200),
+        JSON.stringify(bodies.find((b) => b.error)),
+      );
       assert.ok(bodies.every((b) => b.choices[0].message.content === 'hello there'));
       assert.equal(fake.createdCount, created + 1, 'exactly one new upstream key');
       const renewedResponses = responses.filter((r) => r.headers.get('x-openrouter-key-renewed') === 'true').length;
@@ -171,7 +182,9 @@ describe('OpenAI-compatible gateway', () => {
       assert.ok(me.body.openrouter_key.last_renewal_at);
       assert.equal(fake.chatCallsFor(me.body.openrouter_api_key), 20, 'every request was answered on the new key');
 
-      const audit = await app.request('GET', '/api/admin/audit-events?action=openrouter_key.auto_renewed&limit=100', { headers: fixedSession(ADMIN)() });
+      const audit = await app.request('GET', '/api/admin/audit-events?action=openrouter_key.auto_renewed&limit=100', {
+        headers: fixedSession(ADMIN)(),
+      });
       assert.equal(audit.status, 200, audit.text);
       const events = audit.body.data.filter((e: any) => e.target_id === t.userId);
       assert.equal(events.length, 1);
@@ -192,7 +205,9 @@ describe('OpenAI-compatible gateway', () => {
         const res = await postChat(app, t.key);
         assert.equal(res.status, 401);
         // OpenRouter's error as it was, with an OpenAI `type` added.
-        assert.deepEqual(await res.json(), { error: { code: 401, message: 'Unauthorized', type: 'authentication_error' } });
+        assert.deepEqual(await res.json(), {
+          error: { code: 401, message: 'Unauthorized', type: 'authentication_error' },
+        });
         assert.equal(res.headers.get('x-openrouter-key-renewed'), 'true');
         assert.equal(fake.chatCalls - calls, 2, 'the original call and one retry');
         assert.equal(fake.createdCount, created + 1, 'one renewal');
@@ -204,7 +219,13 @@ describe('OpenAI-compatible gateway', () => {
     for (const status of [402, 403]) {
       it(`passes ${status} through (status, message and code unchanged) and never renews`, async () => {
         const t = await newTenantKey(app);
-        const upstreamBody = { error: { code: status, message: status === 402 ? 'Insufficient credits' : 'Key limit exceeded', metadata: { x: 1 } } };
+        const upstreamBody = {
+          error: {
+            code: status,
+            message: status === 402 ? 'Insufficient credits' : 'Key limit exceeded',
+            metadata: { x: 1 },
+          },
+        };
         const type = status === 402 ? 'insufficient_quota' : 'permission_error';
         fake.chatStatusForKey(t.openRouterKey!, status, upstreamBody);
         const created = fake.createdCount;
@@ -322,15 +343,26 @@ describe('OpenAI-compatible gateway', () => {
         const res = await fetch(`${app.baseUrl}/api/v1/models`, { headers: keyHeaders(t.key, style) });
         assert.equal(res.status, 200);
         const body: any = await res.json();
-        assert.deepEqual(body.data.map((m: any) => m.id), ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku', 'meta-llama/llama-3.1-8b-instruct']);
+        assert.deepEqual(
+          body.data.map((m: any) => m.id),
+          ['openai/gpt-4o-mini', 'anthropic/claude-3.5-haiku', 'meta-llama/llama-3.1-8b-instruct'],
+        );
       }
-      await Promise.all(Array.from({ length: 5 }, () => fetch(`${app.baseUrl}/api/v1/models`, { headers: keyHeaders(t.key) }).then((r) => r.arrayBuffer())));
+      await Promise.all(
+        Array.from({ length: 5 }, () =>
+          fetch(`${app.baseUrl}/api/v1/models`, { headers: keyHeaders(t.key) }).then((r) => r.arrayBuffer()),
+        ),
+      );
       assert.equal(fake.modelsCalls - before, 1);
     });
   });
 
   it('writes no secret to the logs', async () => {
-    await eventually(() => app.logs(), (logs) => logs.length > 0, 'logs');
+    await eventually(
+      () => app.logs(),
+      (logs) => logs.length > 0,
+      'logs',
+    );
     const logs = app.logs();
     for (const key of fake.keys) assert.ok(!logs.includes(key.key), 'an OpenRouter key leaked into the logs');
     assert.ok(!/umk_[0-9A-Za-z]{49}/.test(logs), 'a tenant API key leaked into the logs');

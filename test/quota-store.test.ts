@@ -9,27 +9,33 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { openDatabaseEndpoint, type DatabaseEndpoint } from '../libs/database/src';
+import { openDatabaseEndpoint, type DatabaseEndpoint } from '#libs/database';
 import { dataSourceOptions } from '../libs/database/src/data-source-options';
-import { PostgresQuotaStore } from '../libs/gateway/src/quota/postgres-quota.store';
-import { QuotaWindow, windowOf, windowsAt } from '../libs/gateway/src/quota/quota-period';
-import { QuotaSettler } from '../libs/gateway/src/quota/quota-settler';
-import { QuotaStore } from '../libs/gateway/src/quota/quota.store';
-import { QuotaService } from '../libs/gateway/src/quota/quota.service';
-import { RedisQuotaStore } from '../libs/gateway/src/quota/redis-quota.store';
-import { TokenUsageReader } from '../libs/gateway/src/quota/token-usage.reader';
+import { PostgresQuotaStore } from '../libs/quota/src/postgres-quota.store';
+import { QuotaWindow, windowOf, windowsAt } from '../libs/quota/src/quota-period';
+import { QuotaSettler } from '../libs/quota/src/quota-settler';
+import { QuotaStore } from '../libs/quota/src/quota.store';
+import { QuotaService } from '../libs/quota/src/quota.service';
+import { RedisQuotaStore } from '../libs/quota/src/redis-quota.store';
+import { TokenUsageReader } from '../libs/quota/src/token-usage.reader';
 import { createTestDatabase, type TestDatabase } from './support/app';
 
 const USAGE_MIGRATION = path.join(__dirname, '..', 'migrations', '1764000002000-Usage.js');
 
 /** The behaviour every store must have; `store()` is called after `before` hooks ran. */
-function storeContract(name: string, store: () => QuotaStore, reservedOf?: (apiKeyId: string, w: QuotaWindow) => Promise<number>) {
+function storeContract(
+  name: string,
+  store: () => QuotaStore,
+  reservedOf?: (apiKeyId: string, w: QuotaWindow) => Promise<number>,
+) {
   describe(`${name}: admission and settlement`, () => {
     it('admits exactly as many concurrent reservations as fit under the quota', async () => {
       const apiKeyId = randomUUID();
       const window = windowOf('day', new Date());
       const results = await Promise.all(
-        Array.from({ length: 30 }, () => store().reserve({ apiKeyId, window, quota: 1000, tokens: 100, reservationId: randomUUID() })),
+        Array.from({ length: 30 }, () =>
+          store().reserve({ apiKeyId, window, quota: 1000, tokens: 100, reservationId: randomUUID() }),
+        ),
       );
       assert.equal(results.filter((r) => r.granted).length, 10);
       if (reservedOf) assert.equal(await reservedOf(apiKeyId, window), 1000);
@@ -43,7 +49,10 @@ function storeContract(name: string, store: () => QuotaStore, reservedOf?: (apiK
       const reservationId = randomUUID();
       assert.equal((await store().reserve({ apiKeyId, window, quota: 100, tokens: 100, reservationId })).granted, true);
       // The reservation holds the room: a second request is refused while the first runs.
-      assert.equal((await store().reserve({ apiKeyId, window, quota: 100, tokens: 80, reservationId: randomUUID() })).granted, false);
+      assert.equal(
+        (await store().reserve({ apiKeyId, window, quota: 100, tokens: 80, reservationId: randomUUID() })).granted,
+        false,
+      );
       await store().settle([{ apiKeyId, windows, tokens: 30, reservation: { window, reservationId, tokens: 100 } }]);
       assert.deepEqual(await store().used(windows.map((w) => ({ apiKeyId, window: w }))), [30, 30, 30]);
       if (reservedOf) assert.equal(await reservedOf(apiKeyId, window), 0);
@@ -57,8 +66,14 @@ function storeContract(name: string, store: () => QuotaStore, reservedOf?: (apiK
       const windows = windowsAt(new Date());
       const total = windowOf('total', new Date());
       await store().settle([{ apiKeyId, windows, tokens: 50, reservation: null }]);
-      assert.deepEqual(await store().reserve({ apiKeyId, window: total, quota: 50, tokens: 1, reservationId: randomUUID() }), { granted: false, used: 50 });
-      assert.equal((await store().reserve({ apiKeyId, window: total, quota: 51, tokens: 1, reservationId: randomUUID() })).granted, true);
+      assert.deepEqual(
+        await store().reserve({ apiKeyId, window: total, quota: 50, tokens: 1, reservationId: randomUUID() }),
+        { granted: false, used: 50 },
+      );
+      assert.equal(
+        (await store().reserve({ apiKeyId, window: total, quota: 51, tokens: 1, reservationId: randomUUID() })).granted,
+        true,
+      );
     });
 
     it('applies a batch of settlements touching the same counters', async () => {
@@ -66,9 +81,23 @@ function storeContract(name: string, store: () => QuotaStore, reservedOf?: (apiK
       const windows = windowsAt(new Date());
       const day = windowOf('day', new Date());
       const ids = [randomUUID(), randomUUID(), randomUUID()];
-      for (const reservationId of ids) await store().reserve({ apiKeyId, window: day, quota: 1000, tokens: 10, reservationId });
-      await store().settle(ids.map((reservationId, i) => ({ apiKeyId, windows, tokens: i + 1, reservation: { window: day, reservationId, tokens: 10 } })));
-      assert.deepEqual(await store().used([{ apiKeyId, window: day }, { apiKeyId, window: windows[2] }]), [6, 6]);
+      for (const reservationId of ids)
+        await store().reserve({ apiKeyId, window: day, quota: 1000, tokens: 10, reservationId });
+      await store().settle(
+        ids.map((reservationId, i) => ({
+          apiKeyId,
+          windows,
+          tokens: i + 1,
+          reservation: { window: day, reservationId, tokens: 10 },
+        })),
+      );
+      assert.deepEqual(
+        await store().used([
+          { apiKeyId, window: day },
+          { apiKeyId, window: windows[2] },
+        ]),
+        [6, 6],
+      );
       if (reservedOf) assert.equal(await reservedOf(apiKeyId, day), 0);
     });
 
@@ -86,7 +115,11 @@ describe('quota stores', () => {
 
   before(async () => {
     database = await createTestDatabase();
-    endpoint = await openDatabaseEndpoint({ databaseUrl: database.env.DATABASE_URL, dataDir: database.env.DATA_DIR ?? '', poolSize: 10 });
+    endpoint = await openDatabaseEndpoint({
+      databaseUrl: database.env.DATABASE_URL,
+      dataDir: database.env.DATA_DIR ?? '',
+      poolSize: 10,
+    });
     dataSource = await new DataSource({ ...dataSourceOptions(endpoint), migrations: [USAGE_MIGRATION] }).initialize();
     await dataSource.runMigrations();
     pg = new PostgresQuotaStore(dataSource);
@@ -110,10 +143,22 @@ describe('quota stores', () => {
     it('lets reservations lapse once none was taken for the reservation lifetime (a crashed instance)', async () => {
       const apiKeyId = randomUUID();
       const window = windowOf('total', new Date());
-      assert.equal((await pg.reserve({ apiKeyId, window, quota: 100, tokens: 100, reservationId: randomUUID() })).granted, true);
-      assert.equal((await pg.reserve({ apiKeyId, window, quota: 100, tokens: 1, reservationId: randomUUID() })).granted, false);
-      await dataSource.query(`UPDATE quota_counters SET reserved_until = now() - interval '1 second' WHERE api_key_id = $1`, [apiKeyId]);
-      assert.equal((await pg.reserve({ apiKeyId, window, quota: 100, tokens: 1, reservationId: randomUUID() })).granted, true);
+      assert.equal(
+        (await pg.reserve({ apiKeyId, window, quota: 100, tokens: 100, reservationId: randomUUID() })).granted,
+        true,
+      );
+      assert.equal(
+        (await pg.reserve({ apiKeyId, window, quota: 100, tokens: 1, reservationId: randomUUID() })).granted,
+        false,
+      );
+      await dataSource.query(
+        `UPDATE quota_counters SET reserved_until = now() - interval '1 second' WHERE api_key_id = $1`,
+        [apiKeyId],
+      );
+      assert.equal(
+        (await pg.reserve({ apiKeyId, window, quota: 100, tokens: 1, reservationId: randomUUID() })).granted,
+        true,
+      );
       assert.equal(await reservedPg(apiKeyId, window), 1);
     });
 
@@ -122,8 +167,14 @@ describe('quota stores', () => {
       const old = new Date(Date.UTC(2020, 0, 15));
       await pg.settle([{ apiKeyId, windows: windowsAt(old), tokens: 5, reservation: null }]);
       await pg.prune(70);
-      const rows: { period: string }[] = await dataSource.query(`SELECT period FROM quota_counters WHERE api_key_id = $1`, [apiKeyId]);
-      assert.deepEqual(rows.map((r) => r.period), ['total']);
+      const rows: { period: string }[] = await dataSource.query(
+        `SELECT period FROM quota_counters WHERE api_key_id = $1`,
+        [apiKeyId],
+      );
+      assert.deepEqual(
+        rows.map((r) => r.period),
+        ['total'],
+      );
     });
   });
 
@@ -139,7 +190,11 @@ describe('quota stores', () => {
       await redis?.quit();
     });
     const reservedRedis = async (apiKeyId: string, w: QuotaWindow) => {
-      const members = await redis.zrange(`umb:quota:{${apiKeyId}}:${w.period === 'total' ? 'total' : `${w.period}:${w.start.toISOString().slice(0, 10)}`}:reserved`, 0, -1);
+      const members = await redis.zrange(
+        `umb:quota:{${apiKeyId}}:${w.period === 'total' ? 'total' : `${w.period}:${w.start.toISOString().slice(0, 10)}`}:reserved`,
+        0,
+        -1,
+      );
       return members.reduce((sum, m) => sum + Number(m.split(':').at(-1)), 0);
     };
     storeContract('Redis', () => store, reservedRedis);
@@ -211,9 +266,18 @@ describe('QuotaService', () => {
     const settler = new QuotaSettler(store);
     const reader = new TokenUsageReader(store, settler);
     settler.add({ apiKeyId: 'a', windows: [], tokens: 1, reservation: null });
-    const used = await reader.tokensUsedMany([{ id: 'a', period: 'day' }, { id: 'b', period: null }]);
+    const used = await reader.tokensUsedMany([
+      { id: 'a', period: 'day' },
+      { id: 'b', period: null },
+    ]);
     assert.equal(store.settled.length, 1);
-    assert.deepEqual([...used], [['a', 7], ['b', 7]]);
+    assert.deepEqual(
+      [...used],
+      [
+        ['a', 7],
+        ['b', 7],
+      ],
+    );
     assert.equal(await reader.tokensUsed('a', 'month'), 7);
   });
 });
@@ -222,8 +286,14 @@ describe('quota windows', () => {
   it('are the UTC day, the UTC month and all time', () => {
     const at = new Date('2025-12-31T23:59:59.999Z');
     const [day, month, total] = windowsAt(at);
-    assert.deepEqual([day.period, day.start.toISOString(), day.end?.toISOString()], ['day', '2025-12-31T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
-    assert.deepEqual([month.period, month.start.toISOString(), month.end?.toISOString()], ['month', '2025-12-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+    assert.deepEqual(
+      [day.period, day.start.toISOString(), day.end?.toISOString()],
+      ['day', '2025-12-31T00:00:00.000Z', '2026-01-01T00:00:00.000Z'],
+    );
+    assert.deepEqual(
+      [month.period, month.start.toISOString(), month.end?.toISOString()],
+      ['month', '2025-12-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'],
+    );
     assert.deepEqual([total.period, total.start.getTime(), total.end], ['total', 0, null]);
     assert.equal(windowOf('day', new Date('2026-01-01T00:00:00.000Z')).start.toISOString(), '2026-01-01T00:00:00.000Z');
   });

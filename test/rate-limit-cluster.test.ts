@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { postgresAvailable, redisAvailable, startCluster, type AppResponse, type Cluster, type TestApp } from './support/app';
+import {
+  postgresAvailable,
+  redisAvailable,
+  startCluster,
+  type AppResponse,
+  type Cluster,
+  type TestApp,
+} from './support/app';
 import { FakeOpenRouter } from './support/fake-openrouter';
 import { fixedSession, newClerkUser } from './support/users';
 
@@ -33,7 +40,10 @@ describe('API keys over two instances sharing Redis', { skip: SKIP }, () => {
   });
 
   async function createKey(settings: Record<string, unknown>): Promise<{ id: string; key: string }> {
-    const res = await a.request('POST', `/api/tenants/${tenantId}/api-keys`, { headers: session(), body: { name: 'cluster', ...settings } });
+    const res = await a.request('POST', `/api/tenants/${tenantId}/api-keys`, {
+      headers: session(),
+      body: { name: 'cluster', ...settings },
+    });
     assert.equal(res.status, 201, res.text);
     return res.body;
   }
@@ -47,8 +57,16 @@ describe('API keys over two instances sharing Redis', { skip: SKIP }, () => {
     }
     assert.equal(responses.filter((r) => r.status === 200).length, 10);
     assert.equal(responses.filter((r) => r.status === 429).length, 20);
-    for (const app of [a, b]) assert.ok(responses.some((r) => r.headers.get('x-ratelimit-limit') === '10'), `headers from ${app.port}`);
-    assert.ok(responses.filter((r) => r.status === 429).every((r) => r.body.code === 'rate_limited' && Number(r.headers.get('retry-after')) > 0));
+    for (const app of [a, b])
+      assert.ok(
+        responses.some((r) => r.headers.get('x-ratelimit-limit') === '10'),
+        `headers from ${app.port}`,
+      );
+    assert.ok(
+      responses
+        .filter((r) => r.status === 429)
+        .every((r) => r.body.code === 'rate_limited' && Number(r.headers.get('retry-after')) > 0),
+    );
   });
 
   it('refuses on instance B, at the next request, a key revoked or disabled on instance A', async () => {
@@ -60,7 +78,10 @@ describe('API keys over two instances sharing Redis', { skip: SKIP }, () => {
     assert.equal((await a.request('PATCH', path, { headers: session(), body: { is_active: false } })).status, 200);
     const disabled = await me(b, key);
     assert.deepEqual([disabled.status, disabled.body.code], [403, 'api_key_disabled']);
-    assert.equal((await b.request('PATCH', path, { headers: session(), body: { is_active: true, name: 'renamed on B' } })).status, 200);
+    assert.equal(
+      (await b.request('PATCH', path, { headers: session(), body: { is_active: true, name: 'renamed on B' } })).status,
+      200,
+    );
     const renamed = await me(a, key);
     assert.deepEqual([renamed.status, renamed.body.api_key.name], [200, 'renamed on B']);
 
@@ -72,7 +93,10 @@ describe('API keys over two instances sharing Redis', { skip: SKIP }, () => {
   it('ends a rotated key on both instances when its grace period is over', async () => {
     const { id, key } = await createKey({ rate_limit_per_minute: 1000 });
     assert.deepEqual([(await me(a, key)).status, (await me(b, key)).status], [200, 200]);
-    const rotated = await b.request('POST', `/api/tenants/${tenantId}/api-keys/${id}/rotate`, { headers: session(), body: { grace_period_seconds: 1 } });
+    const rotated = await b.request('POST', `/api/tenants/${tenantId}/api-keys/${id}/rotate`, {
+      headers: session(),
+      body: { grace_period_seconds: 1 },
+    });
     assert.equal(rotated.status, 201, rotated.text);
     assert.deepEqual([(await me(a, key)).status, (await me(b, key)).status], [200, 200], 'in grace');
     await new Promise((r) => setTimeout(r, 1300));

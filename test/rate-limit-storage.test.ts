@@ -6,7 +6,11 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { MemoryThrottlerStorage } from '../libs/rate-limit/src/memory-throttler.storage';
-import { FIXED_WINDOW_SCRIPT, RATE_LIMIT_KEY_PREFIX, RedisThrottlerStorage } from '../libs/rate-limit/src/redis-throttler.storage';
+import {
+  FIXED_WINDOW_SCRIPT,
+  RATE_LIMIT_KEY_PREFIX,
+  RedisThrottlerStorage,
+} from '../libs/rate-limit/src/redis-throttler.storage';
 import { redisAvailable } from './support/app';
 
 const MINUTE = 60_000;
@@ -17,8 +21,14 @@ describe('MemoryThrottlerStorage', () => {
     const storage = new MemoryThrottlerStorage();
     const results = [];
     for (let i = 0; i < 8; i++) results.push(await storage.increment('k', MINUTE, 5, 0, 'api_key'));
-    assert.deepEqual(results.map((r) => r.totalHits), [1, 2, 3, 4, 5, 6, 7, 8]);
-    assert.deepEqual(results.map((r) => r.isBlocked), [false, false, false, false, false, true, true, true]);
+    assert.deepEqual(
+      results.map((r) => r.totalHits),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    assert.deepEqual(
+      results.map((r) => r.isBlocked),
+      [false, false, false, false, false, true, true, true],
+    );
     assert.ok(results.every((r) => r.timeToExpire > 0 && r.timeToExpire <= 60));
     assert.ok(results.slice(5).every((r) => r.timeToBlockExpire > 0 && r.timeToBlockExpire <= 60));
     assert.ok(results.slice(0, 5).every((r) => r.timeToBlockExpire === 0));
@@ -60,7 +70,11 @@ describe('MemoryThrottlerStorage', () => {
 describe('RedisThrottlerStorage', { skip: !redisAvailable() && 'TEST_REDIS_URL not set' }, () => {
   const clients: Redis[] = [];
   const connect = async () => {
-    const client = new Redis(process.env.TEST_REDIS_URL!, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    const client = new Redis(process.env.TEST_REDIS_URL!, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
     client.on('error', () => undefined);
     await client.connect();
     clients.push(client);
@@ -71,11 +85,19 @@ describe('RedisThrottlerStorage', { skip: !redisAvailable() && 'TEST_REDIS_URL n
   });
 
   it('is exact across storages sharing Redis (two instances), with the window in Redis', async () => {
-    const [a, b] = [new RedisThrottlerStorage(await connect(), new MemoryThrottlerStorage()), new RedisThrottlerStorage(await connect(), new MemoryThrottlerStorage())];
+    const [a, b] = [
+      new RedisThrottlerStorage(await connect(), new MemoryThrottlerStorage()),
+      new RedisThrottlerStorage(await connect(), new MemoryThrottlerStorage()),
+    ];
     const key = uniqueKey();
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment(key, MINUTE, 15, 0, 'api_key')));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).increment(key, MINUTE, 15, 0, 'api_key')),
+    );
     assert.equal(results.filter((r) => !r.isBlocked).length, 15);
-    assert.deepEqual(results.map((r) => r.totalHits).sort((x, y) => x - y), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(
+      results.map((r) => r.totalHits).sort((x, y) => x - y),
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
     const inspector = await connect();
     const ttl = await inspector.pttl(`${RATE_LIMIT_KEY_PREFIX}api_key:${key}`);
     assert.ok(ttl > 50_000 && ttl <= MINUTE, `window expiry set once (${ttl} ms)`);
@@ -129,8 +151,16 @@ describe('RedisThrottlerStorage', { skip: !redisAvailable() && 'TEST_REDIS_URL n
     client.disconnect(); // as an outage would: commands fail at once
     const during = [];
     for (let i = 0; i < 5; i++) during.push(await storage.increment(key, MINUTE, 3, 0, 'api_key'));
-    assert.deepEqual(during.map((r) => r.totalHits), [1, 2, 3, 4, 5], 'counted in process meanwhile');
-    assert.deepEqual(during.map((r) => r.isBlocked), [false, false, false, true, true], 'the limit still holds per instance');
+    assert.deepEqual(
+      during.map((r) => r.totalHits),
+      [1, 2, 3, 4, 5],
+      'counted in process meanwhile',
+    );
+    assert.deepEqual(
+      during.map((r) => r.isBlocked),
+      [false, false, false, true, true],
+      'the limit still holds per instance',
+    );
     await ended;
     await client.connect();
     assert.equal((await storage.increment(key, MINUTE, 3, 0, 'api_key')).totalHits, 2, 'back on the Redis counter');

@@ -17,8 +17,15 @@ async function signIn(app: TestApp): Promise<KeyOwner> {
   return { session, tenantId: me.body.tenant.id };
 }
 
-async function createKey(app: TestApp, owner: KeyOwner, settings: Record<string, unknown>): Promise<{ id: string; key: string }> {
-  const res = await app.request('POST', `/api/tenants/${owner.tenantId}/api-keys`, { headers: owner.session(), body: { name: 'limited', ...settings } });
+async function createKey(
+  app: TestApp,
+  owner: KeyOwner,
+  settings: Record<string, unknown>,
+): Promise<{ id: string; key: string }> {
+  const res = await app.request('POST', `/api/tenants/${owner.tenantId}/api-keys`, {
+    headers: owner.session(),
+    body: { name: 'limited', ...settings },
+  });
   assert.equal(res.status, 201, res.text);
   return res.body;
 }
@@ -32,8 +39,14 @@ async function assertFiveOfEight(app: TestApp, owner: KeyOwner): Promise<void> {
   const responses: AppResponse[] = [];
   for (let i = 0; i < 8; i++) responses.push(await me(app, key));
   assert.deepEqual(statuses(responses), [200, 200, 200, 200, 200, 429, 429, 429]);
-  assert.deepEqual(responses.map((r) => r.headers.get('x-ratelimit-limit')), Array(8).fill('5'));
-  assert.deepEqual(responses.map((r) => r.headers.get('x-ratelimit-remaining')), ['4', '3', '2', '1', '0', '0', '0', '0']);
+  assert.deepEqual(
+    responses.map((r) => r.headers.get('x-ratelimit-limit')),
+    Array(8).fill('5'),
+  );
+  assert.deepEqual(
+    responses.map((r) => r.headers.get('x-ratelimit-remaining')),
+    ['4', '3', '2', '1', '0', '0', '0', '0'],
+  );
   for (const r of responses) {
     const reset = Number(r.headers.get('x-ratelimit-reset'));
     assert.ok(reset >= 1 && reset <= 60, `X-RateLimit-Reset ${reset}`);
@@ -75,7 +88,10 @@ describe('per-key rate limits (in process)', () => {
     const users = await app.request('GET', '/api/v1/users', { headers: { 'x-api-key': b.key } });
     assert.deepEqual([users.status, users.headers.get('x-ratelimit-remaining')], [200, '3']);
     // A limit raised takes effect at once (same window, new limit).
-    await app.request('PATCH', `/api/tenants/${owner.tenantId}/api-keys/${a.id}`, { headers: owner.session(), body: { rate_limit_per_minute: 20 } });
+    await app.request('PATCH', `/api/tenants/${owner.tenantId}/api-keys/${a.id}`, {
+      headers: owner.session(),
+      body: { rate_limit_per_minute: 20 },
+    });
     const raised = await me(app, a.key);
     assert.deepEqual([raised.status, raised.headers.get('x-ratelimit-limit')], [200, '20']);
   });
@@ -85,7 +101,10 @@ describe('per-key rate limits (in process)', () => {
     const clerk = await app.request('GET', '/api/users/me', { headers: owner.session() });
     assert.equal(clerk.headers.get('x-ratelimit-limit'), null);
     const refreshes: AppResponse[] = [];
-    for (let i = 0; i < 6; i++) refreshes.push(await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: owner.session() }));
+    for (let i = 0; i < 6; i++)
+      refreshes.push(
+        await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: owner.session() }),
+      );
     assert.deepEqual(statuses(refreshes), [200, 200, 200, 200, 200, 429]);
     assert.equal(refreshes[5].body.code, 'rate_limited');
     assert.ok(Number(refreshes[5].headers.get('retry-after')) > 0);
@@ -117,7 +136,11 @@ describe('per-key rate limits while Redis is unreachable', () => {
     await assertFiveOfEight(app, owner);
     const { id, key } = await createKey(app, owner, { rate_limit_per_minute: 100 });
     assert.equal((await me(app, key)).status, 200);
-    assert.equal((await app.request('DELETE', `/api/tenants/${owner.tenantId}/api-keys/${id}`, { headers: owner.session() })).status, 204);
+    assert.equal(
+      (await app.request('DELETE', `/api/tenants/${owner.tenantId}/api-keys/${id}`, { headers: owner.session() }))
+        .status,
+      204,
+    );
     const refused = await me(app, key);
     assert.deepEqual([refused.status, refused.body.code], [401, 'api_key_revoked']);
     assert.match(app.logs(), /Redis unavailable for rate limits/);

@@ -24,7 +24,8 @@ describe('OpenRouter key reconciliation', () => {
   const others: FakeKey[] = [];
   let replaced: FakeKey;
 
-  const reconcile = (body: Record<string, unknown>) => app.request('POST', '/api/admin/openrouter/reconcile', { headers: asAdmin(), body });
+  const reconcile = (body: Record<string, unknown>) =>
+    app.request('POST', '/api/admin/openrouter/reconcile', { headers: asAdmin(), body });
 
   before(async () => {
     await fake.start();
@@ -48,9 +49,19 @@ describe('OpenRouter key reconciliation', () => {
     const old = Date.now() - 86_400_000;
     orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${old}` }));
     orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${old + 1}`, disabled: true }));
-    orphans.push(fake.seedKey({ name: `umb:${live[0].name.split(':')[1]}:${old + 2}` }), fake.seedKey({ name: `umb:${randomUUID()}:${old + 3}`, limit: 15 }));
+    orphans.push(
+      fake.seedKey({ name: `umb:${live[0].name.split(':')[1]}:${old + 2}` }),
+      fake.seedKey({ name: `umb:${randomUUID()}:${old + 3}`, limit: 15 }),
+    );
     // Keys of other services, some with names close to ours: never touched. Enough of them for several pages.
-    for (const name of ['production', 'umb-legacy', 'umb:not-a-uuid:1', `umb:${randomUUID()}`, `xumb:${randomUUID()}:1`, `umb:${randomUUID()}:1:extra`]) {
+    for (const name of [
+      'production',
+      'umb-legacy',
+      'umb:not-a-uuid:1',
+      `umb:${randomUUID()}`,
+      `xumb:${randomUUID()}:1`,
+      `umb:${randomUUID()}:1:extra`,
+    ]) {
       others.push(fake.seedKey({ name }));
     }
     for (let i = 0; i < 200; i++) others.push(fake.seedKey({ name: `dashboard key ${i}` }));
@@ -96,45 +107,60 @@ describe('OpenRouter key reconciliation', () => {
     assert.equal((await first).status, 200);
   });
 
-  it('lets one process at a time run it, server or command line, through the lease row (PostgreSQL)', { skip: !postgresAvailable() && 'the embedded database serves one process' }, async () => {
-    const db = new Client({ connectionString: app.database.env.DATABASE_URL });
-    await db.connect();
-    try {
-      // Another process (an instance, or a command line elsewhere) holds the lease.
-      await db.query(
-        `INSERT INTO job_leases (name, owner, lease_until) VALUES ('openrouter-reconcile', 'elsewhere:42', now() + interval '5 minutes')
+  it(
+    'lets one process at a time run it, server or command line, through the lease row (PostgreSQL)',
+    { skip: !postgresAvailable() && 'the embedded database serves one process' },
+    async () => {
+      const db = new Client({ connectionString: app.database.env.DATABASE_URL });
+      await db.connect();
+      try {
+        // Another process (an instance, or a command line elsewhere) holds the lease.
+        await db.query(
+          `INSERT INTO job_leases (name, owner, lease_until) VALUES ('openrouter-reconcile', 'elsewhere:42', now() + interval '5 minutes')
          ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until`,
-      );
-      const cli = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        const env = {
-          PATH: process.env.PATH ?? '',
-          ...app.database.env,
-          NODE_ENV: 'test',
-          ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-          OPENROUTER_BASE_URL: fake.baseUrl,
-          OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
-        };
-        const main = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
-        execFile(process.execPath, [main, 'openrouter:reconcile', '--dry-run'], { cwd: REPO_ROOT, env }, (err, _out, stderr) =>
-          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
         );
-      });
-      assert.equal(cli.code, 1, cli.stderr);
-      assert.match(cli.stderr, /^error: Another OpenRouter reconciliation is running \(elsewhere:42\); try again later$/m);
-      const server = await reconcile({ dry_run: true });
-      assert.deepEqual([server.status, server.body.code], [409, 'reconciliation_running']);
-      // An expired lease (its holder crashed) is taken over.
-      await db.query(`UPDATE job_leases SET lease_until = now() - interval '1 second' WHERE name = 'openrouter-reconcile'`);
-      assert.equal((await reconcile({ dry_run: true })).status, 200);
-    } finally {
-      await db.end();
-    }
-  });
+        const cli = await new Promise<{ code: number; stderr: string }>((resolve) => {
+          const env = {
+            PATH: process.env.PATH ?? '',
+            ...app.database.env,
+            NODE_ENV: 'test',
+            ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+            OPENROUTER_BASE_URL: fake.baseUrl,
+            OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
+          };
+          const main = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
+          execFile(
+            process.execPath,
+            [main, 'openrouter:reconcile', '--dry-run'],
+            { cwd: REPO_ROOT, env },
+            (err, _out, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+          );
+        });
+        assert.equal(cli.code, 1, cli.stderr);
+        assert.match(
+          cli.stderr,
+          /^error: Another OpenRouter reconciliation is running \(elsewhere:42\); try again later$/m,
+        );
+        const server = await reconcile({ dry_run: true });
+        assert.deepEqual([server.status, server.body.code], [409, 'reconciliation_running']);
+        // An expired lease (its holder crashed) is taken over.
+        await db.query(
+          `UPDATE job_leases SET lease_until = now() - interval '1 second' WHERE name = 'openrouter-reconcile'`,
+        );
+        assert.equal((await reconcile({ dry_run: true })).status, 200);
+      } finally {
+        await db.end();
+      }
+    },
+  );
 
   it('deletes exactly the orphans and the queued key; live keys and other services stay', async () => {
     const res = await reconcile({ grace_seconds: 0 });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual([res.body.deleted, res.body.failed, res.body.queue.deleted, res.body.queue.pending], [orphans.length, 0, 1, 0]);
+    assert.deepEqual(
+      [res.body.deleted, res.body.failed, res.body.queue.deleted, res.body.queue.pending],
+      [orphans.length, 0, 1, 0],
+    );
     const deleted = new Set(fake.keys.filter((k) => k.deleted).map((k) => k.hash));
     for (const k of orphans) assert.ok(deleted.has(k.hash), `orphan ${k.name} deleted`);
     assert.ok(deleted.has(replaced.hash), 'queued replaced key deleted');
@@ -143,15 +169,24 @@ describe('OpenRouter key reconciliation', () => {
 
     // Each deletion is audited, the orphans with the admin as actor.
     const adminId = (await app.request('GET', '/api/users/me', { headers: asAdmin() })).body.id;
-    const events = (await app.request('GET', '/api/admin/audit-events?action=openrouter_key.deleted&limit=50', { headers: asAdmin() })).body.data;
+    const events = (
+      await app.request('GET', '/api/admin/audit-events?action=openrouter_key.deleted&limit=50', { headers: asAdmin() })
+    ).body.data;
     for (const k of orphans) {
       const e = events.find((x: { target_id: string }) => x.target_id === k.hash);
-      assert.deepEqual([e.actor_type, e.actor_id, e.metadata.reason, e.metadata.name], ['user', adminId, 'orphaned', k.name]);
+      assert.deepEqual(
+        [e.actor_type, e.actor_id, e.metadata.reason, e.metadata.name],
+        ['user', adminId, 'orphaned', k.name],
+      );
     }
     assert.ok(events.some((x: { target_id: string }) => x.target_id === replaced.hash));
 
     const again = await reconcile({ grace_seconds: 0 });
-    assert.deepEqual([again.body.orphans.length, again.body.deleted, again.body.queue.attempted], [0, 0, 0], 'nothing left to do');
+    assert.deepEqual(
+      [again.body.orphans.length, again.body.deleted, again.body.queue.attempted],
+      [0, 0, 0],
+      'nothing left to do',
+    );
     // Users still work with their keys.
     for (const k of live) assert.ok(fake.liveKeys().some((x) => x.hash === k.hash));
   });

@@ -35,18 +35,25 @@ describe('tenant integration routes (X-API-Key)', () => {
     const me = await app.request('GET', '/api/users/me', { headers: session() });
     const tenant = await app.request('POST', '/api/tenants', { headers: session(), body: { name: 'Integration' } });
     assert.equal(tenant.status, 201, tenant.text);
-    const key = await app.request('POST', `/api/tenants/${tenant.body.id}/api-keys`, { headers: session(), body: { name: 'server', ...keySettings } });
+    const key = await app.request('POST', `/api/tenants/${tenant.body.id}/api-keys`, {
+      headers: session(),
+      body: { name: 'server', ...keySettings },
+    });
     assert.equal(key.status, 201, key.text);
     return { session, ownerId: me.body.id, tenantId: tenant.body.id, key: key.body.key, keyId: key.body.id };
   }
 
   async function extraKey(t: Tenant, settings: Record<string, unknown>): Promise<string> {
-    const res = await app.request('POST', `/api/tenants/${t.tenantId}/api-keys`, { headers: t.session(), body: { name: 'extra', ...settings } });
+    const res = await app.request('POST', `/api/tenants/${t.tenantId}/api-keys`, {
+      headers: t.session(),
+      body: { name: 'extra', ...settings },
+    });
     assert.equal(res.status, 201, res.text);
     return res.body.key;
   }
 
-  const v1 = (key: string, method: string, path: string, body?: unknown) => app.request(method, `/api/v1${path}`, { headers: { 'x-api-key': key }, body });
+  const v1 = (key: string, method: string, path: string, body?: unknown) =>
+    app.request(method, `/api/v1${path}`, { headers: { 'x-api-key': key }, body });
 
   function expectError(res: AppResponse, status: number, code: string, what = ''): void {
     assert.equal(res.status, status, `${what}: ${res.text}`);
@@ -96,19 +103,32 @@ describe('tenant integration routes (X-API-Key)', () => {
     assert.deepEqual(all.body.data.map((u: any) => u.email).slice(1), emails, 'join order, owner first');
     assert.equal(all.body.data[0].id, t.ownerId);
     assert.deepEqual(Object.keys(all.body.data[0]).sort(), USER_FIELDS);
-    assert.deepEqual([all.body.data[0].role, all.body.data[1].role, all.body.data[1].status], ['owner', 'member', 'pending']);
+    assert.deepEqual(
+      [all.body.data[0].role, all.body.data[1].role, all.body.data[1].status],
+      ['owner', 'member', 'pending'],
+    );
 
     const pages: any[] = [];
     let cursor: string | null = null;
     do {
-      const res: AppResponse = await v1(t.key, 'GET', `/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res: AppResponse = await v1(
+        t.key,
+        'GET',
+        `/users?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       assert.equal(res.status, 200, res.text);
       assert.ok(res.body.data.length <= 2);
       pages.push(res.body.data.map((u: any) => u.id));
       cursor = res.body.next_cursor;
     } while (cursor);
-    assert.deepEqual(pages.map((p) => p.length), [2, 2, 2]);
-    assert.deepEqual(pages.flat(), all.body.data.map((u: any) => u.id));
+    assert.deepEqual(
+      pages.map((p) => p.length),
+      [2, 2, 2],
+    );
+    assert.deepEqual(
+      pages.flat(),
+      all.body.data.map((u: any) => u.id),
+    );
     assert.equal((await v1(t.key, 'GET', '/users?limit=100')).body.data.length, 6);
 
     for (const query of ['limit=0', 'limit=101', 'limit=abc', 'limit=2.5', 'other=1']) {
@@ -121,13 +141,18 @@ describe('tenant integration routes (X-API-Key)', () => {
   it('reads, adds, re-roles and removes members, and answers 404 for users of other tenants', async () => {
     const t = await newTenant();
     const other = await newTenant();
-    const otherMember = (await v1(other.key, 'POST', '/users', { email: `x.${randomBytes(3).toString('hex')}@example.test` })).body;
+    const otherMember = (
+      await v1(other.key, 'POST', '/users', { email: `x.${randomBytes(3).toString('hex')}@example.test` })
+    ).body;
 
     const email = `new.${randomBytes(3).toString('hex')}@example.test`;
     const created = await v1(t.key, 'POST', '/users', { email, role: 'admin' });
     assert.equal(created.status, 201, created.text);
     assert.deepEqual(Object.keys(created.body).sort(), USER_FIELDS);
-    assert.deepEqual([created.body.email, created.body.role, created.body.status, created.body.last_login_at], [email, 'admin', 'pending', null]);
+    assert.deepEqual(
+      [created.body.email, created.body.role, created.body.status, created.body.last_login_at],
+      [email, 'admin', 'pending', null],
+    );
     expectError(await v1(t.key, 'POST', '/users', { email }), 409, 'already_member');
     for (const body of [{}, { email: 'nope' }, { email, role: 'owner' }, { email, role: 'admin', extra: true }]) {
       assert.equal((await v1(t.key, 'POST', '/users', body)).status, 400, JSON.stringify(body));
@@ -137,8 +162,17 @@ describe('tenant integration routes (X-API-Key)', () => {
     assert.deepEqual([read.status, read.body], [200, created.body]);
     const patched = await v1(t.key, 'PATCH', `/users/${created.body.id}`, { role: 'member' });
     assert.deepEqual([patched.status, patched.body.role], [200, 'member']);
-    assert.equal((await v1(t.key, 'PATCH', `/users/${created.body.id}`, { role: 'owner' })).status, 400, 'a key cannot grant owner');
-    expectError(await v1(t.key, 'PATCH', `/users/${t.ownerId}`, { role: 'member' }), 403, 'forbidden', 'a key cannot demote an owner');
+    assert.equal(
+      (await v1(t.key, 'PATCH', `/users/${created.body.id}`, { role: 'owner' })).status,
+      400,
+      'a key cannot grant owner',
+    );
+    expectError(
+      await v1(t.key, 'PATCH', `/users/${t.ownerId}`, { role: 'member' }),
+      403,
+      'forbidden',
+      'a key cannot demote an owner',
+    );
     expectError(await v1(t.key, 'DELETE', `/users/${t.ownerId}`), 403, 'forbidden', 'a key cannot remove an owner');
 
     // Tenant A's key on tenant B's user ids, and ids that are no user at all: 404 on every route.
@@ -166,7 +200,12 @@ describe('tenant integration routes (X-API-Key)', () => {
     assert.equal((await v1(readOnly, 'GET', `/users/${t.ownerId}`)).status, 200);
     const email = `s.${randomBytes(3).toString('hex')}@example.test`;
     expectError(await v1(readOnly, 'POST', '/users', { email }), 403, 'forbidden', 'POST without users:write');
-    expectError(await v1(readOnly, 'PATCH', `/users/${t.ownerId}`, { role: 'admin' }), 403, 'forbidden', 'PATCH without users:write');
+    expectError(
+      await v1(readOnly, 'PATCH', `/users/${t.ownerId}`, { role: 'admin' }),
+      403,
+      'forbidden',
+      'PATCH without users:write',
+    );
     expectError(await v1(readOnly, 'DELETE', `/users/${t.ownerId}`), 403, 'forbidden', 'DELETE without users:write');
     expectError(await v1(chatOnly, 'GET', '/users'), 403, 'forbidden', 'GET without users:read');
     expectError(await v1(chatOnly, 'GET', `/users/${t.ownerId}`), 403, 'forbidden', 'GET one without users:read');

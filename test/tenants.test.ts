@@ -38,7 +38,13 @@ describe('tenants and members', () => {
     return { session, userId: me.body.id, personalTenantId: me.body.tenant.id, email: claims.email };
   }
 
-  function call(who: Person, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<AppResponse> {
+  function call(
+    who: Person,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<AppResponse> {
     return app.request(method, path, { headers: { ...who.session(), ...headers }, body });
   }
 
@@ -67,7 +73,13 @@ describe('tenants and members', () => {
   it('creates, lists, reads, renames and deletes a tenant, writing audit events in the same request', async () => {
     const owner = await signIn();
     const slug = `acme-${suffix()}`;
-    const created = await call(owner, 'POST', '/api/tenants', { name: '  Acme Inc.  ', slug }, { 'x-request-id': `create-${slug}` });
+    const created = await call(
+      owner,
+      'POST',
+      '/api/tenants',
+      { name: '  Acme Inc.  ', slug },
+      { 'x-request-id': `create-${slug}` },
+    );
     assert.equal(created.status, 201, created.text);
     assert.deepEqual(Object.keys(created.body).sort(), ['created_at', 'id', 'name', 'role', 'slug']);
     assert.deepEqual([created.body.name, created.body.slug, created.body.role], ['Acme Inc.', slug, 'owner']);
@@ -91,7 +103,11 @@ describe('tenants and members', () => {
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.ok(res.body.details.fields.includes(field), `${JSON.stringify(body)} names ${field}: ${res.text}`);
     }
-    expectError(await call(owner, 'POST', '/api/tenants', { name: 'x', slug: '0b7c2a1e-1f0e-4f6a-9d8b-2d3c4b5a6f70' }), 400, 'invalid_slug');
+    expectError(
+      await call(owner, 'POST', '/api/tenants', { name: 'x', slug: '0b7c2a1e-1f0e-4f6a-9d8b-2d3c4b5a6f70' }),
+      400,
+      'invalid_slug',
+    );
 
     const list = await call(owner, 'GET', '/api/tenants');
     assert.equal(list.status, 200);
@@ -104,17 +120,28 @@ describe('tenants and members', () => {
 
     const renamed = await call(owner, 'PATCH', `/api/tenants/${tenantId}`, { name: 'Acme Corp' });
     assert.deepEqual([renamed.status, renamed.body.name, renamed.body.slug], [200, 'Acme Corp', slug]);
-    expectError(await call(owner, 'PATCH', `/api/tenants/${tenantId}`, { name: 'x', slug: 'y' }), 400, 'validation_failed');
+    expectError(
+      await call(owner, 'PATCH', `/api/tenants/${tenantId}`, { name: 'x', slug: 'y' }),
+      400,
+      'validation_failed',
+    );
 
     // X-Tenant-ID selects the active tenant, by id or slug; a tenant the user is not in is a 403.
     const viaSlug = await call(owner, 'GET', '/api/users/me', undefined, { 'x-tenant-id': slug });
     assert.deepEqual([viaSlug.status, viaSlug.body.tenant.id, viaSlug.body.tenant.name], [200, tenantId, 'Acme Corp']);
-    expectError(await call(owner, 'GET', '/api/users/me', undefined, { 'x-tenant-id': otherUuid(derived.body.id) }), 403, 'tenant_mismatch');
+    expectError(
+      await call(owner, 'GET', '/api/users/me', undefined, { 'x-tenant-id': otherUuid(derived.body.id) }),
+      403,
+      'tenant_mismatch',
+    );
 
     const events = await call(owner, 'GET', `/api/tenants/${tenantId}/audit-events`);
     assert.equal(events.status, 200, events.text);
     const createdEvent = events.body.data.find((e: any) => e.action === 'tenant.created');
-    assert.deepEqual([createdEvent.actor_type, createdEvent.actor_id, createdEvent.request_id], ['user', owner.userId, `create-${slug}`]);
+    assert.deepEqual(
+      [createdEvent.actor_type, createdEvent.actor_id, createdEvent.request_id],
+      ['user', owner.userId, `create-${slug}`],
+    );
     const updatedEvent = events.body.data.find((e: any) => e.action === 'tenant.updated');
     assert.deepEqual(updatedEvent.metadata.name, { from: 'Acme Inc.', to: 'Acme Corp' });
 
@@ -130,7 +157,11 @@ describe('tenants and members', () => {
     const admin = fixedSession(newClerkUser({ sub: ADMIN_SUB }));
     const trail = await app.request('GET', `/api/admin/audit-events?tenant_id=${tenantId}`, { headers: admin() });
     assert.equal(trail.status, 200, trail.text);
-    assert.deepEqual(trail.body.data.map((e: any) => e.action).sort(), ['tenant.created', 'tenant.deleted', 'tenant.updated']);
+    assert.deepEqual(trail.body.data.map((e: any) => e.action).sort(), [
+      'tenant.created',
+      'tenant.deleted',
+      'tenant.updated',
+    ]);
   });
 
   it('authorizes on the tenant in the path: a non-member gets 404, a member without the role 403', async () => {
@@ -165,16 +196,33 @@ describe('tenants and members', () => {
 
     assert.equal((await call(member, 'GET', t)).body.role, 'member');
     assert.equal((await call(member, 'GET', `${t}/members`)).status, 200);
-    for (const [method, path, body] of everyRoute.filter(([m, p]) => !(m === 'GET' && (p === t || p === `${t}/members`)))) {
+    for (const [method, path, body] of everyRoute.filter(
+      ([m, p]) => !(m === 'GET' && (p === t || p === `${t}/members`)),
+    )) {
       expectError(await call(member, method, path, body), 403, 'forbidden', `member ${method} ${path}`);
     }
 
     // Admins manage the tenant and its members, but not the owner role, and cannot delete the tenant.
     expectError(await call(admin, 'DELETE', t), 403, 'forbidden', 'admin deletes');
     assert.equal((await call(admin, 'PATCH', t, { name: 'By admin' })).status, 200);
-    expectError(await call(admin, 'POST', `${t}/members`, { user_id: other.userId, role: 'owner' }), 403, 'forbidden', 'admin grants owner');
-    expectError(await call(admin, 'PATCH', `${t}/members/${member.userId}`, { role: 'owner' }), 403, 'forbidden', 'admin promotes to owner');
-    expectError(await call(admin, 'PATCH', `${t}/members/${owner.userId}`, { role: 'member' }), 403, 'forbidden', 'admin demotes owner');
+    expectError(
+      await call(admin, 'POST', `${t}/members`, { user_id: other.userId, role: 'owner' }),
+      403,
+      'forbidden',
+      'admin grants owner',
+    );
+    expectError(
+      await call(admin, 'PATCH', `${t}/members/${member.userId}`, { role: 'owner' }),
+      403,
+      'forbidden',
+      'admin promotes to owner',
+    );
+    expectError(
+      await call(admin, 'PATCH', `${t}/members/${owner.userId}`, { role: 'member' }),
+      403,
+      'forbidden',
+      'admin demotes owner',
+    );
     expectError(await call(admin, 'DELETE', `${t}/members/${owner.userId}`), 403, 'forbidden', 'admin removes owner');
     const promoted = await call(admin, 'PATCH', `${t}/members/${member.userId}`, { role: 'admin' });
     assert.deepEqual([promoted.status, promoted.body.role], [200, 'admin']);
@@ -193,12 +241,26 @@ describe('tenants and members', () => {
     const memberB = await signIn();
     await addMember(ownerB, tenantB.id, memberB, 'member');
     const a = `/api/tenants/${tenantA.id}/members`;
-    expectError(await call(ownerA, 'PATCH', `${a}/${memberB.userId}`, { role: 'admin' }), 404, 'not_found', 'PATCH B member via A');
+    expectError(
+      await call(ownerA, 'PATCH', `${a}/${memberB.userId}`, { role: 'admin' }),
+      404,
+      'not_found',
+      'PATCH B member via A',
+    );
     expectError(await call(ownerA, 'DELETE', `${a}/${memberB.userId}`), 404, 'not_found', 'DELETE B member via A');
     expectError(await call(ownerA, 'PATCH', `${a}/not-a-uuid`, { role: 'admin' }), 404, 'not_found');
-    expectError(await call(ownerA, 'GET', `/api/tenants/${tenantB.id}/members`), 404, 'not_found', 'B members via A owner');
+    expectError(
+      await call(ownerA, 'GET', `/api/tenants/${tenantB.id}/members`),
+      404,
+      'not_found',
+      'B members via A owner',
+    );
     const listA = await call(ownerA, 'GET', a);
-    assert.deepEqual(listA.body.map((m: any) => m.user_id), [ownerA.userId], 'only A members');
+    assert.deepEqual(
+      listA.body.map((m: any) => m.user_id),
+      [ownerA.userId],
+      'only A members',
+    );
     const listB = await call(ownerB, 'GET', `/api/tenants/${tenantB.id}/members`);
     assert.deepEqual(listB.body.find((m: any) => m.user_id === memberB.userId).role, 'member', 'B member untouched');
   });
@@ -209,19 +271,41 @@ describe('tenants and members', () => {
     const m = `/api/tenants/${tenant.id}/members`;
     const invitedEmail = `Invitee.${suffix()}@Example.test`;
 
-    const invited = await call(owner, 'POST', m, { email: invitedEmail, role: 'admin' }, { 'x-request-id': `invite-${tenant.id}` });
+    const invited = await call(
+      owner,
+      'POST',
+      m,
+      { email: invitedEmail, role: 'admin' },
+      { 'x-request-id': `invite-${tenant.id}` },
+    );
     assert.equal(invited.status, 201, invited.text);
     assert.deepEqual(Object.keys(invited.body).sort(), ['email', 'joined_at', 'role', 'status', 'user_id']);
-    assert.deepEqual([invited.body.email, invited.body.role, invited.body.status], [invitedEmail.toLowerCase(), 'admin', 'pending']);
+    assert.deepEqual(
+      [invited.body.email, invited.body.role, invited.body.status],
+      [invitedEmail.toLowerCase(), 'admin', 'pending'],
+    );
     expectError(await call(owner, 'POST', m, { email: invitedEmail.toUpperCase() }), 409, 'already_member');
 
     const known = await signIn();
     const byEmail = await call(owner, 'POST', m, { email: known.email });
-    assert.deepEqual([byEmail.status, byEmail.body.user_id, byEmail.body.role, byEmail.body.status], [201, known.userId, 'member', 'active']);
+    assert.deepEqual(
+      [byEmail.status, byEmail.body.user_id, byEmail.body.role, byEmail.body.status],
+      [201, known.userId, 'member', 'active'],
+    );
     expectError(await call(owner, 'POST', m, { user_id: known.userId, role: 'member' }), 409, 'already_member');
 
-    expectError(await call(owner, 'POST', m, { user_id: '00000000-0000-4000-8000-000000000000', role: 'member' }), 404, 'not_found');
-    for (const body of [{}, { role: 'member' }, { email: 'not-an-email' }, { user_id: 'nope' }, { email: 'a@b.test', role: 'boss' }]) {
+    expectError(
+      await call(owner, 'POST', m, { user_id: '00000000-0000-4000-8000-000000000000', role: 'member' }),
+      404,
+      'not_found',
+    );
+    for (const body of [
+      {},
+      { role: 'member' },
+      { email: 'not-an-email' },
+      { user_id: 'nope' },
+      { email: 'a@b.test', role: 'boss' },
+    ]) {
       assert.equal((await call(owner, 'POST', m, body)).status, 400, JSON.stringify(body));
     }
     expectError(await call(owner, 'POST', m, { email: 'a@b.test', user_id: known.userId }), 400, 'validation_failed');
@@ -237,7 +321,10 @@ describe('tenants and members', () => {
 
     const events = (await call(owner, 'GET', `/api/tenants/${tenant.id}/audit-events?action=member.added`)).body.data;
     const inviteEvent = events.find((e: any) => e.target_id === invited.body.user_id);
-    assert.deepEqual([inviteEvent.request_id, inviteEvent.metadata.role, inviteEvent.metadata.pending], [`invite-${tenant.id}`, 'admin', true]);
+    assert.deepEqual(
+      [inviteEvent.request_id, inviteEvent.metadata.role, inviteEvent.metadata.pending],
+      [`invite-${tenant.id}`, 'admin', true],
+    );
   });
 
   it('keeps the last owner: neither removed nor demoted', async () => {
@@ -246,7 +333,12 @@ describe('tenants and members', () => {
     const tenant = await newTenant(owner);
     const m = `/api/tenants/${tenant.id}/members`;
     expectError(await call(owner, 'DELETE', `${m}/${owner.userId}`), 409, 'last_owner', 'remove last owner');
-    expectError(await call(owner, 'PATCH', `${m}/${owner.userId}`, { role: 'admin' }), 409, 'last_owner', 'demote last owner');
+    expectError(
+      await call(owner, 'PATCH', `${m}/${owner.userId}`, { role: 'admin' }),
+      409,
+      'last_owner',
+      'demote last owner',
+    );
     const same = await call(owner, 'PATCH', `${m}/${owner.userId}`, { role: 'owner' });
     assert.equal(same.status, 200, 'setting the same role is a no-op');
 
@@ -257,11 +349,19 @@ describe('tenants and members', () => {
     assert.deepEqual([demoted.status, demoted.body.role], [200, 'admin']);
     expectError(await call(second, 'DELETE', `${m}/${second.userId}`), 409, 'last_owner', 'the new last owner');
     assert.equal((await call(second, 'DELETE', `${m}/${owner.userId}`)).status, 204);
-    expectError(await call(owner, 'GET', `/api/tenants/${tenant.id}`), 404, 'not_found', 'a removed member no longer sees the tenant');
+    expectError(
+      await call(owner, 'GET', `/api/tenants/${tenant.id}`),
+      404,
+      'not_found',
+      'a removed member no longer sees the tenant',
+    );
     expectError(await call(second, 'DELETE', `${m}/${owner.userId}`), 404, 'not_found', 'removed twice');
 
-    const actions = (await call(second, 'GET', `/api/tenants/${tenant.id}/audit-events`)).body.data.map((e: any) => e.action);
-    for (const action of ['tenant.created', 'member.added', 'member.role_changed', 'member.removed']) assert.ok(actions.includes(action), action);
+    const actions = (await call(second, 'GET', `/api/tenants/${tenant.id}/audit-events`)).body.data.map(
+      (e: any) => e.action,
+    );
+    for (const action of ['tenant.created', 'member.added', 'member.role_changed', 'member.removed'])
+      assert.ok(actions.includes(action), action);
 
     // Concurrent demotions of the two owners: one wins, the tenant keeps an owner.
     const third = await signIn();
@@ -273,7 +373,9 @@ describe('tenants and members', () => {
     // The loser is refused either by the guard (already demoted: 403) or by the last-owner check (409).
     assert.equal(raced.filter((r) => r.status === 200).length, 1, raced.map((r) => r.text).join(' | '));
     assert.ok(raced.some((r) => r.body?.code === 'last_owner' || r.body?.code === 'forbidden'));
-    const owners = (await call(raced[0].status === 200 ? second : third, 'GET', m)).body.filter((x: any) => x.role === 'owner');
+    const owners = (await call(raced[0].status === 200 ? second : third, 'GET', m)).body.filter(
+      (x: any) => x.role === 'owner',
+    );
     assert.equal(owners.length, 1);
   });
 });

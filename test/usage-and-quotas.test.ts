@@ -51,7 +51,11 @@ describe('usage and quotas', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, redis: redisAvailable(), env: { OPENROUTER_TIMEOUT_MS: '3000', OPENROUTER_CHAT_TIMEOUT_MS: '3000' } });
+    app = await startApp({
+      openRouter: fake,
+      redis: redisAvailable(),
+      env: { OPENROUTER_TIMEOUT_MS: '3000', OPENROUTER_CHAT_TIMEOUT_MS: '3000' },
+    });
   });
   after(async () => {
     await app?.stop();
@@ -88,30 +92,54 @@ describe('usage and quotas', () => {
       assert.equal(res.status, 200, res.text);
       const expected = sum(reported.map((r) => r.usage));
       const { cost, ...tokens } = res.body.totals;
-      assert.deepEqual(tokens, { requests: 6, prompt_tokens: expected.prompt_tokens, completion_tokens: expected.completion_tokens, total_tokens: expected.total_tokens });
+      assert.deepEqual(tokens, {
+        requests: 6,
+        prompt_tokens: expected.prompt_tokens,
+        completion_tokens: expected.completion_tokens,
+        total_tokens: expected.total_tokens,
+      });
       assertCost(cost, expected.cost, 'totals');
       assert.equal(res.body.group_by, 'api_key');
-      for (const [keyId, n] of [[a.keyId, 4], [a2.keyId, 2]] as const) {
+      for (const [keyId, n] of [
+        [a.keyId, 4],
+        [a2.keyId, 2],
+      ] as const) {
         const row = res.body.data.find((r: any) => r.key === keyId);
         const mine = sum(reported.filter((r) => r.key === keyId).map((r) => r.usage));
         assert.equal(row.requests, n);
         assert.equal(row.total_tokens, mine.total_tokens);
         assertCost(row.cost, mine.cost, keyId);
       }
-      assert.deepEqual(Object.keys(res.body.data[0]).sort(), ['completion_tokens', 'cost', 'key', 'prompt_tokens', 'requests', 'total_tokens']);
+      assert.deepEqual(Object.keys(res.body.data[0]).sort(), [
+        'completion_tokens',
+        'cost',
+        'key',
+        'prompt_tokens',
+        'requests',
+        'total_tokens',
+      ]);
     });
 
     it('groups by model, user and day (the default)', async () => {
       const byModel = await usageOf(app, a2.key, '?group_by=model');
       assert.deepEqual(
         byModel.body.data.map((r: any) => [r.key, r.requests, r.total_tokens]),
-        [['anthropic/claude-3.5-haiku', 1, 6], ['openai/gpt-4o-mini', 5, 90]],
+        [
+          ['anthropic/claude-3.5-haiku', 1, 6],
+          ['openai/gpt-4o-mini', 5, 90],
+        ],
       );
       const byUser = await usageOf(app, a.key, '?group_by=user');
-      assert.deepEqual(byUser.body.data.map((r: any) => [r.key, r.requests]), [[a.userId, 6]]);
+      assert.deepEqual(
+        byUser.body.data.map((r: any) => [r.key, r.requests]),
+        [[a.userId, 6]],
+      );
       const byDay = await usageOf(app, a.key);
       assert.equal(byDay.body.group_by, 'day');
-      assert.deepEqual(byDay.body.data.map((r: any) => [r.key, r.requests]), [[new Date().toISOString().slice(0, 10), 6]]);
+      assert.deepEqual(
+        byDay.body.data.map((r: any) => [r.key, r.requests]),
+        [[new Date().toISOString().slice(0, 10), 6]],
+      );
     });
 
     it('honours from and to', async () => {
@@ -129,7 +157,10 @@ describe('usage and quotas', () => {
       const other = await newTenantKey(app);
       await postChat(app, other.key).then((r) => r.arrayBuffer());
       const res = await usageOf(app, other.key, '?group_by=api_key');
-      assert.deepEqual(res.body.data.map((r: any) => [r.key, r.requests]), [[other.keyId, 1]]);
+      assert.deepEqual(
+        res.body.data.map((r: any) => [r.key, r.requests]),
+        [[other.keyId, 1]],
+      );
       const mine = await usageOf(app, a.key, '?group_by=api_key');
       assert.equal(mine.body.totals.requests, 6);
     });
@@ -156,9 +187,9 @@ describe('usage and quotas', () => {
     it('records failed requests as requests without tokens', async () => {
       const t = await newTenantKey(app);
       fake.chatStatusForKey(t.openRouterKey!, 402);
-      assert.equal((await postChat(app, t.key).then(async (r) => (await r.arrayBuffer(), r.status))), 402);
+      assert.equal(await postChat(app, t.key).then(async (r) => (await r.arrayBuffer(), r.status)), 402);
       fake.chatStatusForKey(t.openRouterKey!, null);
-      assert.equal((await postChat(app, t.key).then(async (r) => (await r.arrayBuffer(), r.status))), 200);
+      assert.equal(await postChat(app, t.key).then(async (r) => (await r.arrayBuffer(), r.status)), 200);
       const res = await usageOf(app, t.key);
       assert.deepEqual([res.body.totals.requests, res.body.totals.total_tokens], [2, 30]);
     });
@@ -170,7 +201,9 @@ describe('usage and quotas', () => {
       fake.setUsage({ prompt_tokens: 10, completion_tokens: 20, cost: 0.0001 }); // 30 tokens a request
       const calls = fake.chatCallsFor(q.openRouterKey!);
       // max_tokens makes the reservation close to the real usage (a short prompt plus 20).
-      const responses = await Promise.all(Array.from({ length: 20 }, () => postChat(app, q.key, chatBody({ max_tokens: 20 }))));
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () => postChat(app, q.key, chatBody({ max_tokens: 20 }))),
+      );
       const bodies: any[] = await Promise.all(responses.map((r) => r.json()));
       const ok = responses.filter((r) => r.status === 200).length;
       responses.forEach((r, i) => r.status !== 200 && assertQuotaRefusal(r.status, bodies[i]));
@@ -195,7 +228,10 @@ describe('usage and quotas', () => {
       const q = await newTenantKey(app, { token_quota: 60, quota_period: 'total' });
       fake.setUsage({ prompt_tokens: 10, completion_tokens: 20, cost: 0.0001 });
       assert.equal((await postChat(app, q.key)).status, 200);
-      const rotated = await app.request('POST', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}/rotate`, { headers: q.session(), body: {} });
+      const rotated = await app.request('POST', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}/rotate`, {
+        headers: q.session(),
+        body: {},
+      });
       assert.equal(rotated.status, 201, rotated.text);
       assert.equal(rotated.body.tokens_used, 30, 'the new key starts where the old one was');
       assert.equal((await postChat(app, rotated.body.key)).status, 200);
@@ -206,17 +242,26 @@ describe('usage and quotas', () => {
     it('counts a total quota exactly, request after request, and a raised quota applies to the next request', async () => {
       const q = await newTenantKey(app, { token_quota: 60, quota_period: 'total' });
       assert.equal((await postChat(app, q.key)).status, 200);
-      assert.equal((await postChat(app, q.key, chatBody({ stream: true })).then(async (r) => (await r.text(), r.status))), 200);
+      assert.equal(
+        await postChat(app, q.key, chatBody({ stream: true })).then(async (r) => (await r.text(), r.status)),
+        200,
+      );
       const third = await postChat(app, q.key);
       assertQuotaRefusal(third.status, await third.json());
 
-      const patched = await app.request('PATCH', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}`, { headers: q.session(), body: { token_quota: 90 } });
+      const patched = await app.request('PATCH', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}`, {
+        headers: q.session(),
+        body: { token_quota: 90 },
+      });
       assert.equal(patched.status, 200, patched.text);
       assert.equal((await postChat(app, q.key)).status, 200);
       const fifth = await postChat(app, q.key);
       assertQuotaRefusal(fifth.status, await fifth.json());
 
-      const unlimited = await app.request('PATCH', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}`, { headers: q.session(), body: { token_quota: null } });
+      const unlimited = await app.request('PATCH', `/api/tenants/${q.tenantId}/api-keys/${q.keyId}`, {
+        headers: q.session(),
+        body: { token_quota: null },
+      });
       assert.equal(unlimited.status, 200, unlimited.text);
       assert.equal((await postChat(app, q.key)).status, 200);
     });

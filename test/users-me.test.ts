@@ -16,7 +16,10 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, env: { OPENROUTER_TIMEOUT_MS: '1500', CLERK_AUTHORIZED_PARTIES: 'http://localhost:3000' } });
+    app = await startApp({
+      openRouter: fake,
+      env: { OPENROUTER_TIMEOUT_MS: '1500', CLERK_AUTHORIZED_PARTIES: 'http://localhost:3000' },
+    });
   });
   after(async () => {
     await app?.stop();
@@ -36,14 +39,24 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
     assert.ok(upstream, 'an upstream key named after the user exists');
     assert.equal(me.openrouter_api_key, upstream.key);
     assert.equal(upstream.limit, 15);
-    assert.deepEqual(Object.keys(me.openrouter_key).sort(), ['auto_renewed', 'created_at', 'label', 'last_renewal_at', 'limit', 'renewal_count']);
+    assert.deepEqual(Object.keys(me.openrouter_key).sort(), [
+      'auto_renewed',
+      'created_at',
+      'label',
+      'last_renewal_at',
+      'limit',
+      'renewal_count',
+    ]);
     assert.equal(me.openrouter_key.limit, 15);
     assert.equal(me.openrouter_key.auto_renewed, false);
     assert.equal(me.login_count, 1);
     assert.ok(me.last_login_at);
     assert.equal(me.glm_api_key, null);
     assert.equal(me.tenant.role, 'owner');
-    assert.deepEqual(me.tenants.map((t: { id: string }) => t.id), [me.tenant.id]);
+    assert.deepEqual(
+      me.tenants.map((t: { id: string }) => t.id),
+      [me.tenant.id],
+    );
     assert.match(res.headers.get('x-request-id') ?? '', /.+/);
   });
 
@@ -61,8 +74,13 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
 
   it('creates exactly one upstream key for 30 concurrent first requests with different sessions', async () => {
     const user = newClerkUser();
-    const responses = await Promise.all(Array.from({ length: 30 }, () => app.request('GET', '/api/users/me', { headers: sessionHeaders(user) })));
-    assert.deepEqual(responses.map((r) => r.status), Array(30).fill(200));
+    const responses = await Promise.all(
+      Array.from({ length: 30 }, () => app.request('GET', '/api/users/me', { headers: sessionHeaders(user) })),
+    );
+    assert.deepEqual(
+      responses.map((r) => r.status),
+      Array(30).fill(200),
+    );
     const userId = responses[0].body.id;
     assert.equal(upstreamKeysOf(fake, userId).length, 1);
     assert.equal(new Set(responses.map((r) => r.body.openrouter_api_key)).size, 1);
@@ -115,10 +133,15 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
     const session = fixedSession(user);
     await app.request('GET', '/api/users/me', { headers: session() });
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: session() })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: session() })).status,
+      );
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
     const other = newClerkUser();
-    const otherRes = await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: sessionHeaders(other) });
+    const otherRes = await app.request('POST', '/api/users/me/openrouter-api-key/refresh', {
+      headers: sessionHeaders(other),
+    });
     assert.equal(otherRes.status, 200, 'the limit is per user');
   });
 
@@ -147,21 +170,29 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
   it('maps an organization claim to a tenant and honours X-Tenant-ID', async () => {
     const user = newClerkUser();
     const orgId = `org_${user.sub.slice(5)}`;
-    const res = await app.request('GET', '/api/users/me', { headers: sessionHeaders(user, { o: { id: orgId, rol: 'org:admin', slg: `acme-${user.sub.slice(5, 11)}` } }) });
+    const res = await app.request('GET', '/api/users/me', {
+      headers: sessionHeaders(user, { o: { id: orgId, rol: 'org:admin', slg: `acme-${user.sub.slice(5, 11)}` } }),
+    });
     assert.equal(res.status, 200);
     assert.equal(res.body.tenant.role, 'admin');
     assert.equal(res.body.tenant.slug, `acme-${user.sub.slice(5, 11)}`);
     assert.equal(res.body.tenants.length, 2, 'personal tenant and the organization');
     const personal = res.body.tenants.find((t: { role: string }) => t.role === 'owner');
-    const bySlug = await app.request('GET', '/api/users/me', { headers: sessionHeaders(user, {}, { 'x-tenant-id': personal.slug }) });
+    const bySlug = await app.request('GET', '/api/users/me', {
+      headers: sessionHeaders(user, {}, { 'x-tenant-id': personal.slug }),
+    });
     assert.equal(bySlug.body.tenant.id, personal.id);
-    const v1 = await app.request('GET', '/api/users/me', { headers: sessionHeaders(user, { org_id: orgId, org_role: 'basic_member' } as never) });
+    const v1 = await app.request('GET', '/api/users/me', {
+      headers: sessionHeaders(user, { org_id: orgId, org_role: 'basic_member' } as never),
+    });
     assert.equal(v1.body.tenant.slug, res.body.tenant.slug, 'v1 org claims map to the same tenant');
 
     const stranger = newClerkUser();
     const strangerMe = await app.request('GET', '/api/users/me', { headers: sessionHeaders(stranger) });
     for (const header of [personal.id, personal.slug, 'no-such-tenant', '%%bad%%']) {
-      const denied = await app.request('GET', '/api/users/me', { headers: sessionHeaders(stranger, {}, { 'x-tenant-id': header }) });
+      const denied = await app.request('GET', '/api/users/me', {
+        headers: sessionHeaders(stranger, {}, { 'x-tenant-id': header }),
+      });
       assert.equal(denied.status, 403, header);
       assert.equal(denied.body.code, 'tenant_mismatch', header);
     }
@@ -171,7 +202,10 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
   it('stores, shows and removes a GLM key, validating the body', async () => {
     const user = newClerkUser();
     const session = fixedSession(user);
-    const put = await app.request('PUT', '/api/users/me/provider-keys/glm', { headers: session(), body: { api_key: 'glm-secret-123456' } });
+    const put = await app.request('PUT', '/api/users/me/provider-keys/glm', {
+      headers: session(),
+      body: { api_key: 'glm-secret-123456' },
+    });
     assert.equal(put.status, 200);
     assert.equal(put.body.glm_api_key, 'glm-secret-123456');
     for (const body of [{}, { api_key: 'x' }, { api_key: 'glm-secret-123456', extra: true }, { api_key: 42 }]) {
@@ -180,7 +214,10 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
       assert.equal(bad.body.code, 'validation_failed');
       assert.ok(Array.isArray(bad.body.details.fields));
     }
-    const malformed = await app.request('PUT', '/api/users/me/provider-keys/glm', { headers: { ...session(), 'content-type': 'application/json' }, body: '{not json' });
+    const malformed = await app.request('PUT', '/api/users/me/provider-keys/glm', {
+      headers: { ...session(), 'content-type': 'application/json' },
+      body: '{not json',
+    });
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.code, 'invalid_json');
     const del = await app.request('DELETE', '/api/users/me/provider-keys/glm', { headers: session() });
@@ -225,7 +262,13 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
     const doc = await app.request('GET', '/api/docs-json');
     assert.equal(doc.status, 200);
     assert.match(doc.body.openapi, /^3\./);
-    for (const path of ['/api/users/me', '/api/users/me/openrouter-api-key/refresh', '/api/users/me/provider-keys/glm', '/api/health', '/api/health/ready']) {
+    for (const path of [
+      '/api/users/me',
+      '/api/users/me/openrouter-api-key/refresh',
+      '/api/users/me/provider-keys/glm',
+      '/api/health',
+      '/api/health/ready',
+    ]) {
       assert.ok(doc.body.paths[path], `${path} is documented`);
     }
     const ui = await app.request('GET', '/api/docs');
@@ -269,7 +312,9 @@ describe('without a provisioning key', () => {
     assert.equal(me.body.openrouter_key_status, 'not_configured');
     assert.equal(me.body.openrouter_api_key, null);
     assert.equal(me.body.openrouter_key, null);
-    const refresh = await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: sessionHeaders(user) });
+    const refresh = await app.request('POST', '/api/users/me/openrouter-api-key/refresh', {
+      headers: sessionHeaders(user),
+    });
     assert.equal(refresh.status, 503);
     assert.equal(refresh.body.code, 'openrouter_not_configured');
     const ready = await app.request('GET', '/api/health/ready');

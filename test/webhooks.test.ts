@@ -29,7 +29,10 @@ function clerkUser(id: string, email: string, first: string, last = 'Hopper') {
   return {
     id,
     object: 'user',
-    email_addresses: [{ id: 'idn_other', email_address: `other-${email}` }, { id: 'idn_primary', email_address: email }],
+    email_addresses: [
+      { id: 'idn_other', email_address: `other-${email}` },
+      { id: 'idn_primary', email_address: email },
+    ],
     primary_email_address_id: 'idn_primary',
     first_name: first,
     last_name: last,
@@ -53,12 +56,18 @@ describe('Clerk webhooks', () => {
   let app: TestApp;
   const adminHeaders = () => sessionHeaders(admin);
 
-  const send = async (type: string, data: unknown, opts: { id?: string; at?: Date; secret?: string } = {}): Promise<AppResponse> => {
+  const send = async (
+    type: string,
+    data: unknown,
+    opts: { id?: string; at?: Date; secret?: string } = {},
+  ): Promise<AppResponse> => {
     const body = JSON.stringify({ type, object: 'event', data, timestamp: Date.now() });
     return app.request('POST', '/api/webhooks/clerk', { headers: svixHeaders(body, opts), body });
   };
   const adminUser = async (email: string) => {
-    const res = await app.request('GET', `/api/admin/users?email=${encodeURIComponent(email)}`, { headers: adminHeaders() });
+    const res = await app.request('GET', `/api/admin/users?email=${encodeURIComponent(email)}`, {
+      headers: adminHeaders(),
+    });
     assert.equal(res.status, 200, res.text);
     return res.body.data[0] ?? null;
   };
@@ -71,12 +80,21 @@ describe('Clerk webhooks', () => {
     const q = tenantIdOrNothing ? `&tenant_id=${tenantIdOrNothing}` : '';
     const res = await app.request('GET', `/api/admin/audit-events?limit=200${q}`, { headers: adminHeaders() });
     assert.equal(res.status, 200, res.text);
-    return res.body.data as { action: string; actor_type: string; actor_id: string | null; target_id: string | null; metadata: any }[];
+    return res.body.data as {
+      action: string;
+      actor_type: string;
+      actor_id: string | null;
+      target_id: string | null;
+      metadata: any;
+    }[];
   };
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, env: { CLERK_WEBHOOK_SIGNING_SECRET: SECRET, PLATFORM_ADMIN_USER_IDS: admin.sub } });
+    app = await startApp({
+      openRouter: fake,
+      env: { CLERK_WEBHOOK_SIGNING_SECRET: SECRET, PLATFORM_ADMIN_USER_IDS: admin.sub },
+    });
   });
 
   after(async () => {
@@ -149,12 +167,19 @@ describe('Clerk webhooks', () => {
   it('mirrors organizations and memberships, audited with the webhook as actor', async () => {
     const orgId = `org_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const slug = `acme-${randomUUID().slice(0, 6)}`;
-    const orgCreated = await send('organization.created', { id: orgId, object: 'organization', name: 'Acme Inc', slug }, { id: `msg_org_${orgId}` });
+    const orgCreated = await send(
+      'organization.created',
+      { id: orgId, object: 'organization', name: 'Acme Inc', slug },
+      { id: `msg_org_${orgId}` },
+    );
     assert.deepEqual(orgCreated.body, { received: true, status: 'applied' });
     let tenant = await tenantOfOrg(orgId);
     assert.deepEqual([tenant.name, tenant.slug, tenant.members], ['Acme Inc', slug, 0]);
 
-    assert.deepEqual((await send('organization.updated', { id: orgId, name: 'Acme Corporation', slug })).body.status, 'applied');
+    assert.deepEqual(
+      (await send('organization.updated', { id: orgId, name: 'Acme Corporation', slug })).body.status,
+      'applied',
+    );
     tenant = await tenantOfOrg(orgId);
     assert.equal(tenant.name, 'Acme Corporation');
 
@@ -165,7 +190,11 @@ describe('Clerk webhooks', () => {
     assert.equal(me.status, 200, me.text);
     assert.equal(me.body.tenants.length, 1);
 
-    assert.equal((await send('organizationMembership.created', membership(orgId, member.sub, 'org:admin', member.email))).body.status, 'applied');
+    assert.equal(
+      (await send('organizationMembership.created', membership(orgId, member.sub, 'org:admin', member.email))).body
+        .status,
+      'applied',
+    );
     let after = await app.request('GET', '/api/users/me', { headers: session() });
     assert.deepEqual(
       after.body.tenants.find((t: { id: string }) => t.id === tenant.id),
@@ -173,35 +202,68 @@ describe('Clerk webhooks', () => {
       'the membership shows at once (caches invalidated)',
     );
 
-    assert.equal((await send('organizationMembership.updated', membership(orgId, member.sub, 'org:member', member.email))).body.status, 'applied');
+    assert.equal(
+      (await send('organizationMembership.updated', membership(orgId, member.sub, 'org:member', member.email))).body
+        .status,
+      'applied',
+    );
     after = await app.request('GET', '/api/users/me', { headers: session() });
     assert.equal(after.body.tenants.find((t: { id: string }) => t.id === tenant.id).role, 'member');
 
     // A member Clerk tells us about before their first sign-in is created from the public user data.
     const newcomer = `user_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const newcomerEmail = `${newcomer}@hooks.test`;
-    assert.equal((await send('organizationMembership.created', membership(orgId, newcomer, 'basic_member', newcomerEmail))).body.status, 'applied');
+    assert.equal(
+      (await send('organizationMembership.created', membership(orgId, newcomer, 'basic_member', newcomerEmail))).body
+        .status,
+      'applied',
+    );
     const newcomerRow = await adminUser(newcomerEmail);
     assert.equal(newcomerRow.clerk_user_id, newcomer);
-    assert.deepEqual(newcomerRow.tenants.map((t: { id: string; role: string }) => [t.id, t.role]), [[tenant.id, 'member']]);
+    assert.deepEqual(
+      newcomerRow.tenants.map((t: { id: string; role: string }) => [t.id, t.role]),
+      [[tenant.id, 'member']],
+    );
 
-    assert.equal((await send('organizationMembership.deleted', membership(orgId, member.sub, 'org:member'))).body.status, 'applied');
+    assert.equal(
+      (await send('organizationMembership.deleted', membership(orgId, member.sub, 'org:member'))).body.status,
+      'applied',
+    );
     after = await app.request('GET', '/api/users/me', { headers: session() });
-    assert.equal(after.body.tenants.find((t: { id: string }) => t.id === tenant.id), undefined);
+    assert.equal(
+      after.body.tenants.find((t: { id: string }) => t.id === tenant.id),
+      undefined,
+    );
     assert.equal((await tenantOfOrg(orgId)).members, 1);
 
     const trail = await auditOf(tenant.id);
     const actions = trail.map((e) => e.action).reverse();
-    assert.deepEqual(actions, ['tenant.created', 'tenant.updated', 'member.added', 'member.role_changed', 'member.added', 'member.removed']);
-    assert.ok(trail.every((e) => e.actor_type === 'webhook' && e.actor_id?.startsWith('msg_')), 'actor is the webhook delivery');
+    assert.deepEqual(actions, [
+      'tenant.created',
+      'tenant.updated',
+      'member.added',
+      'member.role_changed',
+      'member.added',
+      'member.removed',
+    ]);
+    assert.ok(
+      trail.every((e) => e.actor_type === 'webhook' && e.actor_id?.startsWith('msg_')),
+      'actor is the webhook delivery',
+    );
     assert.equal(trail.at(-1)!.actor_id, `msg_org_${orgId}`);
     assert.deepEqual(trail.find((e) => e.action === 'member.role_changed')!.metadata, { from: 'admin', to: 'member' });
 
-    assert.equal((await send('organization.deleted', { id: orgId, object: 'organization', deleted: true })).body.status, 'applied');
+    assert.equal(
+      (await send('organization.deleted', { id: orgId, object: 'organization', deleted: true })).body.status,
+      'applied',
+    );
     assert.equal(await tenantOfOrg(orgId), null);
     assert.equal((await auditOf(tenant.id))[0].action, 'tenant.deleted');
     // Deleting again: nothing left to delete, acknowledged.
-    assert.deepEqual((await send('organization.deleted', { id: orgId, deleted: true })).body, { received: true, status: 'unchanged' });
+    assert.deepEqual((await send('organization.deleted', { id: orgId, deleted: true })).body, {
+      received: true,
+      status: 'unchanged',
+    });
   });
 
   it('user.deleted deactivates the user, revokes their API keys and deletes their OpenRouter key upstream', async () => {
@@ -214,9 +276,13 @@ describe('Clerk webhooks', () => {
 
     // An API key acting as the user, when tenant API keys exist (issue 3).
     const tenantId = me.body.tenant.id;
-    const created = await app.request('POST', `/api/tenants/${tenantId}/api-keys`, { headers: sessionHeaders(victim), body: { name: 'doomed' } });
+    const created = await app.request('POST', `/api/tenants/${tenantId}/api-keys`, {
+      headers: sessionHeaders(victim),
+      body: { name: 'doomed' },
+    });
     const apiKey: string | null = created.status === 201 ? created.body.key : null;
-    if (apiKey) assert.equal((await app.request('GET', '/api/v1/models', { headers: { 'x-api-key': apiKey } })).status, 200);
+    if (apiKey)
+      assert.equal((await app.request('GET', '/api/v1/models', { headers: { 'x-api-key': apiKey } })).status, 200);
 
     const res = await send('user.deleted', { id: victim.sub, object: 'user', deleted: true });
     assert.deepEqual(res.body, { received: true, status: 'applied' });
@@ -228,7 +294,10 @@ describe('Clerk webhooks', () => {
     assert.ok(fake.keys.find((k) => k.hash === upstream.hash)!.deleted, 'deleted upstream');
     const login = await app.request('GET', '/api/users/me', { headers: sessionHeaders(victim) });
     assert.deepEqual([login.status, login.body.code], [403, 'user_deactivated']);
-    assert.ok(!fake.keys.some((k) => k.name.startsWith(`umb:${row.id}:`) && !k.deleted), 'no new key provisioned at the refused login');
+    assert.ok(
+      !fake.keys.some((k) => k.name.startsWith(`umb:${row.id}:`) && !k.deleted),
+      'no new key provisioned at the refused login',
+    );
     if (apiKey) {
       const refused = await app.request('GET', '/api/v1/models', { headers: { 'x-api-key': apiKey } });
       assert.deepEqual([refused.status, refused.body.code ?? refused.body.error?.code], [401, 'api_key_revoked']);

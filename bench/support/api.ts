@@ -15,7 +15,13 @@ export interface Reply {
   body: any;
 }
 
-export async function call(baseUrl: string, method: string, path: string, headers: Record<string, string> = {}, body?: unknown): Promise<Reply> {
+export async function call(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: unknown,
+): Promise<Reply> {
   const res = await fetch(baseUrl + path, {
     method,
     headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
@@ -52,10 +58,22 @@ export type ApiKeyResult = { available: true; id: string; key: string } | { avai
  * Creates a tenant API key through the contract's route. A 404 means the route does not exist in this build
  * (tenant API keys not implemented yet), which the benchmark reports rather than fails on.
  */
-export async function createApiKey(baseUrl: string, session: Session, body: Record<string, unknown>): Promise<ApiKeyResult> {
-  const res = await call(baseUrl, 'POST', `/api/tenants/${session.tenantId}/api-keys`, { authorization: `Bearer ${session.token}` }, body);
-  if (res.status === 201 && typeof res.body?.key === 'string') return { available: true, id: res.body.id, key: res.body.key };
-  if (res.status === 404) return { available: false, reason: 'POST /api/tenants/{id}/api-keys not found (tenant API keys not built yet)' };
+export async function createApiKey(
+  baseUrl: string,
+  session: Session,
+  body: Record<string, unknown>,
+): Promise<ApiKeyResult> {
+  const res = await call(
+    baseUrl,
+    'POST',
+    `/api/tenants/${session.tenantId}/api-keys`,
+    { authorization: `Bearer ${session.token}` },
+    body,
+  );
+  if (res.status === 201 && typeof res.body?.key === 'string')
+    return { available: true, id: res.body.id, key: res.body.key };
+  if (res.status === 404)
+    return { available: false, reason: 'POST /api/tenants/{id}/api-keys not found (tenant API keys not built yet)' };
   return { available: false, reason: `creating an API key answered ${res.status} ${JSON.stringify(res.body)}` };
 }
 

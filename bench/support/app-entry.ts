@@ -50,4 +50,5 @@ if (profileFile) {
   });
 }
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded after the hooks above are installed
 require('../../apps/api/src/main.js');

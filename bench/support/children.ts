@@ -10,7 +10,11 @@ export interface Helper<T> {
 }
 
 /** Runs a compiled script of dist/bench/support and waits for the JSON line it prints once ready. */
-export async function startHelper<T>(script: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<Helper<T>> {
+export async function startHelper<T>(
+  script: string,
+  env: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<Helper<T>> {
   const child: ChildProcess = spawn(process.execPath, [path.join(__dirname, script)], {
     env: { ...process.env, ...env },
     // stdin is a pipe the child watches: when this process dies, it closes and the child exits.

@@ -64,7 +64,10 @@ function run(spec: LoadSpec, durationSec: number): Promise<LoadResult> {
         if (err) return reject(err);
         const elapsedSec = (performance.now() - started) / 1000;
         const cpuAfter = spec.pid ? cpuTicks(spec.pid) : null;
-        const cpuUsPerRequest = cpuBefore !== null && cpuAfter !== null && latencies.length ? ((cpuAfter - cpuBefore) * TICK_US) / latencies.length : undefined;
+        const cpuUsPerRequest =
+          cpuBefore !== null && cpuAfter !== null && latencies.length
+            ? ((cpuAfter - cpuBefore) * TICK_US) / latencies.length
+            : undefined;
         const sorted = Float64Array.from(latencies).sort();
         resolve({
           requests: latencies.length,

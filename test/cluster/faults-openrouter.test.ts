@@ -8,7 +8,18 @@ import { after, before, describe, it } from 'node:test';
 import { startCluster, type Cluster, type TestApp } from '../support/app';
 import { FakeOpenRouter, type Behaviour } from '../support/fake-openrouter';
 import { signClerkToken } from '../support/clerk-tokens';
-import { apiKeyHeaders, bearer, CHAT_BODY, CLUSTER_SKIP, createApiKey, newUserClaims, routeExists, signIn, spread, type SignedIn } from './support';
+import {
+  apiKeyHeaders,
+  bearer,
+  CHAT_BODY,
+  CLUSTER_SKIP,
+  createApiKey,
+  newUserClaims,
+  routeExists,
+  signIn,
+  spread,
+  type SignedIn,
+} from './support';
 
 const TIMEOUT_MS = 1000;
 
@@ -27,7 +38,11 @@ describe('OpenRouter faults, two instances', { skip: CLUSTER_SKIP }, () => {
 
   before(async () => {
     await fake.start();
-    cluster = await startCluster(2, { openRouter: fake, redis: true, env: { OPENROUTER_TIMEOUT_MS: String(TIMEOUT_MS), OPENROUTER_CHAT_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    cluster = await startCluster(2, {
+      openRouter: fake,
+      redis: true,
+      env: { OPENROUTER_TIMEOUT_MS: String(TIMEOUT_MS), OPENROUTER_CHAT_TIMEOUT_MS: String(TIMEOUT_MS) },
+    });
     apps = cluster.apps;
   });
 
@@ -58,18 +73,27 @@ describe('OpenRouter faults, two instances', { skip: CLUSTER_SKIP }, () => {
       let responses;
       try {
         // Four first requests at once (four sessions), over both instances.
-        responses = await spread(apps, 4, (app) => app.request('GET', '/api/users/me', { headers: bearer(signClerkToken(claims)) }));
+        responses = await spread(apps, 4, (app) =>
+          app.request('GET', '/api/users/me', { headers: bearer(signClerkToken(claims)) }),
+        );
       } finally {
         await clear();
       }
-      assert.deepEqual(responses.map((r) => r.status), [200, 200, 200, 200], 'the login never fails');
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        [200, 200, 200, 200],
+        'the login never fails',
+      );
       for (const r of responses) {
         assert.equal(r.body.openrouter_key_status, 'provisioning_failed');
         assert.equal(r.body.openrouter_api_key, null);
       }
       // POST /keys is never retried (a lost answer retried would create a second key), and the logins of one user
       // share one attempt per instance (single flight; the lease across instances while an attempt is running).
-      assert.ok(createCalls() - before <= apps.length, `${createCalls() - before} POST /keys for 4 logins of one user on ${apps.length} instances`);
+      assert.ok(
+        createCalls() - before <= apps.length,
+        `${createCalls() - before} POST /keys for 4 logins of one user on ${apps.length} instances`,
+      );
 
       const later = await apps[1].request('GET', '/api/users/me', { headers: bearer(signClerkToken(claims)) });
       assert.equal(later.status, 200);
@@ -85,11 +109,17 @@ describe('OpenRouter faults, two instances', { skip: CLUSTER_SKIP }, () => {
 
     before(async () => {
       user = await signIn(apps[0]);
-      gatewayBuilt = (await routeExists(apps[0], 'POST', `/api/tenants/${user.tenantId}/api-keys`, bearer(user.token))) &&
+      gatewayBuilt =
+        (await routeExists(apps[0], 'POST', `/api/tenants/${user.tenantId}/api-keys`, bearer(user.token))) &&
         (await routeExists(apps[0], 'POST', '/api/v1/chat/completions'));
       if (!gatewayBuilt) return;
       key = (await createApiKey(apps[0], user, { name: 'openrouter faults', rate_limit_per_minute: 10_000 })).key;
-      for (const app of apps) assert.equal((await app.request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(key), body: CHAT_BODY })).status, 200);
+      for (const app of apps)
+        assert.equal(
+          (await app.request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(key), body: CHAT_BODY }))
+            .status,
+          200,
+        );
     });
 
     const expectations: Record<string, { status: number[]; note: string }> = {
@@ -107,22 +137,33 @@ describe('OpenRouter faults, two instances', { skip: CLUSTER_SKIP }, () => {
         await inject(fault, 'chat');
         let responses;
         try {
-          responses = await spread(apps, 4, (app) => app.request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(key), body: CHAT_BODY }));
+          responses = await spread(apps, 4, (app) =>
+            app.request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(key), body: CHAT_BODY }),
+          );
         } finally {
           await clear();
         }
         const expected = expectations[fault.name];
         for (const r of responses) {
-          assert.ok(expected.status.includes(r.status), `${fault.name}: ${r.status} ${r.text} (expected ${expected.note})`);
+          assert.ok(
+            expected.status.includes(r.status),
+            `${fault.name}: ${r.status} ${r.text} (expected ${expected.note})`,
+          );
           assert.equal(typeof r.body.error?.message, 'string', `OpenAI shape: ${r.text}`);
           assert.equal(typeof r.body.error?.type, 'string');
           assert.ok(r.body.error?.code !== undefined && r.body.error?.code !== null, 'a code');
           assert.ok(!/sk-or-v1-[0-9a-f]{8}/.test(r.text), 'no key in the error');
         }
-        assert.ok(chatCalls() - before <= 4, `${chatCalls() - before} upstream calls for 4 requests: chat completions are not retried`);
+        assert.ok(
+          chatCalls() - before <= 4,
+          `${chatCalls() - before} upstream calls for 4 requests: chat completions are not retried`,
+        );
         assert.equal(fake.createdCount, createdBefore, 'no key renewal for anything but a 401');
 
-        const healed = await apps[1].request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(key), body: CHAT_BODY });
+        const healed = await apps[1].request('POST', '/api/v1/chat/completions', {
+          headers: apiKeyHeaders(key),
+          body: CHAT_BODY,
+        });
         assert.equal(healed.status, 200, 'works again once OpenRouter is back');
       });
     }

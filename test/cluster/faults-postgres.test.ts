@@ -13,12 +13,29 @@ import { startCluster, type Cluster, type TestApp } from '../support/app';
 import { FakeOpenRouter } from '../support/fake-openrouter';
 import { signClerkToken } from '../support/clerk-tokens';
 import {
-  apiKeyHeaders, bearer, CLUSTER_SKIP, createApiKey, dbQuery, LoadLoop, localPostgresCluster, newUserClaims, pgCtl, routeExists, signIn,
-  tryRequest, waitFor, waitForPostgres, type SignedIn,
+  apiKeyHeaders,
+  bearer,
+  CLUSTER_SKIP,
+  createApiKey,
+  dbQuery,
+  LoadLoop,
+  localPostgresCluster,
+  newUserClaims,
+  pgCtl,
+  routeExists,
+  signIn,
+  tryRequest,
+  waitFor,
+  waitForPostgres,
+  type SignedIn,
 } from './support';
 
 const OUTAGE_MS = 3000;
-const skip = CLUSTER_SKIP || (localPostgresCluster() && process.getuid?.() === 0 ? false : 'needs a local pg_ctlcluster-managed PostgreSQL and root');
+const skip =
+  CLUSTER_SKIP ||
+  (localPostgresCluster() && process.getuid?.() === 0
+    ? false
+    : 'needs a local pg_ctlcluster-managed PostgreSQL and root');
 
 describe('PostgreSQL restarted under load', { skip }, () => {
   const fake = new FakeOpenRouter();
@@ -46,21 +63,27 @@ describe('PostgreSQL restarted under load', { skip }, () => {
     const pids = apps.map((a) => a.pid);
     const keyRoute = apiKey && (await routeExists(apps[0], 'GET', '/api/v1/me')) ? '/api/v1/me' : '/api/v1/models';
     const loop = new LoadLoop(20_000);
-    loop.start(4, (i) => {
-      const app = apps[i % apps.length];
-      switch (i % 3) {
-        case 0:
-          return tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) });
-        case 1:
-          return apiKey ? tryRequest(app, 'GET', keyRoute, { headers: apiKeyHeaders(apiKey) }) : tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) });
-        default:
-          return tryRequest(app, 'GET', '/api/health/ready');
-      }
-    }, 10);
+    loop.start(
+      4,
+      (i) => {
+        const app = apps[i % apps.length];
+        switch (i % 3) {
+          case 0:
+            return tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) });
+          case 1:
+            return apiKey
+              ? tryRequest(app, 'GET', keyRoute, { headers: apiKeyHeaders(apiKey) })
+              : tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) });
+          default:
+            return tryRequest(app, 'GET', '/api/health/ready');
+        }
+      },
+      10,
+    );
 
     const newcomer = newUserClaims('pgdown');
     let duringOutage: Awaited<ReturnType<typeof tryRequest>>;
-    let outageStart = 0;
+    let outageStart: number;
     try {
       await sleep(1000);
       outageStart = loop.results.length;
@@ -73,10 +96,17 @@ describe('PostgreSQL restarted under load', { skip }, () => {
     }
     await waitForPostgres();
     // Recovery without restarting anything: every instance answers again.
-    await waitFor('every instance to answer /api/users/me again', async () => {
-      const res = await Promise.all(apps.map((app) => tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) })));
-      return res.every((r) => r.status === 200) ? true : undefined;
-    }, 60_000, 250);
+    await waitFor(
+      'every instance to answer /api/users/me again',
+      async () => {
+        const res = await Promise.all(
+          apps.map((app) => tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) })),
+        );
+        return res.every((r) => r.status === 200) ? true : undefined;
+      },
+      60_000,
+      250,
+    );
     await sleep(500);
     await loop.stop();
 
@@ -90,9 +120,16 @@ describe('PostgreSQL restarted under load', { skip }, () => {
     for (const r of loop.results.slice(outageStart).filter((x) => x.status === 503)) {
       assert.ok(r.code === 'database_unavailable' || r.code === null, `503 with code ${r.code}`); // ready answers {status: 'error', checks}
     }
-    assert.ok([503].includes(duringOutage!.status), `a login during the outage: ${duringOutage!.status} ${duringOutage!.text}`);
+    assert.ok(
+      [503].includes(duringOutage!.status),
+      `a login during the outage: ${duringOutage!.status} ${duringOutage!.text}`,
+    );
     assert.equal(duringOutage!.body.code, 'database_unavailable');
-    assert.deepEqual(apps.map((a) => a.pid), pids, 'the same processes');
+    assert.deepEqual(
+      apps.map((a) => a.pid),
+      pids,
+      'the same processes',
+    );
 
     // Nothing duplicated: the refused login goes through once now, one user, one upstream key.
     const later = await apps[0].request('GET', '/api/users/me', { headers: bearer(signClerkToken(newcomer)) });

@@ -12,9 +12,12 @@ import { REPO_ROOT } from '../support/app';
 import { CLUSTER_SKIP } from './support';
 
 if (CLUSTER_SKIP) {
-  console.log(`Cluster suite skipped: ${CLUSTER_SKIP}\n  e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres TEST_REDIS_URL=redis://127.0.0.1:6379 npm run test:cluster`);
+  console.log(
+    `Cluster suite skipped: ${CLUSTER_SKIP}\n  e.g. TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres TEST_REDIS_URL=redis://127.0.0.1:6379 npm run test:cluster`,
+  );
   console.log('0 passed, 0 failed');
-  if (process.env.TEST_COUNTS_FILE) fs.writeFileSync(process.env.TEST_COUNTS_FILE, JSON.stringify({ passed: 0, failed: 0 }) + '\n');
+  if (process.env.TEST_COUNTS_FILE)
+    fs.writeFileSync(process.env.TEST_COUNTS_FILE, JSON.stringify({ passed: 0, failed: 0 }) + '\n');
 } else {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts', 'run-tests.js'), ...process.argv.slice(2)], {
     cwd: REPO_ROOT,

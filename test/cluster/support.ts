@@ -18,7 +18,11 @@ export const CLUSTER_SKIP: string | false =
   postgresAvailable() && redisAvailable() ? false : 'the cluster suite needs TEST_DATABASE_URL and TEST_REDIS_URL';
 
 /** Runs `count` calls at once, call i on instance i mod apps.length. */
-export function spread<T>(apps: readonly TestApp[], count: number, call: (app: TestApp, i: number) => Promise<T>): Promise<T[]> {
+export function spread<T>(
+  apps: readonly TestApp[],
+  count: number,
+  call: (app: TestApp, i: number) => Promise<T>,
+): Promise<T[]> {
   return Promise.all(Array.from({ length: count }, (_, i) => call(apps[i % apps.length], i)));
 }
 
@@ -66,14 +70,26 @@ export function bearer(token: string): Record<string, string> {
 }
 
 /** True when the route exists in this build (anything but Nest's "Cannot METHOD path" 404). */
-export async function routeExists(app: TestApp, method: string, path: string, headers: Record<string, string> = {}): Promise<boolean> {
+export async function routeExists(
+  app: TestApp,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<boolean> {
   const res = await app.request(method, path, { headers, body: method === 'GET' ? undefined : {} });
   return !(res.status === 404 && /Cannot (GET|POST|PATCH|PUT|DELETE)/i.test(res.text));
 }
 
 /** POST /api/tenants/{tenantId}/api-keys as the signed-in owner; throws unless 201. */
-export async function createApiKey(app: TestApp, owner: SignedIn, body: Record<string, unknown>): Promise<{ id: string; key: string; body: any }> {
-  const res = await app.request('POST', `/api/tenants/${owner.tenantId}/api-keys`, { headers: bearer(owner.token), body });
+export async function createApiKey(
+  app: TestApp,
+  owner: SignedIn,
+  body: Record<string, unknown>,
+): Promise<{ id: string; key: string; body: any }> {
+  const res = await app.request('POST', `/api/tenants/${owner.tenantId}/api-keys`, {
+    headers: bearer(owner.token),
+    body,
+  });
   if (res.status !== 201) throw new Error(`creating an API key answered ${res.status}: ${res.text}`);
   return { id: res.body.id, key: res.body.key, body: res.body };
 }
@@ -82,10 +98,18 @@ export function apiKeyHeaders(key: string): Record<string, string> {
   return { 'x-api-key': key };
 }
 
-export const CHAT_BODY = { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello from the cluster suite' }] };
+export const CHAT_BODY = {
+  model: 'openai/gpt-4o-mini',
+  messages: [{ role: 'user', content: 'hello from the cluster suite' }],
+};
 
 /** Polls until `check` returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -101,7 +125,12 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 }
 
 /** A request that never throws: a connection failure becomes status 0 with the error's message. */
-export async function tryRequest(app: TestApp, method: string, path: string, opts: Parameters<TestApp['request']>[2] = {}): Promise<AppResponse> {
+export async function tryRequest(
+  app: TestApp,
+  method: string,
+  path: string,
+  opts: Parameters<TestApp['request']>[2] = {},
+): Promise<AppResponse> {
   try {
     return await app.request(method, path, opts);
   } catch (err) {
@@ -136,21 +165,28 @@ export async function pgCtl(action: 'start' | 'stop' | 'restart'): Promise<void>
 
 /** Waits until the server accepts a query again. */
 export async function waitForPostgres(serverUrl = process.env.TEST_DATABASE_URL!, timeoutMs = 60_000): Promise<void> {
-  await waitFor('PostgreSQL to accept connections', async () => {
-    const client = new Client({ connectionString: serverUrl, connectionTimeoutMillis: 2000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-      return true;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  }, timeoutMs, 250);
+  await waitFor(
+    'PostgreSQL to accept connections',
+    async () => {
+      const client = new Client({ connectionString: serverUrl, connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        return true;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    timeoutMs,
+    250,
+  );
 }
 
 export async function redisCli(...args: string[]): Promise<string> {
   const url = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-  const { stdout } = await run('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', ...args], { timeout: 10_000 });
+  const { stdout } = await run('redis-cli', ['-h', url.hostname, '-p', url.port || '6379', ...args], {
+    timeout: 10_000,
+  });
   return stdout.trim();
 }
 
@@ -166,7 +202,11 @@ export async function commandExists(command: string): Promise<boolean> {
 /** Stops the machine's Redis server at once (no save). */
 export async function stopRedis(): Promise<void> {
   await redisCli('shutdown', 'nosave').catch(() => undefined); // the connection drops as it stops
-  await waitFor('Redis to stop', async () => ((await redisCli('ping').catch(() => 'down')) === 'PONG' ? undefined : true), 10_000);
+  await waitFor(
+    'Redis to stop',
+    async () => ((await redisCli('ping').catch(() => 'down')) === 'PONG' ? undefined : true),
+    10_000,
+  );
 }
 
 /** Starts the machine's Redis server as CI runs it, and waits for PONG. */
@@ -174,11 +214,32 @@ export async function startRedis(): Promise<void> {
   if ((await redisCli('ping').catch(() => 'down')) === 'PONG') return;
   fs.mkdirSync('/var/lib/redis', { recursive: true });
   fs.mkdirSync('/var/log/redis', { recursive: true });
-  await run('redis-server', [
-    '--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no',
-    '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log',
-  ], { timeout: 10_000 });
-  await waitFor('Redis to answer PONG', async () => ((await redisCli('ping').catch(() => '')) === 'PONG' ? true : undefined), 15_000);
+  await run(
+    'redis-server',
+    [
+      '--daemonize',
+      'yes',
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--port',
+      '6379',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      '/var/lib/redis',
+      '--logfile',
+      '/var/log/redis/ci.log',
+    ],
+    { timeout: 10_000 },
+  );
+  await waitFor(
+    'Redis to answer PONG',
+    async () => ((await redisCli('ping').catch(() => '')) === 'PONG' ? true : undefined),
+    15_000,
+  );
 }
 
 /** Sends requests in a loop (bounded by `maxRequests` and `stop`), recording each status and error code. */
@@ -197,7 +258,8 @@ export class LoadLoop {
           while (!this.stopped && n < this.maxRequests) {
             const i = n++;
             const res = await next(i);
-            const code = typeof res.body === 'object' && res.body ? (res.body.code ?? res.body.error?.code ?? null) : null;
+            const code =
+              typeof res.body === 'object' && res.body ? (res.body.code ?? res.body.error?.code ?? null) : null;
             this.results.push({ at: Date.now(), status: res.status, code, path: String(i) });
             await sleep(paceMs);
           }
@@ -215,7 +277,10 @@ export class LoadLoop {
   summary(from = 0): Record<string, number> {
     const out: Record<string, number> = {};
     for (const r of this.results.slice(from)) {
-      const key = r.status === 200 || r.status === 201 || r.status === 204 ? String(r.status) : `${r.status} ${r.code ?? ''}`.trim();
+      const key =
+        r.status === 200 || r.status === 201 || r.status === 204
+          ? String(r.status)
+          : `${r.status} ${r.code ?? ''}`.trim();
       out[key] = (out[key] ?? 0) + 1;
     }
     return out;

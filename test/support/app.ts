@@ -26,7 +26,8 @@ const STOP_TIMEOUT_MS = 15_000;
 const HEALTH_PATH = '/api/health';
 
 /** Configuration a developer's shell may carry; the harness decides these, never the environment. */
-const INHERITED_VARS_TO_DROP = /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
+const INHERITED_VARS_TO_DROP =
+  /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
 
 export interface TestDatabase {
   readonly kind: 'postgres' | 'pglite';
@@ -251,7 +252,8 @@ export async function startCluster(n: number, opts: StartAppOptions = {}): Promi
     if (owned) await database.drop();
   };
   try {
-    for (const port of ports) apps.push(new TestApp(database, appEnv(port, database, opts), false, ...launchSettings(opts)));
+    for (const port of ports)
+      apps.push(new TestApp(database, appEnv(port, database, opts), false, ...launchSettings(opts)));
     await apps[0].start();
     await Promise.all(apps.slice(1).map((app) => app.start()));
   } catch (err) {

@@ -6,7 +6,8 @@ import { REPO_ROOT, TEST_ENCRYPTION_KEY, type TestDatabase } from './app';
 import type { FakeOpenRouter } from './fake-openrouter';
 
 const CLI = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
-const INHERITED_VARS_TO_DROP = /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
+const INHERITED_VARS_TO_DROP =
+  /^(DATABASE_URL|DATA_DIR|REDIS_URL|PORT|HOST|ENCRYPTION_KEY|LOG_LEVEL|CLERK_.*|OPENROUTER_.*)$/;
 
 export interface CliResult {
   code: number | null;
@@ -30,7 +31,7 @@ export function cliRunner(database: () => TestDatabase, fake: FakeOpenRouter) {
         OPENROUTER_PROVISIONING_API_KEY: fake.provisioningKey,
       };
       execFile(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env, timeout: 120_000 }, (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: unknown }).code as number | null) ?? 1 : 0;
+        const code = err ? (((err as { code?: unknown }).code as number | null) ?? 1) : 0;
         resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
       });
     });

@@ -13,14 +13,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type RouteName =
-  | 'keys.create'
-  | 'keys.list'
-  | 'keys.get'
-  | 'keys.update'
-  | 'keys.delete'
-  | 'chat'
-  | 'models';
+export type RouteName = 'keys.create' | 'keys.list' | 'keys.get' | 'keys.update' | 'keys.delete' | 'chat' | 'models';
 
 /** What an injected fault does: answer with a status, stall before answering normally, or drop the socket. */
 export type Behaviour = { status: number; body?: unknown } | { delayMs: number } | 'reset';
@@ -189,7 +182,12 @@ export class FakeOpenRouter extends EventEmitter {
     { name: 'keys.list', method: 'GET', pattern: /^\/keys\/?$/, handle: (ex) => this.listKeys(ex) },
     { name: 'keys.get', method: 'GET', pattern: /^\/keys\/([^/]+)$/, handle: (ex, p) => this.getKey(ex, p[0]) },
     { name: 'keys.update', method: 'PATCH', pattern: /^\/keys\/([^/]+)$/, handle: (ex, p) => this.updateKey(ex, p[0]) },
-    { name: 'keys.delete', method: 'DELETE', pattern: /^\/keys\/([^/]+)$/, handle: (ex, p) => this.deleteKey(ex, p[0]) },
+    {
+      name: 'keys.delete',
+      method: 'DELETE',
+      pattern: /^\/keys\/([^/]+)$/,
+      handle: (ex, p) => this.deleteKey(ex, p[0]),
+    },
     { name: 'chat', method: 'POST', pattern: /^\/chat\/completions$/, handle: (ex) => this.chat(ex) },
     { name: 'models', method: 'GET', pattern: /^\/models$/, handle: (ex) => this.models(ex) },
   ];
@@ -499,7 +497,11 @@ export class FakeOpenRouter extends EventEmitter {
 
   private async stream(ex: Exchange, reply: ChatReply, usage: ReturnType<typeof usageView>): Promise<void> {
     ex.entry.status = 200;
-    ex.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-generation-id': reply.id });
+    ex.res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      'x-generation-id': reply.id,
+    });
     // OpenRouter opens streams with keep-alive comments; relays and parsers must tolerate them.
     ex.res.write(': OPENROUTER PROCESSING\n\n');
     const pieces = splitText(reply.content, STREAM_CONTENT_CHUNKS);
@@ -663,15 +665,12 @@ function usageView(settings: UsageSettings) {
 
 function lastUserText(messages: unknown[]): string {
   const last = [...messages].reverse().find((m) => (m as { role?: unknown })?.role === 'user') as
-    | { content?: unknown }
-    | undefined;
+    { content?: unknown } | undefined;
   const content = last?.content;
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   // Multi-part content: keep the text parts.
-  return content
-    .map((part) => (typeof part?.text === 'string' ? part.text : ''))
-    .join('');
+  return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('');
 }
 
 function splitText(text: string, parts: number): string[] {
@@ -722,7 +721,12 @@ function fakeModel(id: string, name: string, contextLength: number, prompt: stri
     created: 1721260800,
     description: `${name} (fake)`,
     context_length: contextLength,
-    architecture: { modality: 'text->text', input_modalities: ['text'], output_modalities: ['text'], tokenizer: 'Other' },
+    architecture: {
+      modality: 'text->text',
+      input_modalities: ['text'],
+      output_modalities: ['text'],
+      tokenizer: 'Other',
+    },
     pricing: { prompt, completion, request: '0', image: '0' },
     top_provider: { context_length: contextLength, max_completion_tokens: 16384, is_moderated: false },
     per_request_limits: null,

@@ -19,7 +19,11 @@ function bearer(key: string): Record<string, string> {
 }
 
 async function createKey(fake: FakeOpenRouter, name = 'user-1', limit: number | null = 15): Promise<any> {
-  const res = await fetch(`${fake.baseUrl}/keys`, { method: 'POST', headers: PROV, body: JSON.stringify({ name, limit }) });
+  const res = await fetch(`${fake.baseUrl}/keys`, {
+    method: 'POST',
+    headers: PROV,
+    body: JSON.stringify({ name, limit }),
+  });
   assert.equal(res.status, 201);
   return res.json();
 }
@@ -28,7 +32,11 @@ function chat(fake: FakeOpenRouter, key: string, body: Record<string, unknown> =
   return fetch(`${fake.baseUrl}/chat/completions`, {
     method: 'POST',
     headers: bearer(key),
-    body: JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello there' }], ...body }),
+    body: JSON.stringify({
+      model: 'openai/gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hello there' }],
+      ...body,
+    }),
   });
 }
 
@@ -63,7 +71,12 @@ describe('FakeOpenRouter', () => {
     assert.equal(body.choices[0].message.content, 'hello there');
     assert.equal(body.model, 'openai/gpt-4o-mini');
     assert.deepEqual(
-      { p: body.usage.prompt_tokens, c: body.usage.completion_tokens, t: body.usage.total_tokens, cost: body.usage.cost },
+      {
+        p: body.usage.prompt_tokens,
+        c: body.usage.completion_tokens,
+        t: body.usage.total_tokens,
+        cost: body.usage.cost,
+      },
       { p: 7, c: 5, t: 12, cost: 0.002 },
     );
     assert.equal(fake.chatCallsFor(key), 1);
@@ -83,7 +96,11 @@ describe('FakeOpenRouter', () => {
   it('refuses management calls with a wrong provisioning key, and runtime keys on management routes', async () => {
     const { key } = await createKey(fake);
     for (const auth of ['Bearer sk-or-v1-wrong', `Bearer ${key}`]) {
-      const res = await fetch(`${fake.baseUrl}/keys`, { method: 'POST', headers: { authorization: auth }, body: '{"name":"x"}' });
+      const res = await fetch(`${fake.baseUrl}/keys`, {
+        method: 'POST',
+        headers: { authorization: auth },
+        body: '{"name":"x"}',
+      });
       assert.equal(res.status, 401);
       assert.equal(((await res.json()) as any).error.code, 401);
     }
@@ -118,7 +135,8 @@ describe('FakeOpenRouter', () => {
     assert.equal((await chat(fake, seeded.key)).status, 401, 'a disabled key cannot chat');
     const visible = ((await (await fetch(`${fake.baseUrl}/keys`, { headers: PROV })).json()) as any).data;
     assert.ok(!visible.some((k: any) => k.hash === seeded.hash), 'disabled keys are hidden by default');
-    const all = ((await (await fetch(`${fake.baseUrl}/keys?include_disabled=true`, { headers: PROV })).json()) as any).data;
+    const all = ((await (await fetch(`${fake.baseUrl}/keys?include_disabled=true`, { headers: PROV })).json()) as any)
+      .data;
     assert.equal(all[0].hash, seeded.hash);
     assert.equal(all[0].disabled, true);
     assert.equal(all[0].limit, 3);
@@ -233,7 +251,11 @@ describe('Clerk tokens', () => {
   const options = { jwtKey: publicKeyPem, authorizedParties: [TEST_AUTHORIZED_PARTY] };
 
   it('are accepted by @clerk/backend verifyToken with the public key', async () => {
-    const token = signClerkToken({ sub: 'user_123', email: 'a@example.com', o: { id: 'org_1', rol: 'admin', slg: 'acme' } });
+    const token = signClerkToken({
+      sub: 'user_123',
+      email: 'a@example.com',
+      o: { id: 'org_1', rol: 'admin', slg: 'acme' },
+    });
     const claims = await verifyToken(token, options);
     assert.equal(claims.sub, 'user_123');
     assert.match(String(claims.sid), /^sess_/);
@@ -245,7 +267,10 @@ describe('Clerk tokens', () => {
   it('are rejected when expired, signed by another key, or for another party', async () => {
     await assert.rejects(verifyToken(expiredToken({ sub: 'user_1' }), options), /expired/i);
     await assert.rejects(verifyToken(otherKeySignedToken({ sub: 'user_1' }), options), /signature/i);
-    await assert.rejects(verifyToken(signClerkToken({ sub: 'user_1', azp: 'https://evil.example' }), options), /azp|authorized/i);
+    await assert.rejects(
+      verifyToken(signClerkToken({ sub: 'user_1', azp: 'https://evil.example' }), options),
+      /azp|authorized/i,
+    );
   });
 });
 
@@ -314,18 +339,22 @@ describe('startApp', () => {
     await database.drop();
   });
 
-  it('creates and drops PostgreSQL databases', { skip: !postgresAvailable() && 'TEST_DATABASE_URL not set' }, async () => {
-    const database = await createTestDatabase();
-    assert.equal(database.kind, 'postgres');
-    const client = new Client({ connectionString: database.env.DATABASE_URL });
-    client.on('error', () => undefined); // the forced drop terminates this connection
-    await client.connect();
-    const { rows } = await client.query('SELECT current_database() AS name');
-    assert.match(rows[0].name, /^umb_t_[0-9a-f]{12}$/);
-    // A connection left open must not block the drop.
-    await database.drop();
-    await client.end().catch(() => undefined);
-  });
+  it(
+    'creates and drops PostgreSQL databases',
+    { skip: !postgresAvailable() && 'TEST_DATABASE_URL not set' },
+    async () => {
+      const database = await createTestDatabase();
+      assert.equal(database.kind, 'postgres');
+      const client = new Client({ connectionString: database.env.DATABASE_URL });
+      client.on('error', () => undefined); // the forced drop terminates this connection
+      await client.connect();
+      const { rows } = await client.query('SELECT current_database() AS name');
+      assert.match(rows[0].name, /^umb_t_[0-9a-f]{12}$/);
+      // A connection left open must not block the drop.
+      await database.drop();
+      await client.end().catch(() => undefined);
+    },
+  );
 
   it('starts a cluster on one database', { skip: !postgresAvailable() && 'TEST_DATABASE_URL not set' }, async () => {
     const cluster = await startCluster(2, { entry: stubEntry });

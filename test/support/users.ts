@@ -4,11 +4,21 @@ import { signClerkToken, type ClerkClaims } from './clerk-tokens';
 /** A distinct Clerk user per call, so tests sharing an app never see each other's rows. */
 export function newClerkUser(overrides: Partial<ClerkClaims> = {}): ClerkClaims & { sub: string; email: string } {
   const id = randomUUID().replace(/-/g, '').slice(0, 16);
-  return { sub: `user_${id}`, email: `${id}@example.test`, first_name: 'Ada', last_name: 'Lovelace', ...overrides } as ClerkClaims & { sub: string; email: string };
+  return {
+    sub: `user_${id}`,
+    email: `${id}@example.test`,
+    first_name: 'Ada',
+    last_name: 'Lovelace',
+    ...overrides,
+  } as ClerkClaims & { sub: string; email: string };
 }
 
 /** Authorization header of a fresh session (new `sid`) of the user: each call is a new login. */
-export function sessionHeaders(user: ClerkClaims, extra: Partial<ClerkClaims> = {}, headers: Record<string, string> = {}): Record<string, string> {
+export function sessionHeaders(
+  user: ClerkClaims,
+  extra: Partial<ClerkClaims> = {},
+  headers: Record<string, string> = {},
+): Record<string, string> {
   const sid = `sess_${randomUUID().replace(/-/g, '')}`;
   return { authorization: `Bearer ${signClerkToken({ ...user, sid, ...extra })}`, ...headers };
 }

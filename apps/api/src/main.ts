@@ -1,19 +1,23 @@
 import 'reflect-metadata';
-import { loadDotEnv } from '../../../libs/config/src/load-dot-env';
+import { loadDotEnv } from '#libs/config';
 loadDotEnv();
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { AccessLogController, createRootLogger, requestIdFor } from '../../../libs/common/src';
-import { AppConfig } from '../../../libs/config/src';
-import { openDatabaseEndpoint } from '../../../libs/database/src';
+import { AccessLogController, createRootLogger, requestIdFor } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { openDatabaseEndpoint } from '#libs/database';
 import { AppModule } from './app.module';
 import { setUpOpenApi } from './openapi';
 
 async function bootstrap(): Promise<void> {
   const config = new AppConfig(); // fails here, naming the variable, on a bad environment
-  const endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const endpoint = await openDatabaseEndpoint({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+  });
 
   const adapter = new FastifyAdapter({
     loggerInstance: createRootLogger(config.logLevel),
@@ -40,7 +44,10 @@ async function bootstrap(): Promise<void> {
 
   setUpOpenApi(app);
   await app.listen(config.port, config.host);
-  logger.log(`Listening on http://${config.host}:${config.port} (database: ${endpoint.embedded ? `embedded under ${config.dataDir}` : 'PostgreSQL server'}, limits: ${config.redisUrl ? 'Redis' : 'in process'})`, 'Bootstrap');
+  logger.log(
+    `Listening on http://${config.host}:${config.port} (database: ${endpoint.embedded ? `embedded under ${config.dataDir}` : 'PostgreSQL server'}, limits: ${config.redisUrl ? 'Redis' : 'in process'})`,
+    'Bootstrap',
+  );
 
   // Graceful shutdown: stop accepting, let in-flight requests finish, close the database last.
   let closing = false;

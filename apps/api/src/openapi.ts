@@ -7,9 +7,14 @@ export function setUpOpenApi(app: INestApplication): void {
     app,
     new DocumentBuilder()
       .setTitle('User management backend')
-      .setDescription('Clerk sign-in, tenants and members, tenant API keys, per-user OpenRouter keys and an OpenAI-compatible gateway.')
+      .setDescription(
+        'Clerk sign-in, tenants and members, tenant API keys, per-user OpenRouter keys and an OpenAI-compatible gateway.',
+      )
       .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Clerk session token' }, 'clerk')
+      .addBearerAuth(
+        { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Clerk session token' },
+        'clerk',
+      )
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Tenant API key (umk_…)' }, 'api_key')
       .build(),
   );

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import type { AuditActor } from '../../../libs/audit/src';
+import type { AuditActor } from '#libs/audit';
 
 /** Audit actor of the command line: the operating-system account and host it ran from. */
 export function cliActor(): AuditActor {

@@ -12,7 +12,10 @@ export function CliCommand(meta: CommandMetadata): ClassDecorator {
 
 /** A failure the operator can act on: printed as one line, exit code 1. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(message);
     this.name = 'CliError';
   }

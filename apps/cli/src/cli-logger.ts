@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { scrubSecrets } from '../../../libs/common/src';
+import { scrubSecrets } from '#libs/common';
 
 /**
  * The libraries' log lines for a command line: warnings and errors on stderr, one line each, secrets
@@ -23,7 +23,8 @@ export class CliLogger implements LoggerService {
   verbose(): void {}
 
   private write(level: string, message: unknown, context?: string): void {
-    const text = message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
+    const text =
+      message instanceof Error ? message.message : typeof message === 'string' ? message : JSON.stringify(message);
     process.stderr.write(`${level}${context ? ` [${context}]` : ''}: ${scrubSecrets(String(text))}\n`);
   }
 }

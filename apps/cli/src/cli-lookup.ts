@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AdminDirectory, AdminTenantDto, AdminUserDto } from '../../../libs/admin/src';
+import { AdminDirectory, AdminTenantDto, AdminUserDto } from '#libs/admin';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { CliError } from './cli-command';
@@ -30,13 +30,19 @@ export class CliLookup {
 }
 
 /** Validates command-line input with the HTTP API's own DTO, so that both accept the same values. */
-export async function validateLike<T extends object>(dto: new () => T, plain: Record<string, unknown>, flags: Record<string, string>): Promise<T> {
+export async function validateLike<T extends object>(
+  dto: new () => T,
+  plain: Record<string, unknown>,
+  flags: Record<string, string>,
+): Promise<T> {
   const instance = plainToInstance(dto, plain);
   const errors = await validate(instance, { whitelist: true, forbidNonWhitelisted: true });
   if (errors.length) {
     const first = errors[0];
     const flag = flags[first.property] ?? first.property;
-    throw new CliError(`${flag}: ${Object.values(first.constraints ?? {})[0]?.replace(first.property, flag) ?? 'invalid value'}`);
+    throw new CliError(
+      `${flag}: ${Object.values(first.constraints ?? {})[0]?.replace(first.property, flag) ?? 'invalid value'}`,
+    );
   }
   return instance;
 }

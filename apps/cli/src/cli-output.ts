@@ -7,7 +7,8 @@ export const printJson = (value: unknown): void => out(JSON.stringify(value, nul
 export function printTable(columns: string[], rows: (string | number | boolean | null | undefined)[][]): void {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
   const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
+  const line = (values: string[]) =>
+    values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
   out(line(columns));
   for (const r of cells) out(line(r));
 }

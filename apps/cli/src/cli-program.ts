@@ -26,7 +26,9 @@ export class CliProgram implements OnModuleInit {
   onModuleInit(): void {
     this.program
       .name('npm run cli --')
-      .description('Operate the user management backend from a shell: tenants, API keys, users, OpenRouter keys, audit trail.')
+      .description(
+        'Operate the user management backend from a shell: tenants, API keys, users, OpenRouter keys, audit trail.',
+      )
       .showHelpAfterError('(add --help for usage)')
       .addHelpText('after', HELP_AFTER);
   }

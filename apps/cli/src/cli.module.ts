@@ -1,14 +1,14 @@
 import { DynamicModule, Module, Provider, Type } from '@nestjs/common';
-import { AdminModule } from '../../../libs/admin/src';
-import { ApiKeysModule } from '../../../libs/api-keys/src';
-import { AuditModule } from '../../../libs/audit/src';
-import { AuditReadModule } from '../../../libs/audit/src/read';
-import { AppConfigModule } from '../../../libs/config/src';
-import { DatabaseEndpoint, DatabaseModule } from '../../../libs/database/src';
-import { OpenRouterModule } from '../../../libs/openrouter/src';
-import { ReconciliationModule } from '../../../libs/reconciliation/src';
-import { RedisModule } from '../../../libs/redis/src';
-import { TenantsModule } from '../../../libs/tenants/src';
+import { AdminModule } from '#libs/admin';
+import { ApiKeysModule } from '#libs/api-keys';
+import { AuditModule } from '#libs/audit';
+import { AuditReadModule } from '#libs/audit-read';
+import { AppConfigModule } from '#libs/config';
+import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
+import { OpenRouterModule } from '#libs/openrouter';
+import { ReconciliationModule } from '#libs/reconciliation';
+import { RedisModule } from '#libs/redis';
+import { TenantsModule } from '#libs/tenants';
 import { CliLookup } from './cli-lookup';
 import { CliProgram } from './cli-program';
 import { COMMANDS } from './commands';
@@ -50,7 +50,8 @@ export class CliModule {
 function stubDependencies(commands: Type[]): Provider[] {
   const tokens = new Set<unknown>();
   for (const command of commands) {
-    for (const token of (Reflect.getMetadata('design:paramtypes', command) as unknown[] | undefined) ?? []) tokens.add(token);
+    for (const token of (Reflect.getMetadata('design:paramtypes', command) as unknown[] | undefined) ?? [])
+      tokens.add(token);
   }
   return [...tokens].map((token) => ({ provide: token as Type, useValue: {} }));
 }

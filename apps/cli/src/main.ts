@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadDotEnv } from '../../../libs/config/src/load-dot-env';
+import { loadDotEnv } from '#libs/config';
 loadDotEnv();
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommanderError } from 'commander';
@@ -7,11 +7,11 @@ import { CommandFactory } from 'nest-commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { AppError } from '../../../libs/common/src';
+import { AppError } from '#libs/common';
 // The class only: the libraries' modules validate the environment as they load, and would crash the
 // process with a stack trace instead of the one-line reason an operator should get.
-import { AppConfig } from '../../../libs/config/src/app-config';
-import { DatabaseEndpoint, openDatabaseEndpoint } from '../../../libs/database/src';
+import { AppConfig } from '#libs/config';
+import { DatabaseEndpoint, openDatabaseEndpoint } from '#libs/database';
 import { COMMAND_NAMES, CliError } from './cli-command';
 import { CliLogger } from './cli-logger';
 import type { CliModule as CliModuleType } from './cli.module';
@@ -42,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
     return reportFailure(err);
   }
   // Loaded once the environment is known to be valid (see the AppConfig import above).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only once the environment is valid
   const { CliModule } = require('./cli.module') as { CliModule: typeof CliModuleType };
 
   if (needsOnlyUsage(args)) {
@@ -58,7 +59,11 @@ async function main(argv: string[]): Promise<number> {
     endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
     if (!endpoint.embedded) await probeDatabase(endpoint.url);
     const logger = new CliLogger(config.logLevel === 'debug' || config.logLevel === 'trace');
-    app = await CommandFactory.createWithoutRunning(CliModule.forRoot(endpoint), { ...options, logger, abortOnError: false });
+    app = await CommandFactory.createWithoutRunning(CliModule.forRoot(endpoint), {
+      ...options,
+      logger,
+      abortOnError: false,
+    });
   } catch (err) {
     fail(err);
     await app?.close().catch(() => undefined);
@@ -132,13 +137,18 @@ function describe(err: unknown): string {
   if (err instanceof CliError) return err.message;
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    const first = err.message.split('\n').map((l) => l.trim()).filter(Boolean).join('; ').replace(/:; /g, ': ');
+    const first = err.message
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .join('; ')
+      .replace(/:; /g, ': ');
     return typeof code === 'string' && !first.includes(code) ? `${first} (${code})` : first;
   }
   return String(err);
 }
 
-main(process.argv)
+void main(process.argv)
   .catch((err) => reportFailure(err))
   .then((code) => {
     process.exitCode = code;

@@ -92,7 +92,10 @@ export class AdminDirectory {
     const { limit, where, params } = this.keyset('u', opts);
     const filters = where ? [where.replace(/^WHERE /, '')] : [];
     if (opts.email) filters.push(`lower(u.email) = lower($${params.push(opts.email)})`);
-    if (opts.tenantId) filters.push(`EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id = $${params.push(opts.tenantId)}::uuid)`);
+    if (opts.tenantId)
+      filters.push(
+        `EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.tenant_id = $${params.push(opts.tenantId)}::uuid)`,
+      );
     const rows: UserRow[] = await this.dataSource.query(
       `${SELECT_USER} ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} ORDER BY u.created_at DESC, u.id DESC LIMIT ${limit + 1}`,
       params,
@@ -104,7 +107,13 @@ export class AdminDirectory {
 
   /** A user by id, Clerk id (`user_…`) or email; null when none or (for an email) several match. */
   async user(ref: string): Promise<AdminUserDto | null> {
-    const column = UUID.test(ref) ? 'u.id = $1::uuid' : ref.startsWith('user_') ? 'u.clerk_user_id = $1' : ref.includes('@') ? 'lower(u.email) = lower($1)' : null;
+    const column = UUID.test(ref)
+      ? 'u.id = $1::uuid'
+      : ref.startsWith('user_')
+        ? 'u.clerk_user_id = $1'
+        : ref.includes('@')
+          ? 'lower(u.email) = lower($1)'
+          : null;
     if (!column) return null;
     const rows: UserRow[] = await this.dataSource.query(`${SELECT_USER} WHERE ${column} LIMIT 2`, [ref]);
     if (rows.length !== 1) return null;
@@ -121,7 +130,9 @@ export class AdminDirectory {
       [users.map((u) => u.id)],
     );
     for (const u of users) {
-      u.tenants = rows.filter((r) => r.user_id === u.id).map((r) => ({ id: r.id, name: r.name, slug: r.slug, role: r.role }));
+      u.tenants = rows
+        .filter((r) => r.user_id === u.id)
+        .map((r) => ({ id: r.id, name: r.name, slug: r.slug, role: r.role }));
     }
   }
 
@@ -129,7 +140,11 @@ export class AdminDirectory {
     const limit = Math.min(Math.max(opts.limit ?? ADMIN_PAGE_DEFAULT, 1), ADMIN_PAGE_MAX);
     if (!opts.cursor) return { limit, where: '', params: [] };
     const c = decodeKeyset(opts.cursor);
-    return { limit, where: `WHERE (${alias}.created_at, ${alias}.id) < ($1::timestamptz, $2::uuid)`, params: [c.at, c.id] };
+    return {
+      limit,
+      where: `WHERE (${alias}.created_at, ${alias}.id) < ($1::timestamptz, $2::uuid)`,
+      params: [c.at, c.id],
+    };
   }
 }
 
@@ -144,7 +159,11 @@ const SELECT_USER = `SELECT u.id, u.clerk_user_id, u.email, u.first_name, u.last
     k.last_error_code AS key_last_error_code, k.key_created_at AS key_created_at
   FROM users u LEFT JOIN openrouter_keys k ON k.user_id = u.id`;
 
-function page<R extends { id: string; cursor_at: string }, T>(rows: R[], limit: number, map: (r: R) => T): { data: T[]; next_cursor: string | null } {
+function page<R extends { id: string; cursor_at: string }, T>(
+  rows: R[],
+  limit: number,
+  map: (r: R) => T,
+): { data: T[]; next_cursor: string | null } {
   const more = rows.length > limit;
   const kept = more ? rows.slice(0, limit) : rows;
   const last = kept.at(-1);

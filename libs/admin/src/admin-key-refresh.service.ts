@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { AuditActor } from '../../audit/src';
-import { AppError, Errors } from '../../common/src';
-import { OpenRouterKeyProvisioner } from '../../openrouter/src';
+import type { AuditActor } from '#libs/audit';
+import { AppError, Errors } from '#libs/common';
+import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { AdminDirectory } from './admin-directory.service';
 import { AdminUserDto } from './dto/admin-user.response';
 

@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AdminListAuditEventsQuery, AuditEventPageDto, AuditQueries } from '../../audit/src/read';
-import { AppError, CurrentContext, Errors, PlatformAdmin, RequestContext } from '../../common/src';
-import { OpenRouterError } from '../../openrouter/src';
-import { OpenRouterReconciler, ReconcileReport, ReconciliationBusyError } from '../../reconciliation/src';
+import { AdminListAuditEventsQuery, AuditEventPageDto, AuditQueries } from '#libs/audit-read';
+import { AppError, CurrentContext, Errors, PlatformAdmin, RequestContext } from '#libs/common';
+import { OpenRouterError } from '#libs/openrouter';
+import { OpenRouterReconciler, ReconcileReport, ReconciliationBusyError } from '#libs/reconciliation';
 import { AdminDirectory } from './admin-directory.service';
 import { AdminKeyRefresh } from './admin-key-refresh.service';
 import { AdminTenantPageDto } from './dto/admin-tenant.response';
@@ -36,7 +36,9 @@ export class AdminController {
   }
 
   @Get('users')
-  @ApiOperation({ summary: 'Users, newest first, or the user with `email`; with tenants and OpenRouter key state (never the key)' })
+  @ApiOperation({
+    summary: 'Users, newest first, or the user with `email`; with tenants and OpenRouter key state (never the key)',
+  })
   @ApiOkResponse({ type: AdminUserPageDto })
   users(@Query() query: AdminUsersQuery): Promise<AdminUserPageDto> {
     return this.directory.users(query);
@@ -51,7 +53,9 @@ export class AdminController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: 'Counts of users, tenants, keys, and renewals and provisioning failures in the last 24 hours' })
+  @ApiOperation({
+    summary: 'Counts of users, tenants, keys, and renewals and provisioning failures in the last 24 hours',
+  })
   @ApiOkResponse({ type: PlatformStatsDto })
   platformStats(): Promise<PlatformStatsDto> {
     return this.stats.collect();
@@ -71,11 +75,13 @@ export class AdminController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'Delete upstream keys this service created and no user references (runs on a schedule too)',
-    description: 'Retries queued deletions, then pages through OpenRouter GET /keys. `dry_run` only lists the orphans. 409 `reconciliation_running` while another run holds the lease.',
+    description:
+      'Retries queued deletions, then pages through OpenRouter GET /keys. `dry_run` only lists the orphans. 409 `reconciliation_running` while another run holds the lease.',
   })
   @ApiOkResponse({ description: 'The run report: counts and the orphaned keys (hash, name, label)' })
   async reconcile(@CurrentContext() ctx: RequestContext, @Body() body: ReconcileRequestDto): Promise<ReconcileReport> {
-    if (!this.reconciler.configured) throw Errors.serviceUnavailable('openrouter_not_configured', 'OpenRouter provisioning is not configured');
+    if (!this.reconciler.configured)
+      throw Errors.serviceUnavailable('openrouter_not_configured', 'OpenRouter provisioning is not configured');
     try {
       return await this.reconciler.run({
         dryRun: body.dry_run ?? false,
@@ -85,7 +91,8 @@ export class AdminController {
       });
     } catch (err) {
       if (err instanceof ReconciliationBusyError) throw new AppError(409, 'reconciliation_running', err.message);
-      if (err instanceof OpenRouterError) throw Errors.badGateway('openrouter_unavailable', `OpenRouter failed during reconciliation (${err.code})`);
+      if (err instanceof OpenRouterError)
+        throw Errors.badGateway('openrouter_unavailable', `OpenRouter failed during reconciliation (${err.code})`);
       throw err;
     }
   }

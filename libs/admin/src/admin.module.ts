@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuditReadModule } from '../../audit/src/read';
-import { OpenRouterModule } from '../../openrouter/src';
+import { AuditReadModule } from '#libs/audit-read';
+import { OpenRouterModule } from '#libs/openrouter';
 import { AdminDirectory } from './admin-directory.service';
 import { AdminKeyRefresh } from './admin-key-refresh.service';
 import { AdminController } from './admin.controller';

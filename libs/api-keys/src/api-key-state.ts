@@ -1,4 +1,4 @@
-import { AppError } from '../../common/src';
+import { AppError } from '#libs/common';
 
 /** What a key can do right now, from its row (or cached copy) and the clock. */
 export type ApiKeyStatus = 'active' | 'rotating' | 'disabled' | 'expired' | 'revoked';

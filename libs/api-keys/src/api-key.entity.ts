@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, ValueTransformer } from 'typeorm';
-import type { ApiKeyScope } from '../../common/src';
+import type { ApiKeyScope } from '#libs/common';
 
 export const QUOTA_PERIODS = ['day', 'month', 'total'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];
@@ -22,7 +22,8 @@ export class ApiKey {
   @Column({ type: 'text' }) prefix: string;
   @Column({ type: 'text', array: true }) scopes: ApiKeyScope[];
   @Column({ name: 'rate_limit_per_minute', type: 'integer' }) rateLimitPerMinute: number;
-  @Column({ name: 'token_quota', type: 'bigint', nullable: true, transformer: bigintAsNumber }) tokenQuota: number | null;
+  @Column({ name: 'token_quota', type: 'bigint', nullable: true, transformer: bigintAsNumber }) tokenQuota:
+    number | null;
   @Column({ name: 'quota_period', type: 'text', nullable: true }) quotaPeriod: QuotaPeriod | null;
   @Column({ name: 'is_active', type: 'boolean', default: true }) isActive: boolean;
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt: Date | null;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, LessThanOrEqual, Not, Or } from 'typeorm';
-import { Errors } from '../../common/src';
-import { isUuid, requireTenantId } from '../../tenants/src';
+import { Errors } from '#libs/common';
+import { isUuid, requireTenantId } from '#libs/tenants';
 import { ApiKey } from './api-key.entity';
 
 export interface RevokedKey {
@@ -23,7 +23,10 @@ export class ApiKeyRepository {
   list(tenantId: string, includeRevoked: boolean): Promise<ApiKey[]> {
     const now = new Date();
     return this.dataSource.getRepository(ApiKey).find({
-      where: { tenantId: requireTenantId(tenantId), ...(includeRevoked ? {} : { revokedAt: Or(IsNull(), Not(LessThanOrEqual(now))) }) },
+      where: {
+        tenantId: requireTenantId(tenantId),
+        ...(includeRevoked ? {} : { revokedAt: Or(IsNull(), Not(LessThanOrEqual(now))) }),
+      },
       order: { createdAt: 'ASC', id: 'ASC' },
     });
   }
@@ -37,7 +40,9 @@ export class ApiKeyRepository {
   /** The key, row-locked for the rest of the transaction. */
   async lock(m: EntityManager, tenantId: string, id: string): Promise<ApiKey> {
     const key = isUuid(id)
-      ? await m.getRepository(ApiKey).findOne({ where: { tenantId: requireTenantId(tenantId), id }, lock: { mode: 'pessimistic_write' } })
+      ? await m
+          .getRepository(ApiKey)
+          .findOne({ where: { tenantId: requireTenantId(tenantId), id }, lock: { mode: 'pessimistic_write' } })
       : null;
     if (!key) throw Errors.notFound('API key');
     return key;
@@ -49,7 +54,12 @@ export class ApiKeyRepository {
   }
 
   /** Writes only the given columns (updated_at moves too), then reads the row back. */
-  async update(m: EntityManager, tenantId: string, id: string, patch: Partial<Omit<ApiKey, 'id' | 'tenantId'>>): Promise<ApiKey> {
+  async update(
+    m: EntityManager,
+    tenantId: string,
+    id: string,
+    patch: Partial<Omit<ApiKey, 'id' | 'tenantId'>>,
+  ): Promise<ApiKey> {
     await m.update(ApiKey, { tenantId: requireTenantId(tenantId), id }, patch);
     return this.get(tenantId, id, m);
   }

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { QuotaModule } from '../../gateway/src/quota';
-import { TenantsModule } from '../../tenants/src';
+import { QuotaModule } from '#libs/quota';
+import { TenantsModule } from '#libs/tenants';
 import { ApiKey } from './api-key.entity';
 import { ApiKeyRepository } from './api-key.repository';
 import { ApiKeyCacheSync } from './auth/api-key-cache.sync';
@@ -34,6 +34,14 @@ import { TokensUsedView } from './usage/tokens-used.view';
     TenantKeysListener,
     TokensUsedView,
   ],
-  exports: [ApiKeyAuthenticatorService, ApiKeyRepository, ApiKeyIssuer, ApiKeyEditor, ApiKeyRevoker, ApiKeyCacheSync, TokensUsedView],
+  exports: [
+    ApiKeyAuthenticatorService,
+    ApiKeyRepository,
+    ApiKeyIssuer,
+    ApiKeyEditor,
+    ApiKeyRevoker,
+    ApiKeyCacheSync,
+    TokensUsedView,
+  ],
 })
 export class ApiKeysModule {}

@@ -12,3 +12,4 @@ export * from './management/api-key.mapper';
 export * from './api-keys.module';
 export * from './auth/api-key.authenticator';
 export * from './usage/tokens-used.view';
+export * from './management/dto/create-api-key.dto';

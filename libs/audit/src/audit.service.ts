@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { scrubSecrets } from '../../common/src';
+import { scrubSecrets } from '#libs/common';
 import type { AuditAction } from './audit-actions';
 import { AuditActorType, AuditEvent } from './audit-event.entity';
 

@@ -1,4 +1,4 @@
-import type { RequestContext } from '../../common/src';
+import type { RequestContext } from '#libs/common';
 
 /**
  * Resolves a tenant API key into a request context, or throws the contract's coded error

@@ -1,9 +1,18 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Optional } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import {
-  ApiKeyScope, AUTH_KINDS, AuthKind, ContextualRequest, Errors, IS_PUBLIC, PLATFORM_ADMIN, REQUIRED_ROLES,
-  REQUIRED_SCOPES, RequestContext, TenantRole,
-} from '../../common/src';
+  ApiKeyScope,
+  AUTH_KINDS,
+  AuthKind,
+  ContextualRequest,
+  Errors,
+  IS_PUBLIC,
+  PLATFORM_ADMIN,
+  REQUIRED_ROLES,
+  REQUIRED_SCOPES,
+  RequestContext,
+  TenantRole,
+} from '#libs/common';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from './api-key-authenticator';
 import { ClerkAuthenticator } from './clerk/clerk.authenticator';
 
@@ -40,7 +49,8 @@ export class AuthGuard implements CanActivate {
       if (!rawKey) throw Errors.unauthenticated('An API key is required (X-API-Key)');
       if (!this.apiKeys) throw Errors.unauthenticated('API keys are not enabled');
       const ctx = await this.apiKeys.authenticate(rawKey, req);
-      if (tenantHeader !== undefined && tenantHeader !== ctx.tenant.id && tenantHeader !== ctx.tenant.slug) throw Errors.tenantMismatch();
+      if (tenantHeader !== undefined && tenantHeader !== ctx.tenant.id && tenantHeader !== ctx.tenant.slug)
+        throw Errors.tenantMismatch();
       return ctx;
     }
     if (!bearer) throw Errors.unauthenticated('A Clerk session token is required (Authorization: Bearer)');

@@ -1,8 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { ApiKeyAuthenticatorService, ApiKeysModule } from '../../api-keys/src';
-import { TenantsModule } from '../../tenants/src';
-import { UsersModule } from '../../users/src';
+import { ApiKeyAuthenticatorService, ApiKeysModule } from '#libs/api-keys';
+import { TenantsModule } from '#libs/tenants';
+import { UsersModule } from '#libs/users';
 import { API_KEY_AUTHENTICATOR } from './api-key-authenticator';
 import { AuthGuard } from './auth.guard';
 import { ClerkTokenVerifier } from './clerk/clerk-token.verifier';

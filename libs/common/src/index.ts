@@ -10,3 +10,4 @@ export * from './http/app-exception.filter';
 export * from './http/request-id';
 export * from './logging/logger.options';
 export * from './http/single-flight';
+export * from './write-batcher';

@@ -4,7 +4,11 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path';
 import { Environment, validateEnvironment } from './environment';
 
-const list = (value?: string) => (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value?: string) =>
+  (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Typed, read-only view of the validated environment. The only class that reads configuration. */
 @Injectable()
@@ -16,15 +20,33 @@ export class AppConfig {
     this.env = validateEnvironment(raw);
   }
 
-  get isProduction() { return this.env.NODE_ENV === 'production'; }
-  get port() { return this.env.PORT; }
-  get host() { return this.env.HOST; }
-  get logLevel() { return this.env.LOG_LEVEL; }
-  get databaseUrl() { return this.env.DATABASE_URL; }
-  get databasePoolSize() { return this.env.DATABASE_POOL_SIZE; }
-  get dataDir() { return resolve(this.env.DATA_DIR); }
-  get redisUrl() { return this.env.REDIS_URL; }
-  get shutdownTimeoutMs() { return this.env.SHUTDOWN_TIMEOUT_MS; }
+  get isProduction() {
+    return this.env.NODE_ENV === 'production';
+  }
+  get port() {
+    return this.env.PORT;
+  }
+  get host() {
+    return this.env.HOST;
+  }
+  get logLevel() {
+    return this.env.LOG_LEVEL;
+  }
+  get databaseUrl() {
+    return this.env.DATABASE_URL;
+  }
+  get databasePoolSize() {
+    return this.env.DATABASE_POOL_SIZE;
+  }
+  get dataDir() {
+    return resolve(this.env.DATA_DIR);
+  }
+  get redisUrl() {
+    return this.env.REDIS_URL;
+  }
+  get shutdownTimeoutMs() {
+    return this.env.SHUTDOWN_TIMEOUT_MS;
+  }
 
   get clerk() {
     return {
@@ -48,8 +70,12 @@ export class AppConfig {
     };
   }
 
-  get apiKeyDefaultRateLimit() { return this.env.API_KEY_DEFAULT_RATE_LIMIT; }
-  get platformAdminUserIds(): ReadonlySet<string> { return new Set(list(this.env.PLATFORM_ADMIN_USER_IDS)); }
+  get apiKeyDefaultRateLimit() {
+    return this.env.API_KEY_DEFAULT_RATE_LIMIT;
+  }
+  get platformAdminUserIds(): ReadonlySet<string> {
+    return new Set(list(this.env.PLATFORM_ADMIN_USER_IDS));
+  }
 
   private cachedEncryptionKey?: Buffer;
 

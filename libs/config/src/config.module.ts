@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
-import { SecretBox } from '../../common/src';
+import { SecretBox } from '#libs/common';
 import { AppConfig } from './app-config';
 import { validateEnvironment } from './environment';
 

@@ -1,5 +1,18 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBase64, IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsString, IsUrl, Matches, Max, Min, validateSync } from 'class-validator';
+import {
+  IsBase64,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsPositive,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -8,90 +21,140 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' && va
  * process with the variable's name in the message.
  */
 export class Environment {
-  @IsOptional() @IsIn(['development', 'production', 'test'])
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
   @Transform(({ value }) => (value === undefined || value === '' ? 8000 : Number(value)))
-  @IsInt() @Min(0) @Max(65535)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 8000;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   HOST = '127.0.0.1';
 
-  @Transform(trim) @IsOptional() @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @Transform(trim) @IsOptional() @IsString()
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
   DATA_DIR = './data';
 
-  @Transform(trim) @IsOptional() @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
 
-  @Transform(trim) @IsOptional() @IsString()
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
   CLERK_SECRET_KEY?: string;
 
-  @Transform(({ value }) => (typeof value === 'string' && value.trim() ? value.replace(/\\n/g, '\n').trim() : undefined))
-  @IsOptional() @Matches(/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/, { message: 'CLERK_JWT_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)' })
+  @Transform(({ value }) =>
+    typeof value === 'string' && value.trim() ? value.replace(/\\n/g, '\n').trim() : undefined,
+  )
+  @IsOptional()
+  @Matches(/^-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----$/, {
+    message: 'CLERK_JWT_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
+  })
   CLERK_JWT_KEY?: string;
 
-  @Transform(trim) @IsOptional() @IsString()
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
   CLERK_AUTHORIZED_PARTIES?: string;
 
-  @Transform(trim) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @Transform(trim)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   CLERK_API_URL = 'https://api.clerk.com';
 
-  @Transform(trim) @IsOptional() @Matches(/^whsec_[A-Za-z0-9+/=]+$/, { message: 'CLERK_WEBHOOK_SIGNING_SECRET must look like whsec_…' })
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^whsec_[A-Za-z0-9+/=]+$/, { message: 'CLERK_WEBHOOK_SIGNING_SECRET must look like whsec_…' })
   CLERK_WEBHOOK_SIGNING_SECRET?: string;
 
-  @Transform(trim) @IsOptional() @IsString()
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
   OPENROUTER_PROVISIONING_API_KEY?: string;
 
-  @Transform(trim) @IsOptional() @IsString()
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
   OPENROUTER_PROVISIONING_KEY?: string;
 
-  @Transform(trim) @IsOptional() @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  @Transform(trim)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 
   @Transform(({ value }) => (value === undefined || value === '' ? 15 : Number(value)))
-  @IsNumber() @IsPositive()
+  @IsNumber()
+  @IsPositive()
   OPENROUTER_KEY_LIMIT = 15;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 10000 : Number(value)))
-  @IsInt() @Min(100) @Max(600000)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
   OPENROUTER_TIMEOUT_MS = 10000;
 
   /** A non-streamed completion is answered whole, so it gets far longer than a management call. */
   @Transform(({ value }) => (value === undefined || value === '' ? 120000 : Number(value)))
-  @IsInt() @Min(1000) @Max(900000)
+  @IsInt()
+  @Min(1000)
+  @Max(900000)
   OPENROUTER_CHAT_TIMEOUT_MS = 120000;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 30 : Number(value)))
-  @IsInt() @Min(0) @Max(10080)
+  @IsInt()
+  @Min(0)
+  @Max(10080)
   OPENROUTER_RECONCILE_INTERVAL_MINUTES = 30;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 600 : Number(value)))
-  @IsInt() @Min(0) @Max(86400)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
   OPENROUTER_RECONCILE_GRACE_SECONDS = 600;
 
-  @Transform(trim) @IsOptional() @IsBase64()
+  @Transform(trim)
+  @IsOptional()
+  @IsBase64()
   ENCRYPTION_KEY?: string;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 60 : Number(value)))
-  @IsInt() @Min(1) @Max(10_000_000)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
   API_KEY_DEFAULT_RATE_LIMIT = 60;
 
-  @Transform(trim) @IsOptional() @IsString()
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
   PLATFORM_ADMIN_USER_IDS?: string;
 
-  @Transform(trim) @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @Transform(trim)
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 
   @Transform(({ value }) => (value === undefined || value === '' ? 10 : Number(value)))
-  @IsInt() @Min(1) @Max(200)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE = 10;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 10000 : Number(value)))
-  @IsInt() @Min(0) @Max(600000)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
 }
 

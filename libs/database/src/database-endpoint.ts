@@ -9,7 +9,11 @@ export interface DatabaseEndpoint {
 }
 
 /** DATABASE_URL when set, otherwise an embedded PostgreSQL under DATA_DIR. */
-export async function openDatabaseEndpoint(opts: { databaseUrl?: string; dataDir: string; poolSize: number }): Promise<DatabaseEndpoint> {
+export async function openDatabaseEndpoint(opts: {
+  databaseUrl?: string;
+  dataDir: string;
+  poolSize: number;
+}): Promise<DatabaseEndpoint> {
   if (opts.databaseUrl) {
     return { url: opts.databaseUrl, poolSize: opts.poolSize, embedded: false, close: async () => {} };
   }

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { AppConfig } from '../../config/src';
+import { AppConfig } from '#libs/config';
 import { openDatabaseEndpoint } from './database-endpoint';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './data-source-options';
@@ -8,7 +8,11 @@ import { runMigrations } from './run-migrations';
 /** `npm run migration:run`: applies pending migrations and exits. */
 async function main() {
   const config = new AppConfig();
-  const endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  const endpoint = await openDatabaseEndpoint({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: 1,
+  });
   const dataSource = await new DataSource(dataSourceOptions(endpoint)).initialize();
   try {
     const applied = await runMigrations(dataSource);

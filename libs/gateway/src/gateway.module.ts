@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { OpenRouterModule } from '../../openrouter/src';
+import { OpenRouterModule } from '#libs/openrouter';
 import { ChatCompletionsController } from './chat/chat-completions.controller';
 import { ChatProxyService } from './chat/chat-proxy.service';
 import { QuotaPolicyResolver } from './chat/quota-policy.resolver';
@@ -8,7 +8,7 @@ import { UserKeyResolver } from './chat/user-key.resolver';
 import { OpenAiErrorShapeHook } from './errors/openai-error-shape.hook';
 import { ModelsCatalog } from './models/models.catalog';
 import { ModelsController } from './models/models.controller';
-import { QuotaModule } from './quota';
+import { QuotaModule } from '#libs/quota';
 import { UsageController } from './usage/usage.controller';
 import { UsageQuery } from './usage/usage.query';
 import { UsageRecorder } from './usage/usage.recorder';
@@ -20,7 +20,16 @@ import { UsageRecorder } from './usage/usage.recorder';
 @Module({
   imports: [OpenRouterModule, QuotaModule],
   controllers: [ChatCompletionsController, ModelsController, UsageController],
-  providers: [OpenAiErrorShapeHook, ChatProxyService, UpstreamCaller, UserKeyResolver, QuotaPolicyResolver, ModelsCatalog, UsageRecorder, UsageQuery],
+  providers: [
+    OpenAiErrorShapeHook,
+    ChatProxyService,
+    UpstreamCaller,
+    UserKeyResolver,
+    QuotaPolicyResolver,
+    ModelsCatalog,
+    UsageRecorder,
+    UsageQuery,
+  ],
   exports: [QuotaModule, UsageRecorder],
 })
 export class GatewayModule {}

@@ -1,5 +1,4 @@
 export * from './gateway.module';
-export * from './quota';
 export * from './usage/usage-record';
 export * from './usage/usage.recorder';
 export * from './errors/openai-error';

@@ -1,10 +1,15 @@
 import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { HealthCheckService, HealthIndicatorResult, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import {
+  HealthCheckService,
+  HealthIndicatorResult,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../../common/src';
-import { AppConfig } from '../../config/src';
-import { REDIS_CLIENT, RedisClient } from '../../redis/src';
+import { Public } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { REDIS_CLIENT, RedisClient } from '#libs/redis';
 
 type CheckState = 'up' | 'down' | 'not_configured';
 
@@ -32,12 +37,28 @@ export class HealthController {
   /** Readiness: the database (and Redis, when configured) answer. */
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: database, Redis and OpenRouter provisioning' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', checks: { database: 'up', redis: 'not_configured', openrouter_provisioning: 'configured' } } } })
+  @ApiOkResponse({
+    schema: {
+      example: {
+        status: 'ok',
+        checks: { database: 'up', redis: 'not_configured', openrouter_provisioning: 'configured' },
+      },
+    },
+  })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const checks = {
       database: await this.check(() => this.db.pingCheck('database').withTimeout(2000)),
-      redis: this.redis ? await this.check(() => this.indicators.check('redis').attempt(async () => { await this.redis!.ping(); }).withTimeout(1000)) : ('not_configured' as CheckState),
+      redis: this.redis
+        ? await this.check(() =>
+            this.indicators
+              .check('redis')
+              .attempt(async () => {
+                await this.redis!.ping();
+              })
+              .withTimeout(1000),
+          )
+        : ('not_configured' as CheckState),
       openrouter_provisioning: this.config.openRouter.provisioningKey ? 'configured' : 'not_configured',
     };
     const ok = checks.database === 'up' && checks.redis !== 'down';

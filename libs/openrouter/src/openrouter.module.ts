@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from '../../config/src';
+import { AppConfig } from '#libs/config';
 import { OPENROUTER_CLIENT_OPTIONS, OpenRouterClient, OpenRouterClientOptions } from './client';
 import { KeyDeletionQueue } from './keys/key-deletion.queue';
 import { KeyLease } from './keys/key-lease';

@@ -20,7 +20,13 @@ export class MemoryThrottlerStorage implements ThrottlerStorage, OnModuleDestroy
   private readonly windows = new Map<string, Window>();
   private sweeper: NodeJS.Timeout | null = null;
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     return this.hit(`${throttlerName}:${key}`, ttl, limit, blockDuration, Date.now());
   }
 

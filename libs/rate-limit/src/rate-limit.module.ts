@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
-import { REDIS_CLIENT, RedisClient } from '../../redis/src';
+import { REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
@@ -13,7 +13,8 @@ export const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
     {
       provide: RATE_LIMIT_STORAGE,
       inject: [REDIS_CLIENT, MemoryThrottlerStorage],
-      useFactory: (redis: RedisClient, memory: MemoryThrottlerStorage): ThrottlerStorage => (redis ? new RedisThrottlerStorage(redis, memory) : memory),
+      useFactory: (redis: RedisClient, memory: MemoryThrottlerStorage): ThrottlerStorage =>
+        redis ? new RedisThrottlerStorage(redis, memory) : memory,
     },
   ],
   exports: [RATE_LIMIT_STORAGE],
@@ -34,7 +35,10 @@ export class RateLimitModule {
         ThrottlerModule.forRootAsync({
           imports: [RateLimitStorageModule],
           inject: [RATE_LIMIT_STORAGE],
-          useFactory: (storage: ThrottlerStorage) => ({ throttlers: [{ name: 'default', ttl: 60_000, limit: 1000 }], storage }),
+          useFactory: (storage: ThrottlerStorage) => ({
+            throttlers: [{ name: 'default', ttl: 60_000, limit: 1000 }],
+            storage,
+          }),
         }),
       ],
     };

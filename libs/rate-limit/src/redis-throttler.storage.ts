@@ -51,7 +51,13 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     });
   }
 
-  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
     const id = `${throttlerName}:${key}`;
     if (this.redis.status === 'ready') {
       try {

@@ -1,11 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../../audit/src';
-import { KEY_NAME_PATTERN, KeyDeletionQueue, OpenRouterClient, OpenRouterError, UpstreamKey } from '../../openrouter/src';
+import { AuditService } from '#libs/audit';
+import { KEY_NAME_PATTERN, KeyDeletionQueue, OpenRouterClient, OpenRouterError, UpstreamKey } from '#libs/openrouter';
 import { JobLease } from './job-lease';
 import {
-  OrphanKey, RECONCILIATION_OPTIONS, ReconcileInput, ReconcileReport, ReconciliationBusyError, ReconciliationOptions,
+  RECONCILIATION_OPTIONS,
+  ReconcileInput,
+  ReconcileReport,
+  ReconciliationBusyError,
+  ReconciliationOptions,
 } from './reconciliation.types';
 
 export const RECONCILE_LEASE = 'openrouter-reconcile';
@@ -46,7 +50,11 @@ export class OpenRouterReconciler {
         if (!(await held.extend())) throw new ReconciliationBusyError(null);
       });
     } finally {
-      await held.release().catch((err) => this.logger.warn(`Releasing the reconciliation lease failed: ${String((err as Error)?.message)}`));
+      await held
+        .release()
+        .catch((err) =>
+          this.logger.warn(`Releasing the reconciliation lease failed: ${String((err as Error)?.message)}`),
+        );
     }
   }
 
@@ -110,7 +118,15 @@ export class OpenRouterReconciler {
       if (referenced.has(key.hash)) report.referenced++;
       else if (pending.has(key.hash)) report.queued++;
       else if (createdAfter(key, cutoff)) report.too_recent++;
-      else report.orphans.push({ hash: key.hash, name: key.name, label: key.label, user_id: match[1], created_at: key.createdAt, disabled: key.disabled });
+      else
+        report.orphans.push({
+          hash: key.hash,
+          name: key.name,
+          label: key.label,
+          user_id: match[1],
+          created_at: key.createdAt,
+          disabled: key.disabled,
+        });
     }
     progress({ kind: 'scanned', scanned: report.scanned, ours: report.ours, orphans: report.orphans.length });
     if (input.dryRun) return report;
@@ -129,7 +145,13 @@ export class OpenRouterReconciler {
           action: 'openrouter_key.deleted',
           actor: input.actor,
           target: { type: 'openrouter_key', id: orphan.hash },
-          metadata: { reason: 'orphaned', name: orphan.name, label: orphan.label, user_id: orphan.user_id, already_gone: alreadyGone },
+          metadata: {
+            reason: 'orphaned',
+            name: orphan.name,
+            label: orphan.label,
+            user_id: orphan.user_id,
+            already_gone: alreadyGone,
+          },
         });
         orphan.deleted = true;
         report.deleted++;

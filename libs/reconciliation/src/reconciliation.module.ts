@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AppConfig } from '../../config/src';
-import { OpenRouterModule } from '../../openrouter/src';
+import { AppConfig } from '#libs/config';
+import { OpenRouterModule } from '#libs/openrouter';
 import { JobLease } from './job-lease';
 import { OpenRouterReconciler } from './openrouter-reconciler';
 import { ReconciliationScheduler } from './reconciliation.scheduler';

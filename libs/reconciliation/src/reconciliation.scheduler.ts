@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { SYSTEM_ACTOR } from '../../audit/src';
+import { SYSTEM_ACTOR } from '#libs/audit';
 import { OpenRouterReconciler } from './openrouter-reconciler';
 import { RECONCILIATION_OPTIONS, ReconciliationBusyError, ReconciliationOptions } from './reconciliation.types';
 
@@ -35,7 +35,10 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    for (const [kind, name] of [['timeout', `${JOB}:first`], ['interval', JOB]] as const) {
+    for (const [kind, name] of [
+      ['timeout', `${JOB}:first`],
+      ['interval', JOB],
+    ] as const) {
       if (this.registry.doesExist(kind, name)) {
         if (kind === 'timeout') this.registry.deleteTimeout(name);
         else this.registry.deleteInterval(name);
@@ -52,8 +55,12 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
       .run({ dryRun: false, actor: SYSTEM_ACTOR })
       .then(() => undefined)
       .catch((err) => {
-        if (err instanceof ReconciliationBusyError) this.logger.debug('Reconciliation skipped: another instance is running it');
-        else this.logger.warn(`Scheduled OpenRouter reconciliation failed: ${(err as { code?: string })?.code ?? (err as Error)?.name ?? 'error'}`);
+        if (err instanceof ReconciliationBusyError)
+          this.logger.debug('Reconciliation skipped: another instance is running it');
+        else
+          this.logger.warn(
+            `Scheduled OpenRouter reconciliation failed: ${(err as { code?: string })?.code ?? (err as Error)?.name ?? 'error'}`,
+          );
       })
       .finally(() => {
         this.running = null;

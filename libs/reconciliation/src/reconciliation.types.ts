@@ -1,4 +1,4 @@
-import type { AuditActor } from '../../audit/src';
+import type { AuditActor } from '#libs/audit';
 
 export const RECONCILIATION_OPTIONS = Symbol('RECONCILIATION_OPTIONS');
 

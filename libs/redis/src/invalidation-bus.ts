@@ -37,7 +37,9 @@ export class InvalidationBus implements OnModuleInit, OnApplicationShutdown {
     this.subscriber = this.redis.duplicate({ connectionName: 'invalidations', enableOfflineQueue: true });
     this.subscriber.on('error', () => undefined); // the main connection already reports Redis errors
     this.subscriber.on('message', (_channel: string, message: string) => this.receive(message));
-    await this.subscriber.subscribe(CHANNEL).catch((err: Error) => this.logger.warn(`Subscribing to invalidations failed: ${err.message}`));
+    await this.subscriber
+      .subscribe(CHANNEL)
+      .catch((err: Error) => this.logger.warn(`Subscribing to invalidations failed: ${err.message}`));
   }
 
   async onApplicationShutdown(): Promise<void> {

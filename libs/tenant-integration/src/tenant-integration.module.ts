@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '../../api-keys/src';
-import { TenantsModule } from '../../tenants/src';
+import { ApiKeysModule } from '#libs/api-keys';
+import { TenantsModule } from '#libs/tenants';
 import { V1MeController } from './me/v1-me.controller';
 import { V1UsersController } from './users/v1-users.controller';
 

@@ -13,3 +13,5 @@ export * from './members/member-directory';
 export * from './members/members.service';
 export * from './members/member.mapper';
 export * from './tenant-crud/tenant-commands.service';
+export * from './members/invitee-resolver';
+export * from './tenant-crud/dto/create-tenant.dto';

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { TenantRole } from '../../common/src';
+import type { TenantRole } from '#libs/common';
 
 @Entity({ name: 'memberships' })
 export class Membership {

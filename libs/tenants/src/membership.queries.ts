@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { TenantRole } from '../../common/src';
+import type { TenantRole } from '#libs/common';
 
 export interface TenantWithRole {
   id: string;
@@ -22,7 +22,10 @@ export class MembershipQueries {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   tenantsOf(userId: string): Promise<TenantWithRole[]> {
-    return this.dataSource.query(`${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 ORDER BY t.personal_owner_id IS NULL, t.created_at`, [userId]);
+    return this.dataSource.query(
+      `${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 ORDER BY t.personal_owner_id IS NULL, t.created_at`,
+      [userId],
+    );
   }
 
   /** The user's membership in the tenant named by id or slug, or null. */

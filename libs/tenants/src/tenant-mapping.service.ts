@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import type { TenantRole } from '../../common/src';
+import type { TenantRole } from '#libs/common';
 import { Tenant } from './tenant.entity';
 
 export interface OrganizationClaim {
@@ -17,8 +17,15 @@ export interface OrganizationClaim {
  */
 @Injectable()
 export class TenantMappingService {
-  async ensurePersonalTenant(m: EntityManager, user: { id: string; firstName: string | null; email: string | null }): Promise<Tenant> {
-    const name = user.firstName ? `${user.firstName}'s workspace` : user.email ? `${user.email}'s workspace` : 'Personal workspace';
+  async ensurePersonalTenant(
+    m: EntityManager,
+    user: { id: string; firstName: string | null; email: string | null },
+  ): Promise<Tenant> {
+    const name = user.firstName
+      ? `${user.firstName}'s workspace`
+      : user.email
+        ? `${user.email}'s workspace`
+        : 'Personal workspace';
     const baseSlug = `personal-${user.id.replace(/-/g, '').slice(0, 12)}`;
     const tenant = await this.insertOnce(m, { name, slug: baseSlug, personalOwnerId: user.id }, () =>
       m.findOneBy(Tenant, { personalOwnerId: user.id }),
@@ -30,7 +37,9 @@ export class TenantMappingService {
   /** The tenant of a Clerk organization, created on first sight; the user's role follows the claim. */
   async ensureOrganizationTenant(m: EntityManager, org: OrganizationClaim, userId: string): Promise<Tenant> {
     const slug = slugify(org.slug ?? org.id);
-    const tenant = await this.insertOnce(m, { name: org.slug ?? org.id, slug, clerkOrgId: org.id }, () => m.findOneBy(Tenant, { clerkOrgId: org.id }));
+    const tenant = await this.insertOnce(m, { name: org.slug ?? org.id, slug, clerkOrgId: org.id }, () =>
+      m.findOneBy(Tenant, { clerkOrgId: org.id }),
+    );
     await this.upsertMembership(m, tenant.id, userId, roleFromClaim(org.role), true);
     return tenant;
   }
@@ -39,12 +48,22 @@ export class TenantMappingService {
    * Inserts unless the row already exists (found by `existing`). A slug taken by an unrelated
    * tenant gets a random suffix.
    */
-  private async insertOnce(m: EntityManager, values: Partial<Tenant> & { slug: string }, existing: () => Promise<Tenant | null>): Promise<Tenant> {
+  private async insertOnce(
+    m: EntityManager,
+    values: Partial<Tenant> & { slug: string },
+    existing: () => Promise<Tenant | null>,
+  ): Promise<Tenant> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const found = await existing();
       if (found) return found;
       const slug = attempt === 0 ? values.slug : `${values.slug}-${randomBytes(3).toString('hex')}`;
-      await m.createQueryBuilder().insert().into(Tenant).values({ ...values, slug }).orIgnore().execute();
+      await m
+        .createQueryBuilder()
+        .insert()
+        .into(Tenant)
+        .values({ ...values, slug })
+        .orIgnore()
+        .execute();
     }
     const found = await existing();
     if (!found) throw new Error('Could not create tenant');
@@ -55,7 +74,13 @@ export class TenantMappingService {
    * Creates the membership, or (when `followClaim`) aligns its role with the organization claim.
    * An owner is never demoted by a claim.
    */
-  private async upsertMembership(m: EntityManager, tenantId: string, userId: string, role: TenantRole, followClaim: boolean): Promise<void> {
+  private async upsertMembership(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    role: TenantRole,
+    followClaim: boolean,
+  ): Promise<void> {
     await m.query(
       `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)
        ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()
@@ -70,6 +95,10 @@ export function roleFromClaim(role: string | null | undefined): TenantRole {
 }
 
 export function slugify(input: string): string {
-  const slug = input.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 48);
+  const slug = input
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 48);
   return slug || 'tenant';
 }

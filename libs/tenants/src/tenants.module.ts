@@ -28,6 +28,13 @@ import { Tenant } from './tenant.entity';
     MembersService,
     InviteeResolver,
   ],
-  exports: [TenantMappingService, MembershipQueries, TenantAccessGuard, TenantChangeHooks, MemberDirectory, MembersService],
+  exports: [
+    TenantMappingService,
+    MembershipQueries,
+    TenantAccessGuard,
+    TenantChangeHooks,
+    MemberDirectory,
+    MembersService,
+  ],
 })
 export class TenantsModule {}

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { SecretBox } from '../../common/src';
-import { CacheTopic, InvalidationBus } from '../../redis/src';
+import { SecretBox } from '#libs/common';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { UserProviderKey } from './user-provider-key.entity';
 
 export type ProviderName = 'glm';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { OpenRouterModule } from '../../openrouter/src';
-import { TenantsModule } from '../../tenants/src';
+import { OpenRouterModule } from '#libs/openrouter';
+import { TenantsModule } from '#libs/tenants';
 import { ClerkProfileClient } from './login/clerk-profile.client';
 import { LoginService } from './login/login.service';
 import { MeController } from './me/me.controller';

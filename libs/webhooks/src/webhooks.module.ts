@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { ApiKeysModule } from '../../api-keys/src';
-import { OpenRouterModule } from '../../openrouter/src';
-import { TenantsModule } from '../../tenants/src';
+import { ApiKeysModule } from '#libs/api-keys';
+import { OpenRouterModule } from '#libs/openrouter';
+import { TenantsModule } from '#libs/tenants';
 import { ClerkOrganizationSync } from './clerk/clerk-organization.sync';
 import { ClerkUserSync } from './clerk/clerk-user.sync';
 import { ClerkWebhookController } from './clerk/clerk-webhook.controller';

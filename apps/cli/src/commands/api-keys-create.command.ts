@@ -1,8 +1,8 @@
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Option } from 'nest-commander';
 import { DataSource } from 'typeorm';
-import { ApiKeyIssuer, toCreatedApiKeyResponse } from '../../../../libs/api-keys/src';
-import { CreateApiKeyDto } from '../../../../libs/api-keys/src/management/dto/create-api-key.dto';
+import { ApiKeyIssuer, toCreatedApiKeyResponse } from '#libs/api-keys';
+import { CreateApiKeyDto } from '#libs/api-keys';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { CliLookup, validateLike } from '../cli-lookup';
@@ -49,13 +49,24 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
     if (!opts.name) throw new CliError('--name is required');
     if (opts.user && opts.withoutUser) throw new CliError('--user and --without-user exclude each other');
     const tenant = await this.lookup.tenant(tenantRef);
-    const userId = opts.withoutUser ? null : opts.user ? (await this.lookup.existingUser(opts.user)).id : await this.firstOwner(tenant.id);
+    const userId = opts.withoutUser
+      ? null
+      : opts.user
+        ? (await this.lookup.existingUser(opts.user)).id
+        : await this.firstOwner(tenant.id);
     const dto = await validateLike(
       CreateApiKeyDto,
       {
         name: opts.name,
         ...(userId ? { user_id: userId } : {}),
-        ...(opts.scopes !== undefined ? { scopes: opts.scopes.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(opts.scopes !== undefined
+          ? {
+              scopes: opts.scopes
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
         ...(opts.rateLimit !== undefined ? { rate_limit_per_minute: toNumber(opts.rateLimit) } : {}),
         ...(opts.tokenQuota !== undefined ? { token_quota: toNumber(opts.tokenQuota) } : {}),
         ...(opts.quotaPeriod !== undefined ? { quota_period: opts.quotaPeriod } : {}),
@@ -84,7 +95,9 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
     out(`  prefix:     ${created.prefix}`);
     out(`  scopes:     ${created.scopes.join(', ')}`);
     out(`  rate limit: ${created.rate_limit_per_minute}/minute`);
-    out(`  quota:      ${created.token_quota === null ? 'unlimited' : `${created.token_quota} tokens per ${created.quota_period}`}`);
+    out(
+      `  quota:      ${created.token_quota === null ? 'unlimited' : `${created.token_quota} tokens per ${created.quota_period}`}`,
+    );
     out(`  acts as:    ${created.user_id ?? 'no user (cannot call chat completions)'}`);
     out(`  expires:    ${created.expires_at ?? 'never'}`);
     out('');
@@ -107,7 +120,10 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
     return value;
   }
 
-  @Option({ flags: '--user <user>', description: 'the member the key acts as: id, Clerk id or email (default: the first owner)' })
+  @Option({
+    flags: '--user <user>',
+    description: 'the member the key acts as: id, Clerk id or email (default: the first owner)',
+  })
   parseUser(value: string): string {
     return value;
   }
@@ -117,7 +133,10 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
     return true;
   }
 
-  @Option({ flags: '--scopes <list>', description: 'comma-separated: users:read,users:write,chat,usage:read (default: all)' })
+  @Option({
+    flags: '--scopes <list>',
+    description: 'comma-separated: users:read,users:write,chat,usage:read (default: all)',
+  })
   parseScopes(value: string): string {
     return value;
   }

@@ -1,6 +1,6 @@
 import { Option } from 'nest-commander';
-import { ApiKeyRepository, toApiKeyResponse } from '../../../../libs/api-keys/src';
-import { TokensUsedView } from '../../../../libs/api-keys/src/usage/tokens-used.view';
+import { ApiKeyRepository, toApiKeyResponse } from '#libs/api-keys';
+import { TokensUsedView } from '#libs/api-keys';
 import { CliCommand, CliCommandRunner } from '../cli-command';
 import { CliLookup } from '../cli-lookup';
 import { printJson, printTable } from '../cli-output';

@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { ApiKeyRepository, ApiKeyRevoker, toApiKeyResponse } from '../../../../libs/api-keys/src';
+import { ApiKeyRepository, ApiKeyRevoker, toApiKeyResponse } from '#libs/api-keys';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { CliLookup } from '../cli-lookup';
@@ -31,8 +31,20 @@ export class ApiKeysRevokeCommand extends CliCommandRunner {
     const wasRevoked = toApiKeyResponse(before, 0).status === 'revoked';
     if (!wasRevoked) await this.revoker.revoke(tenant.id, keyId, { actor: cliActor(), requestId: null });
     const after = toApiKeyResponse(await this.keys.get(tenant.id, keyId), 0);
-    if (opts.json) return printJson({ id: after.id, name: after.name, prefix: after.prefix, status: after.status, revoked_at: after.revoked_at, already_revoked: wasRevoked });
-    out(wasRevoked ? `API key ${after.prefix} ("${after.name}") was already revoked.` : `Revoked API key ${after.prefix} ("${after.name}") of tenant ${tenant.slug}.`);
+    if (opts.json)
+      return printJson({
+        id: after.id,
+        name: after.name,
+        prefix: after.prefix,
+        status: after.status,
+        revoked_at: after.revoked_at,
+        already_revoked: wasRevoked,
+      });
+    out(
+      wasRevoked
+        ? `API key ${after.prefix} ("${after.name}") was already revoked.`
+        : `Revoked API key ${after.prefix} ("${after.name}") of tenant ${tenant.slug}.`,
+    );
   }
 
   @Option({ flags: '--json', description: 'print JSON' })

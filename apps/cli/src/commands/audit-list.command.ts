@@ -1,7 +1,7 @@
 import { Option } from 'nest-commander';
-import { AdminDirectory } from '../../../../libs/admin/src';
-import { AUDIT_ACTIONS } from '../../../../libs/audit/src';
-import { AuditQueries } from '../../../../libs/audit/src/read';
+import { AdminDirectory } from '#libs/admin';
+import { AUDIT_ACTIONS } from '#libs/audit';
+import { AuditQueries } from '#libs/audit-read';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { parsePositiveInt, printJson, printTable } from '../cli-output';
 

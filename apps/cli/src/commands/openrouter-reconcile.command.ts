@@ -1,7 +1,10 @@
 import { Option } from 'nest-commander';
 import {
-  OpenRouterReconciler, ReconcileProgress, ReconcileReport, ReconciliationBusyError,
-} from '../../../../libs/reconciliation/src';
+  OpenRouterReconciler,
+  ReconcileProgress,
+  ReconcileReport,
+  ReconciliationBusyError,
+} from '#libs/reconciliation';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { out, printJson, printTable, progress } from '../cli-output';
@@ -16,7 +19,7 @@ interface Options {
   name: 'openrouter:reconcile',
   description:
     'Delete upstream OpenRouter keys this service created (named umb:<user>:<time>) that no user references; retries queued deletions first. ' +
-    "Keys of other services are never touched. Progress goes to stderr.",
+    'Keys of other services are never touched. Progress goes to stderr.',
 })
 export class OpenRouterReconcileCommand extends CliCommandRunner {
   constructor(private readonly reconciler: OpenRouterReconciler) {
@@ -24,7 +27,8 @@ export class OpenRouterReconcileCommand extends CliCommandRunner {
   }
 
   async run(_args: string[], opts: Options): Promise<void> {
-    if (!this.reconciler.configured) throw new CliError('OPENROUTER_PROVISIONING_API_KEY is not set: nothing to reconcile');
+    if (!this.reconciler.configured)
+      throw new CliError('OPENROUTER_PROVISIONING_API_KEY is not set: nothing to reconcile');
     let report: ReconcileReport;
     try {
       report = await this.reconciler.run({
@@ -51,7 +55,8 @@ export class OpenRouterReconcileCommand extends CliCommandRunner {
   @Option({ flags: '--grace-seconds <n>', description: 'leave keys younger than this alone (default 600; 0 for none)' })
   parseGrace(value: string): number {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 0 || n > 30 * 86_400) throw new Error('--grace-seconds must be a whole number of seconds from 0');
+    if (!Number.isInteger(n) || n < 0 || n > 30 * 86_400)
+      throw new Error('--grace-seconds must be a whole number of seconds from 0');
     return n;
   }
 
@@ -89,9 +94,21 @@ function printReport(r: ReconcileReport): void {
   if (r.orphans.length) {
     printTable(
       ['HASH', 'NAME', 'LABEL', 'CREATED', r.dry_run ? 'ACTION' : 'RESULT'],
-      r.orphans.map((o) => [o.hash, o.name, o.label, o.created_at, r.dry_run ? 'would delete' : o.deleted ? 'deleted' : `failed (${o.error_code ?? 'skipped'})`]),
+      r.orphans.map((o) => [
+        o.hash,
+        o.name,
+        o.label,
+        o.created_at,
+        r.dry_run ? 'would delete' : o.deleted ? 'deleted' : `failed (${o.error_code ?? 'skipped'})`,
+      ]),
     );
   }
-  if (r.dry_run) out(`Dry run: nothing deleted${r.orphans.length ? `; run without --dry-run to delete ${r.orphans.length} key(s)` : ''}.`);
-  else out(`Deleted ${r.deleted} orphaned key(s), ${r.failed} failed; queued deletions: ${r.queue.deleted} of ${r.queue.attempted} deleted, ${r.queue.pending} still pending.`);
+  if (r.dry_run)
+    out(
+      `Dry run: nothing deleted${r.orphans.length ? `; run without --dry-run to delete ${r.orphans.length} key(s)` : ''}.`,
+    );
+  else
+    out(
+      `Deleted ${r.deleted} orphaned key(s), ${r.failed} failed; queued deletions: ${r.queue.deleted} of ${r.queue.attempted} deleted, ${r.queue.pending} still pending.`,
+    );
 }

@@ -1,9 +1,12 @@
 import { Option } from 'nest-commander';
-import { PlatformStats } from '../../../../libs/admin/src';
+import { PlatformStats } from '#libs/admin';
 import { CliCommand, CliCommandRunner } from '../cli-command';
 import { out, printJson } from '../cli-output';
 
-@CliCommand({ name: 'stats', description: 'Counts of users, tenants and keys; renewals and provisioning failures in the last 24 hours' })
+@CliCommand({
+  name: 'stats',
+  description: 'Counts of users, tenants and keys; renewals and provisioning failures in the last 24 hours',
+})
 export class StatsCommand extends CliCommandRunner {
   constructor(private readonly stats: PlatformStats) {
     super();

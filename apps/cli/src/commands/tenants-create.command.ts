@@ -2,9 +2,9 @@ import { ModuleRef } from '@nestjs/core';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Option } from 'nest-commander';
 import { DataSource } from 'typeorm';
-import { InviteeResolver } from '../../../../libs/tenants/src/members/invitee-resolver';
-import { CreateTenantDto } from '../../../../libs/tenants/src/tenant-crud/dto/create-tenant.dto';
-import { TenantCommands } from '../../../../libs/tenants/src/tenant-crud/tenant-commands.service';
+import { InviteeResolver } from '#libs/tenants';
+import { CreateTenantDto } from '#libs/tenants';
+import { TenantCommands } from '#libs/tenants';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { CliLookup, validateLike } from '../cli-lookup';
@@ -33,10 +33,24 @@ export class TenantsCreateCommand extends CliCommandRunner {
 
   async run([name]: string[], opts: Options): Promise<void> {
     if (!opts.owner) throw new CliError('--owner is required (a user id, Clerk id or email)');
-    const input = await validateLike(CreateTenantDto, { name, ...(opts.slug !== undefined ? { slug: opts.slug } : {}) }, { name: '<name>', slug: '--slug' });
+    const input = await validateLike(
+      CreateTenantDto,
+      { name, ...(opts.slug !== undefined ? { slug: opts.slug } : {}) },
+      { name: '<name>', slug: '--slug' },
+    );
     const owner = await this.owner(opts.owner);
-    const tenant = await this.service(TenantCommands).create(owner.id, { name: input.name, slug: input.slug }, { actor: cliActor(), requestId: null });
-    const result = { id: tenant.id, name: tenant.name, slug: tenant.slug, owner: { id: owner.id, email: owner.email, pending: owner.pending }, created_at: new Date(tenant.createdAt).toISOString() };
+    const tenant = await this.service(TenantCommands).create(
+      owner.id,
+      { name: input.name, slug: input.slug },
+      { actor: cliActor(), requestId: null },
+    );
+    const result = {
+      id: tenant.id,
+      name: tenant.name,
+      slug: tenant.slug,
+      owner: { id: owner.id, email: owner.email, pending: owner.pending },
+      created_at: new Date(tenant.createdAt).toISOString(),
+    };
     if (opts.json) return printJson(result);
     out(`Created tenant ${result.slug} (${result.id}).`);
     out(`  name:  ${result.name}`);
@@ -47,7 +61,8 @@ export class TenantsCreateCommand extends CliCommandRunner {
   private async owner(ref: string): Promise<{ id: string; email: string | null; pending: boolean }> {
     const user = await this.lookup.user(ref);
     if (user) return { id: user.id, email: user.email, pending: user.status === 'pending' };
-    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref)) throw new CliError(`unknown user "${ref}" (give their id, Clerk id or email)`);
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref))
+      throw new CliError(`unknown user "${ref}" (give their id, Clerk id or email)`);
     const invitee = await this.dataSource.transaction((m) => this.service(InviteeResolver).byEmail(m, ref));
     return { id: invitee.id, email: ref.trim().toLowerCase(), pending: invitee.status === 'pending' };
   }

@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { AdminDirectory } from '../../../../libs/admin/src';
+import { AdminDirectory } from '#libs/admin';
 import { CliCommand, CliCommandRunner } from '../cli-command';
 import { parsePositiveInt, printJson, printTable } from '../cli-output';
 

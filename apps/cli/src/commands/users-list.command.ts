@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { AdminDirectory } from '../../../../libs/admin/src';
+import { AdminDirectory } from '#libs/admin';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { parsePositiveInt, printJson, printTable } from '../cli-output';
 
@@ -10,7 +10,10 @@ interface Options {
   json?: boolean;
 }
 
-@CliCommand({ name: 'users:list', description: "List users, newest first, with their OpenRouter key's state (never the key)" })
+@CliCommand({
+  name: 'users:list',
+  description: "List users, newest first, with their OpenRouter key's state (never the key)",
+})
 export class UsersListCommand extends CliCommandRunner {
   constructor(private readonly directory: AdminDirectory) {
     super();
@@ -32,7 +35,9 @@ export class UsersListCommand extends CliCommandRunner {
         u.email,
         u.status,
         u.clerk_user_id,
-        u.openrouter_key ? `${u.openrouter_key.status}${u.openrouter_key.label ? ` ${u.openrouter_key.label}` : ''}` : 'none',
+        u.openrouter_key
+          ? `${u.openrouter_key.status}${u.openrouter_key.label ? ` ${u.openrouter_key.label}` : ''}`
+          : 'none',
         u.openrouter_key?.renewal_count ?? 0,
         u.last_login_at,
       ]),

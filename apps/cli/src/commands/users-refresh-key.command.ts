@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { AdminKeyRefresh } from '../../../../libs/admin/src';
+import { AdminKeyRefresh } from '#libs/admin';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner } from '../cli-command';
 import { out, printJson } from '../cli-output';

@@ -4,7 +4,8 @@ export class AdminTenantDto {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
-  @ApiProperty({ nullable: true, description: 'Set when the tenant mirrors a Clerk organization' }) clerk_org_id: string | null;
+  @ApiProperty({ nullable: true, description: 'Set when the tenant mirrors a Clerk organization' }) clerk_org_id:
+    string | null;
   @ApiProperty({ nullable: true, description: "Set for a user's personal tenant" }) personal_owner_id: string | null;
   @ApiProperty() members: number;
   @ApiProperty() api_keys_active: number;

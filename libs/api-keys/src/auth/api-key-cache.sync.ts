@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '../../../redis/src';
+import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { VerifiedKeyCache } from './verified-key.cache';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { AppError, Errors, isDatabaseUnavailable, RequestContext } from '../../../common/src';
+import { AppError, Errors, isDatabaseUnavailable, RequestContext } from '#libs/common';
 import { hashApiKey, isWellFormedApiKey } from '../format/api-key-format';
 import { invalidApiKey, refusalFor, statusOf } from '../api-key-state';
 import { ApiKeyLookup } from './api-key.lookup';
@@ -30,10 +30,20 @@ export class ApiKeyAuthenticatorService {
     const now = Date.now();
     const refusal = refusalFor(statusOf(key, now));
     if (refusal) throw refusal;
-    if (!key.userIsMember) throw new AppError(401, 'api_key_revoked', "This API key's user is no longer a member of its tenant");
-    if (key.userStatus === 'deactivated') throw new AppError(403, 'user_deactivated', "This API key's user has been deactivated");
+    if (!key.userIsMember)
+      throw new AppError(401, 'api_key_revoked', "This API key's user is no longer a member of its tenant");
+    if (key.userStatus === 'deactivated')
+      throw new AppError(403, 'user_deactivated', "This API key's user has been deactivated");
     this.lastUsed.touch(key.id, now);
-    return { kind: 'api_key', tenant: key.tenant, user: key.user, apiKey: key.apiKey, role: null, sessionId: null, isPlatformAdmin: false };
+    return {
+      kind: 'api_key',
+      tenant: key.tenant,
+      user: key.user,
+      apiKey: key.apiKey,
+      role: null,
+      sessionId: null,
+      isPlatformAdmin: false,
+    };
   }
 
   private async find(hash: string): Promise<VerifiedKey | null> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { ApiKeyScope } from '../../../common/src';
+import type { ApiKeyScope } from '#libs/common';
 import type { QuotaPeriod } from '../api-key.entity';
 import type { VerifiedKey } from './verified-key';
 

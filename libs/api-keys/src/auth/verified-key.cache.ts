@@ -1,4 +1,4 @@
-import { LruCache } from '../../../common/src';
+import { LruCache } from '#libs/common';
 import type { VerifiedKey } from './verified-key';
 
 /** What changed, as published to every instance. */

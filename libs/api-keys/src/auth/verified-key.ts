@@ -1,4 +1,4 @@
-import type { ContextApiKey, ContextTenant, ContextUser, RequestContext } from '../../../common/src';
+import type { ContextApiKey, ContextTenant, ContextUser, RequestContext } from '#libs/common';
 import type { QuotaPeriod } from '../api-key.entity';
 import type { ApiKeyTimes } from '../api-key-state';
 

@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { MemberRemovingEvent, TenantChangeHooks, TenantDeletingEvent } from '../../../tenants/src';
+import { MemberRemovingEvent, TenantChangeHooks, TenantDeletingEvent } from '#libs/tenants';
 import { ApiKeyRevoker } from '../management/api-key-revoker.service';
 
 /** A deleted tenant's keys, and a removed member's keys in that tenant, are revoked with the change. */
@@ -13,7 +13,8 @@ export class TenantKeysListener implements OnModuleInit {
   onModuleInit(): void {
     this.hooks.register({
       tenantDeleting: (e: TenantDeletingEvent) => this.revoker.revokeAllOfTenant(e.manager, e.tenantId, e.audit),
-      memberRemoving: (e: MemberRemovingEvent) => this.revoker.revokeAllOfMember(e.manager, e.tenantId, e.userId, e.audit),
+      memberRemoving: (e: MemberRemovingEvent) =>
+        this.revoker.revokeAllOfMember(e.manager, e.tenantId, e.userId, e.audit),
     });
   }
 }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../../../audit/src';
-import type { AuditScope } from '../../../tenants/src';
+import { AuditService } from '#libs/audit';
+import type { AuditScope } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
@@ -35,16 +35,28 @@ export class ApiKeyEditor {
     assertFuture(changes.expiresAt);
     const updated = await this.dataSource.transaction(async (m) => {
       const key = await this.keys.lock(m, tenantId, keyId);
-      if (statusOf({ isActive: key.isActive, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) === 'revoked') throw keyRevoked();
+      if (
+        statusOf({ isActive: key.isActive, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) ===
+        'revoked'
+      )
+        throw keyRevoked();
       const quota = changes.tokenQuota !== undefined ? changes.tokenQuota : key.tokenQuota;
       const period = changes.quotaPeriod !== undefined ? changes.quotaPeriod : key.quotaPeriod;
       const next: ApiKeyChanges = { ...changes, quotaPeriod: quotaPeriodFor(quota, period) };
       const changed = changedFields(key, next);
       if (changed.length === 0) return key;
       const saved = await this.keys.update(m, tenantId, keyId, Object.fromEntries(changed.map((f) => [f, next[f]])));
-      const diff = Object.fromEntries(changed.map((f) => [FIELD_NAMES[f], { from: comparable(key[f]), to: comparable(next[f]) }]));
+      const diff = Object.fromEntries(
+        changed.map((f) => [FIELD_NAMES[f], { from: comparable(key[f]), to: comparable(next[f]) }]),
+      );
       await this.audit.record(
-        { action: 'api_key.updated', ...scope, tenantId, target: { type: 'api_key', id: keyId }, metadata: { prefix: key.prefix, changes: diff } },
+        {
+          action: 'api_key.updated',
+          ...scope,
+          tenantId,
+          target: { type: 'api_key', id: keyId },
+          metadata: { prefix: key.prefix, changes: diff },
+        },
         m,
       );
       return saved;
@@ -57,7 +69,8 @@ export class ApiKeyEditor {
 /** The fields given that really change (the audit event lists them, named as in the API). */
 function changedFields(key: ApiKey, next: ApiKeyChanges): Field[] {
   return (Object.keys(FIELD_NAMES) as Field[]).filter(
-    (field) => next[field] !== undefined && JSON.stringify(comparable(key[field])) !== JSON.stringify(comparable(next[field])),
+    (field) =>
+      next[field] !== undefined && JSON.stringify(comparable(key[field])) !== JSON.stringify(comparable(next[field])),
   );
 }
 

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '../../../audit/src';
-import { API_KEY_SCOPES, AppError } from '../../../common/src';
-import { AppConfig } from '../../../config/src';
-import { QuotaService } from '../../../gateway/src/quota';
-import type { AuditScope } from '../../../tenants/src';
+import { AuditService } from '#libs/audit';
+import { API_KEY_SCOPES, AppError } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { QuotaService } from '#libs/quota';
+import type { AuditScope } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
@@ -56,7 +56,13 @@ export class ApiKeyIssuer {
           ...scope,
           tenantId,
           target: { type: 'api_key', id: key.id },
-          metadata: { name: key.name, prefix: key.prefix, scopes: key.scopes, rate_limit_per_minute: key.rateLimitPerMinute, user_id: key.userId },
+          metadata: {
+            name: key.name,
+            prefix: key.prefix,
+            scopes: key.scopes,
+            rate_limit_per_minute: key.rateLimitPerMinute,
+            user_id: key.userId,
+          },
         },
         m,
       );
@@ -72,9 +78,17 @@ export class ApiKeyIssuer {
   async rotate(tenantId: string, keyId: string, graceSeconds: number, scope: AuditScope): Promise<IssuedApiKey> {
     const issued = await this.dataSource.transaction(async (m) => {
       const old = await this.keys.lock(m, tenantId, keyId);
-      const status = statusOf({ isActive: old.isActive, expiresAtMs: old.expiresAt?.getTime() ?? null, revokedAtMs: old.revokedAt?.getTime() ?? null });
-      if (old.revokedAt) throw status === 'revoked' ? keyRevoked() : new AppError(409, 'api_key_rotating', 'This API key was rotated already');
-      if (status === 'expired') throw new AppError(409, 'api_key_expired', 'An expired key cannot be rotated; create a new one');
+      const status = statusOf({
+        isActive: old.isActive,
+        expiresAtMs: old.expiresAt?.getTime() ?? null,
+        revokedAtMs: old.revokedAt?.getTime() ?? null,
+      });
+      if (old.revokedAt)
+        throw status === 'revoked'
+          ? keyRevoked()
+          : new AppError(409, 'api_key_rotating', 'This API key was rotated already');
+      if (status === 'expired')
+        throw new AppError(409, 'api_key_expired', 'An expired key cannot be rotated; create a new one');
       const secret = generateApiKey();
       const fresh = await this.keys.insert(m, tenantId, {
         name: old.name,
@@ -97,7 +111,13 @@ export class ApiKeyIssuer {
           ...scope,
           tenantId,
           target: { type: 'api_key', id: old.id },
-          metadata: { prefix: old.prefix, new_key_id: fresh.id, new_prefix: fresh.prefix, grace_period_seconds: graceSeconds, old_key_works_until: oldWorksUntil.toISOString() },
+          metadata: {
+            prefix: old.prefix,
+            new_key_id: fresh.id,
+            new_prefix: fresh.prefix,
+            grace_period_seconds: graceSeconds,
+            old_key_works_until: oldWorksUntil.toISOString(),
+          },
         },
         m,
       );

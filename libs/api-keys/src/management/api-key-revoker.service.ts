@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../../../audit/src';
-import type { AfterCommit, AuditScope } from '../../../tenants/src';
+import { AuditService } from '#libs/audit';
+import type { AfterCommit, AuditScope } from '#libs/tenants';
 import { ApiKeyRepository, RevokedKey } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
@@ -26,7 +26,8 @@ export class ApiKeyRevoker {
   async revoke(tenantId: string, keyId: string, scope: AuditScope): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       const key = await this.keys.lock(m, tenantId, keyId);
-      if (statusOf({ isActive: true, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) === 'revoked') return;
+      if (statusOf({ isActive: true, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) === 'revoked')
+        return;
       await this.keys.update(m, tenantId, keyId, { revokedAt: new Date() });
       await this.recordAll(m, [{ id: key.id, tenantId, prefix: key.prefix }], 'revoked', scope);
     });
@@ -35,12 +36,16 @@ export class ApiKeyRevoker {
 
   /** Inside the tenant-deleting transaction; returns the cache drops for after the commit. */
   async revokeAllOfTenant(m: EntityManager, tenantId: string, scope: AuditScope): Promise<AfterCommit> {
-    return this.afterCommit(await this.recordAll(m, await this.keys.revokeAllOfTenant(m, tenantId), 'tenant_deleted', scope));
+    return this.afterCommit(
+      await this.recordAll(m, await this.keys.revokeAllOfTenant(m, tenantId), 'tenant_deleted', scope),
+    );
   }
 
   /** Inside the member-removing transaction: the member's keys in that tenant. */
   async revokeAllOfMember(m: EntityManager, tenantId: string, userId: string, scope: AuditScope): Promise<AfterCommit> {
-    return this.afterCommit(await this.recordAll(m, await this.keys.revokeAllOfMember(m, tenantId, userId), 'member_removed', scope));
+    return this.afterCommit(
+      await this.recordAll(m, await this.keys.revokeAllOfMember(m, tenantId, userId), 'member_removed', scope),
+    );
   }
 
   /** Inside the caller's transaction (e.g. a user deleted at Clerk): the user's keys in every tenant. */
@@ -48,10 +53,21 @@ export class ApiKeyRevoker {
     return this.afterCommit(await this.recordAll(m, await this.keys.revokeAllOfUser(m, userId), 'user_deleted', scope));
   }
 
-  private async recordAll(m: EntityManager, revoked: RevokedKey[], reason: RevocationReason, scope: AuditScope): Promise<RevokedKey[]> {
+  private async recordAll(
+    m: EntityManager,
+    revoked: RevokedKey[],
+    reason: RevocationReason,
+    scope: AuditScope,
+  ): Promise<RevokedKey[]> {
     for (const key of revoked) {
       await this.audit.record(
-        { action: 'api_key.revoked', ...scope, tenantId: key.tenantId, target: { type: 'api_key', id: key.id }, metadata: { prefix: key.prefix, reason } },
+        {
+          action: 'api_key.revoked',
+          ...scope,
+          tenantId: key.tenantId,
+          target: { type: 'api_key', id: key.id },
+          metadata: { prefix: key.prefix, reason },
+        },
         m,
       );
     }

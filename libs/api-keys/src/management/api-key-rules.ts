@@ -1,11 +1,15 @@
 import type { EntityManager } from 'typeorm';
-import { AppError, Errors } from '../../../common/src';
-import { requireTenantId } from '../../../tenants/src';
+import { AppError, Errors } from '#libs/common';
+import { requireTenantId } from '#libs/tenants';
 
 /** A key acts as a member of its tenant, never as an outsider. */
 export async function assertMember(m: EntityManager, tenantId: string, userId: string): Promise<void> {
-  const rows = await m.query(`SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2`, [requireTenantId(tenantId), userId]);
-  if (rows.length === 0) throw Errors.badRequest('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
+  const rows = await m.query(`SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2`, [
+    requireTenantId(tenantId),
+    userId,
+  ]);
+  if (rows.length === 0)
+    throw Errors.badRequest('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
 }
 
 export function assertFuture(expiresAt: Date | null | undefined, now = Date.now()): void {

@@ -1,7 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClerkAuth, ContextUser, CurrentUser } from '../../../common/src';
-import { AuditScope, CurrentAuditScope, PathTenant, PathTenantAccess, TenantRoles } from '../../../tenants/src';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ClerkAuth, ContextUser, CurrentUser } from '#libs/common';
+import { AuditScope, CurrentAuditScope, PathTenant, PathTenantAccess, TenantRoles } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { TokensUsedView } from '../usage/tokens-used.view';
@@ -15,7 +22,8 @@ import { ListApiKeysQuery } from './dto/list-api-keys.query';
 import { RotateApiKeyDto } from './dto/rotate-api-key.dto';
 import { UpdateApiKeyDto } from './dto/update-api-key.dto';
 
-const date = (value: string | null | undefined) => (value === undefined ? undefined : value === null ? null : new Date(value));
+const date = (value: string | null | undefined) =>
+  value === undefined ? undefined : value === null ? null : new Date(value);
 
 /** Tenant API keys, managed by the tenant's owners and admins (Clerk). */
 @ApiTags('api-keys')
@@ -103,7 +111,10 @@ export class ApiKeysController {
 
   @Post(':keyId/rotate')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Replace the key by a new one (plaintext in this response only); the old key works until the grace period ends' })
+  @ApiOperation({
+    summary:
+      'Replace the key by a new one (plaintext in this response only); the old key works until the grace period ends',
+  })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
   @ApiConflictResponse({ description: '`api_key_revoked`, `api_key_rotating`, `api_key_expired`' })
   async rotate(
@@ -122,7 +133,11 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke a key: refused from the next request on, on every instance' })
   @ApiNoContentResponse()
-  async revoke(@PathTenant() tenant: PathTenantAccess, @Param('keyId') keyId: string, @CurrentAuditScope() scope: AuditScope): Promise<void> {
+  async revoke(
+    @PathTenant() tenant: PathTenantAccess,
+    @Param('keyId') keyId: string,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<void> {
     await this.revoker.revoke(tenant.id, keyId, scope);
   }
 

@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from '../../../common/src';
+import type { ApiKeyScope } from '#libs/common';
 import type { QuotaPeriod } from '../api-key.entity';
 
 /** What a key is created with, from the HTTP API or the command line. */
@@ -13,7 +13,9 @@ export interface NewApiKey {
   expiresAt?: Date | null;
 }
 
-export type ApiKeyChanges = Partial<Pick<Required<NewApiKey>, 'name' | 'scopes' | 'rateLimitPerMinute' | 'tokenQuota' | 'quotaPeriod' | 'expiresAt'>> & {
+export type ApiKeyChanges = Partial<
+  Pick<Required<NewApiKey>, 'name' | 'scopes' | 'rateLimitPerMinute' | 'tokenQuota' | 'quotaPeriod' | 'expiresAt'>
+> & {
   isActive?: boolean;
 };
 

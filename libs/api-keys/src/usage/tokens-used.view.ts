@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { LruCache } from '../../../common/src';
-import { TokenUsageReader } from '../../../gateway/src/quota';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { LruCache } from '#libs/common';
+import { TokenUsageReader } from '#libs/quota';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { QuotaPeriod } from '../api-key.entity';
 
 /** How old `tokens_used` may be on the hot `/api/v1/me` path. */
@@ -57,7 +57,8 @@ export class TokensUsedView {
     try {
       return await pending;
     } catch (err) {
-      if (!this.warned) this.logger.warn(`tokens_used could not be read (${(err as Error).message}); answering the last known value`);
+      if (!this.warned)
+        this.logger.warn(`tokens_used could not be read (${(err as Error).message}); answering the last known value`);
       this.warned = true;
       return this.lastKnown.get(cacheKey) ?? null;
     }

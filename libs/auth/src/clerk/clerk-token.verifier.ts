@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { verifyToken } from '@clerk/backend';
-import { Errors, LruCache } from '../../../common/src';
-import { AppConfig } from '../../../config/src';
-import { ClerkClaims, parseClerkClaims } from '../../../users/src';
+import { Errors, LruCache } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { ClerkClaims, parseClerkClaims } from '#libs/users';
 
 /**
  * Verifies Clerk session tokens with `@clerk/backend`: networkless with CLERK_JWT_KEY, through
@@ -20,7 +20,8 @@ export class ClerkTokenVerifier {
     const cached = this.verified.get(token);
     if (cached) return cached;
     const { jwtKey, secretKey, authorizedParties, apiUrl } = this.config.clerk;
-    if (!jwtKey && !secretKey) throw Errors.invalidToken('Clerk is not configured on this server (CLERK_JWT_KEY or CLERK_SECRET_KEY)');
+    if (!jwtKey && !secretKey)
+      throw Errors.invalidToken('Clerk is not configured on this server (CLERK_JWT_KEY or CLERK_SECRET_KEY)');
     let payload: Record<string, unknown>;
     try {
       const result = (await verifyToken(token, {
@@ -35,7 +36,8 @@ export class ClerkTokenVerifier {
       this.logger.debug(`Clerk token rejected: ${(err as { reason?: string }).reason ?? (err as Error).message}`);
       throw Errors.invalidToken();
     }
-    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') throw Errors.invalidToken('Not a Clerk session token');
+    if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string')
+      throw Errors.invalidToken('Not a Clerk session token');
     const claims = parseClerkClaims(payload);
     const expMs = typeof payload.exp === 'number' ? payload.exp * 1000 - Date.now() : 0;
     if (expMs > 0) this.verified.set(token, claims, Math.min(expMs, 60_000));

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppError, Errors, LruCache, RequestContext } from '../../../common/src';
-import { AppConfig } from '../../../config/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
-import { TenantMappingService, TenantWithRole } from '../../../tenants/src';
-import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '../../../users/src';
+import { AppError, Errors, LruCache, RequestContext } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
+import { TenantMappingService, TenantWithRole } from '#libs/tenants';
+import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '#libs/users';
 import { ClerkTokenVerifier } from './clerk-token.verifier';
 
 /**
@@ -60,7 +60,11 @@ export class ClerkAuthenticator {
   }
 
   /** X-Tenant-ID (id or slug), else the organization claim's tenant, else the personal tenant. */
-  private async activeTenant(snapshot: UserSnapshot, claims: ClerkClaims, tenantHeader: string | undefined): Promise<TenantWithRole> {
+  private async activeTenant(
+    snapshot: UserSnapshot,
+    claims: ClerkClaims,
+    tenantHeader: string | undefined,
+  ): Promise<TenantWithRole> {
     const { user, tenants } = snapshot;
     if (tenantHeader !== undefined) {
       const chosen = tenants.find((t) => t.id === tenantHeader || t.slug === tenantHeader);
@@ -72,7 +76,9 @@ export class ClerkAuthenticator {
     const found = tenants.find(wanted);
     if (found) return found;
     // The organization changed within a known session, or the personal tenant is missing: map it now.
-    await this.dataSource.transaction((m) => (org ? this.mapping.ensureOrganizationTenant(m, org, user.id) : this.mapping.ensurePersonalTenant(m, user)));
+    await this.dataSource.transaction((m) =>
+      org ? this.mapping.ensureOrganizationTenant(m, org, user.id) : this.mapping.ensurePersonalTenant(m, user),
+    );
     await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);
     const mapped = fresh?.tenants.find(wanted);

@@ -15,7 +15,8 @@ export type AuthKind = 'clerk' | 'api_key' | 'api_key_bearer';
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /** Clerk session token only (the default for routes without an auth decorator). */
-export const ClerkAuth = () => applyDecorators(SetMetadata(AUTH_KINDS, ['clerk'] satisfies AuthKind[]), ApiBearerAuth('clerk'));
+export const ClerkAuth = () =>
+  applyDecorators(SetMetadata(AUTH_KINDS, ['clerk'] satisfies AuthKind[]), ApiBearerAuth('clerk'));
 
 /**
  * Tenant API key in `X-API-Key`. With `{ bearer: true }` (OpenAI-compatible routes) a key in

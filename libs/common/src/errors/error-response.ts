@@ -15,7 +15,20 @@ export interface ErrorResponse {
 }
 
 /** Error codes of PostgreSQL/driver failures that mean "the database is unreachable right now". */
-const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const DB_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  '08001',
+  '08004',
+]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string; driverError?: { code?: string } } | undefined;
@@ -23,7 +36,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const code = e.code ?? e.driverError?.code;
   if (code && DB_UNAVAILABLE_CODES.has(code)) return true;
   const msg = e.message ?? '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is not established|pool is (closed|draining)|Cannot use a pool after calling end/i.test(msg);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is not established|pool is (closed|draining)|Cannot use a pool after calling end/i.test(
+    msg,
+  );
 }
 
 /**
@@ -32,7 +47,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  */
 export function toErrorResponse(err: unknown): ErrorResponse {
   if (err instanceof AppError) {
-    return { status: err.status, code: err.code, message: err.message, details: err.details, headers: err.headers, unexpected: false };
+    return {
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      details: err.details,
+      headers: err.headers,
+      unexpected: false,
+    };
   }
   if (err instanceof ThrottlerException) {
     return { status: 429, code: 'rate_limited', message: 'Too many requests', unexpected: false };
@@ -51,11 +73,22 @@ export function toErrorResponse(err: unknown): ErrorResponse {
       };
     }
     const message = typeof body === 'string' ? body : String(body?.message ?? err.message);
-    const code = typeof body === 'object' && body?.code ? body.code : /not valid JSON|Unexpected .* JSON/i.test(message) ? 'invalid_json' : defaultCodeFor(status);
+    const code =
+      typeof body === 'object' && body?.code
+        ? body.code
+        : /not valid JSON|Unexpected .* JSON/i.test(message)
+          ? 'invalid_json'
+          : defaultCodeFor(status);
     return { status, code, message, unexpected: status >= 500 };
   }
   if (isDatabaseUnavailable(err)) {
-    return { status: 503, code: 'database_unavailable', message: 'The database is unavailable; retry shortly', headers: { 'retry-after': '1' }, unexpected: false };
+    return {
+      status: 503,
+      code: 'database_unavailable',
+      message: 'The database is unavailable; retry shortly',
+      headers: { 'retry-after': '1' },
+      unexpected: false,
+    };
   }
   if (err instanceof QueryFailedError && (err as { driverError?: { code?: string } }).driverError?.code === '22P02') {
     // invalid_text_representation: a malformed id reached a query; treat as "no such thing".
@@ -63,7 +96,12 @@ export function toErrorResponse(err: unknown): ErrorResponse {
   }
   const fastifyStatus = (err as { statusCode?: number })?.statusCode;
   if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-    return { status: fastifyStatus, code: fastifyCode(err) ?? defaultCodeFor(fastifyStatus), message: safeFastifyMessage(err, fastifyStatus), unexpected: false };
+    return {
+      status: fastifyStatus,
+      code: fastifyCode(err) ?? defaultCodeFor(fastifyStatus),
+      message: safeFastifyMessage(err, fastifyStatus),
+      unexpected: false,
+    };
   }
   return { status: 500, code: 'internal_error', message: 'Internal server error', unexpected: true };
 }

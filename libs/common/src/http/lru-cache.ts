@@ -5,7 +5,10 @@
 export class LruCache<K, V> {
   private readonly entries = new Map<K, { value: V; expiresAt: number }>();
 
-  constructor(private readonly maxEntries: number, private readonly defaultTtlMs: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    private readonly defaultTtlMs: number,
+  ) {}
 
   get(key: K): V | undefined {
     const entry = this.entries.get(key);

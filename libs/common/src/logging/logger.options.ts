@@ -62,7 +62,14 @@ export class AccessLogController extends LogController {
     const status = reply.statusCode;
     const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
     if (!(req.log as unknown as Logger).isLevelEnabled(level)) return;
-    req.log[level]({ req: { method: req.method, url: scrubSecrets(url) }, res: { statusCode: status }, response_time_ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
+    req.log[level](
+      {
+        req: { method: req.method, url: scrubSecrets(url) },
+        res: { statusCode: status },
+        response_time_ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request completed',
+    );
   }
 }
 

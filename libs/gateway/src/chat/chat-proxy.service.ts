@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, RequestContext } from '../../../common/src';
-import { UpstreamResponse } from '../../../openrouter/src';
+import { AppError, RequestContext } from '#libs/common';
+import { UpstreamResponse } from '#libs/openrouter';
 import { GatewayErrors } from '../errors/openai-error';
-import { QuotaService, QuotaTicket } from '../quota';
+import { QuotaService, QuotaTicket } from '#libs/quota';
 import { UsageOutcome, UsageRecord } from '../usage/usage-record';
 import { UsageRecorder } from '../usage/usage.recorder';
 import { ChatUsage, parseUsage } from './chat-usage';
@@ -65,7 +65,8 @@ export class ChatProxyService {
 
     const policy = await this.policies.policyOf(apiKey);
     const admission = await this.quota.admit(apiKey.id, policy, estimateRequestTokens(body), ex.startedAt);
-    if (!admission.granted) return this.refuse(ex, GatewayErrors.quotaExceeded(admission.quota, admission.period), 'quota_exceeded');
+    if (!admission.granted)
+      return this.refuse(ex, GatewayErrors.quotaExceeded(admission.quota, admission.period), 'quota_exceeded');
     const ticket = admission.ticket;
 
     // The caller hanging up aborts the upstream request (and a stream being relayed).
@@ -104,7 +105,14 @@ export class ChatProxyService {
   }
 
   /** A JSON answer: sent as OpenRouter gave it (4xx included), OpenRouter's own failures mapped. */
-  private answer(ex: Exchange, ticket: QuotaTicket, status: number, headers: Record<string, string>, json: unknown, reply: FastifyReply): void {
+  private answer(
+    ex: Exchange,
+    ticket: QuotaTicket,
+    status: number,
+    headers: Record<string, string>,
+    json: unknown,
+    reply: FastifyReply,
+  ): void {
     if (status >= 200 && status < 300) {
       const usage = parseUsage((json as { usage?: unknown } | null)?.usage);
       const charged = usage ?? this.estimateFromText(ex, contentCharsOf(json));
@@ -130,12 +138,22 @@ export class ChatProxyService {
       throw failure;
     }
     if (headers['retry-after']) void reply.header('retry-after', headers['retry-after']);
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(passThroughBody(status, json)));
+    void reply
+      .status(status)
+      .header('content-type', 'application/json; charset=utf-8')
+      .send(JSON.stringify(passThroughBody(status, json)));
     this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
   }
 
   /** A stream: relayed as it arrives; settled and recorded when it is over. */
-  private relay(ex: Exchange, ticket: QuotaTicket, status: number, upstream: NodeJS.ReadableStream, callerGone: AbortSignal, reply: FastifyReply): void {
+  private relay(
+    ex: Exchange,
+    ticket: QuotaTicket,
+    status: number,
+    upstream: NodeJS.ReadableStream,
+    callerGone: AbortSignal,
+    reply: FastifyReply,
+  ): void {
     const relay = relaySse(upstream, callerGone);
     void relay.done
       .then((result) => this.streamEnded(ex, ticket, status, result))
@@ -152,11 +170,17 @@ export class ChatProxyService {
     const charged = result.usage ?? (result.contentChars > 0 ? this.estimateFromText(ex, result.contentChars) : null);
     this.quota.settle(ticket, charged?.totalTokens ?? 0);
     const outcome: UsageOutcome =
-      result.outcome === 'client_aborted' ? 'client_aborted' : result.outcome === 'upstream_failed' || result.error ? 'stream_error' : 'completed';
+      result.outcome === 'client_aborted'
+        ? 'client_aborted'
+        : result.outcome === 'upstream_failed' || result.error
+          ? 'stream_error'
+          : 'completed';
     const errorCode =
-      result.outcome === 'client_aborted' ? 'client_closed_request'
-        : result.outcome === 'upstream_failed' ? 'upstream_stream_interrupted'
-          : result.error?.code ?? null;
+      result.outcome === 'client_aborted'
+        ? 'client_closed_request'
+        : result.outcome === 'upstream_failed'
+          ? 'upstream_stream_interrupted'
+          : (result.error?.code ?? null);
     this.record(ex, {
       status: result.outcome === 'client_aborted' ? CLIENT_CLOSED : status,
       outcome,
@@ -181,7 +205,14 @@ export class ChatProxyService {
 
   private record(
     ex: Exchange,
-    r: { status: number; outcome: UsageOutcome; errorCode: string | null; usage?: ChatUsage | null; estimated?: boolean; model?: string | null },
+    r: {
+      status: number;
+      outcome: UsageOutcome;
+      errorCode: string | null;
+      usage?: ChatUsage | null;
+      estimated?: boolean;
+      model?: string | null;
+    },
   ): void {
     const usage = r.usage ?? null;
     const record: UsageRecord = {
@@ -212,7 +243,8 @@ function requireObject(body: unknown): Record<string, unknown> {
     throw GatewayErrors.invalidBody('The request body must be a JSON object (an OpenAI chat completion request)');
   }
   const b = body as Record<string, unknown>;
-  if (b.stream !== undefined && typeof b.stream !== 'boolean') throw GatewayErrors.invalidBody('`stream` must be a boolean');
+  if (b.stream !== undefined && typeof b.stream !== 'boolean')
+    throw GatewayErrors.invalidBody('`stream` must be a boolean');
   if (b.model !== undefined && typeof b.model !== 'string') throw GatewayErrors.invalidBody('`model` must be a string');
   return b;
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ContextApiKey, LruCache } from '../../../common/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
-import { isQuotaPeriod, QuotaPolicy } from '../quota';
+import { ContextApiKey, LruCache } from '#libs/common';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
+import { isQuotaPeriod, QuotaPolicy } from '#libs/quota';
 
 /** A key's settings are cached this long at most; a change is announced on the invalidation bus anyway. */
 const POLICY_TTL_MS = 30_000;

@@ -46,7 +46,12 @@ describe('SseUsageParser', () => {
   it('notes an error sent mid-stream as a data event', () => {
     const p = new SseUsageParser();
     p.push(chunk({ choices: [{ delta: { content: 'a' } }] }));
-    p.push(chunk({ error: { code: 502, message: 'Provider returned error' }, choices: [{ delta: {}, finish_reason: 'error' }] }));
+    p.push(
+      chunk({
+        error: { code: 502, message: 'Provider returned error' },
+        choices: [{ delta: {}, finish_reason: 'error' }],
+      }),
+    );
     assert.deepEqual(p.error, { code: '502', message: 'Provider returned error' });
   });
 
@@ -64,7 +69,12 @@ describe('relaySse', () => {
     const relay = relaySse(upstream);
     const received: Buffer[] = [];
     relay.body.on('data', (b: Buffer) => received.push(b));
-    const parts = [': OPENROUTER PROCESSING\n\n', chunk({ model: 'x', choices: [{ delta: { content: 'hi' } }] }), chunk({ choices: [], usage: USAGE }), 'data: [DONE]\n\n'];
+    const parts = [
+      ': OPENROUTER PROCESSING\n\n',
+      chunk({ model: 'x', choices: [{ delta: { content: 'hi' } }] }),
+      chunk({ choices: [], usage: USAGE }),
+      'data: [DONE]\n\n',
+    ];
     const ended = once(relay.body, 'end');
     for (const part of parts) upstream.write(part);
     upstream.end();

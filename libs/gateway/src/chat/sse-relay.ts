@@ -23,7 +23,12 @@ export interface Relay {
 
 /** The last event sent when the upstream connection breaks mid-stream, so that SDKs see an error rather than a cut. */
 const INTERRUPTED_EVENT = `data: ${JSON.stringify({
-  error: { message: 'The upstream stream was interrupted', type: 'server_error', code: 'upstream_stream_interrupted', param: null },
+  error: {
+    message: 'The upstream stream was interrupted',
+    type: 'server_error',
+    code: 'upstream_stream_interrupted',
+    param: null,
+  },
 })}\n\n`;
 
 /**
@@ -46,7 +51,13 @@ export function relaySse(upstream: NodeJS.ReadableStream, callerGone?: AbortSign
     parser.end();
     source.off('data', onData);
     body.off('drain', onDrain);
-    resolve({ outcome, usage: parser.usage, model: parser.model, error: parser.error, contentChars: parser.contentChars });
+    resolve({
+      outcome,
+      usage: parser.usage,
+      model: parser.model,
+      error: parser.error,
+      contentChars: parser.contentChars,
+    });
   };
 
   const onData = (chunk: Buffer) => {

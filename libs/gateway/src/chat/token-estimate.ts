@@ -6,7 +6,7 @@ const CHARS_PER_TOKEN = 4;
 /** Prompt tokens guessed from the request's messages (or prompt). */
 export function estimatePromptTokens(body: Record<string, unknown>): number {
   const input = body.messages ?? body.prompt ?? '';
-  const text = typeof input === 'string' ? input : JSON.stringify(input) ?? '';
+  const text = typeof input === 'string' ? input : (JSON.stringify(input) ?? '');
   return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 

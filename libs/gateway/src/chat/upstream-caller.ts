@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuditActor } from '../../../audit/src';
-import { AppConfig } from '../../../config/src';
-import { OpenRouterClient, UpstreamResponse } from '../../../openrouter/src';
+import { AuditActor } from '#libs/audit';
+import { AppConfig } from '#libs/config';
+import { OpenRouterClient, UpstreamResponse } from '#libs/openrouter';
 import { UserKeyResolver } from './user-key.resolver';
 
 export interface UpstreamCall {
@@ -35,13 +35,21 @@ export class UpstreamCaller {
 
   async complete(call: UpstreamCall): Promise<UpstreamResult> {
     const key = await this.keys.resolve(call.userId);
-    const first = await this.client.chatCompletion(key.key, call.body, { stream: call.stream, signal: call.signal, timeoutMs: this.config.openRouter.chatTimeoutMs });
+    const first = await this.client.chatCompletion(key.key, call.body, {
+      stream: call.stream,
+      signal: call.signal,
+      timeoutMs: this.config.openRouter.chatTimeoutMs,
+    });
     if (first.status !== 401) return { response: first, renewed: false };
     if (call.signal.aborted) return { response: first, renewed: false };
 
     const renewed = await this.keys.renew(key, call.actor);
     if (renewed.key === key.key) return { response: first, renewed: false };
-    const second = await this.client.chatCompletion(renewed.key, call.body, { stream: call.stream, signal: call.signal, timeoutMs: this.config.openRouter.chatTimeoutMs });
+    const second = await this.client.chatCompletion(renewed.key, call.body, {
+      stream: call.stream,
+      signal: call.signal,
+      timeoutMs: this.config.openRouter.chatTimeoutMs,
+    });
     return { response: second, renewed: true };
   }
 }

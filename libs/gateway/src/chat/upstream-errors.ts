@@ -1,5 +1,5 @@
-import { scrubSecrets } from '../../../common/src';
-import { OpenRouterError } from '../../../openrouter/src';
+import { scrubSecrets } from '#libs/common';
+import { OpenRouterError } from '#libs/openrouter';
 import { GatewayErrors, openAiErrorBody, openAiTypeFor, OpenAiErrorBody } from '../errors/openai-error';
 
 /** The gateway's answer to an OpenRouter call that produced no HTTP answer (timeout, connection error). */
@@ -11,7 +11,9 @@ export function transportFailure(err: unknown): unknown {
     case 'openrouter_bad_response':
       return GatewayErrors.upstreamBadResponse(err.upstreamStatus ? `HTTP ${err.upstreamStatus}` : 'no usable body');
     default:
-      return GatewayErrors.upstreamUnavailable(err.message.includes('aborted') ? 'request aborted' : 'connection failed');
+      return GatewayErrors.upstreamUnavailable(
+        err.message.includes('aborted') ? 'request aborted' : 'connection failed',
+      );
   }
 }
 
@@ -31,7 +33,11 @@ export function upstreamStatusFailure(status: number, body: unknown): Error | nu
 export function passThroughBody(status: number, body: unknown): unknown {
   const error = (body as { error?: unknown } | null)?.error;
   if (typeof error !== 'object' || error === null || Array.isArray(error)) {
-    return openAiErrorBody(`OpenRouter answered HTTP ${status}`, openAiTypeFor(status), 'upstream_error') satisfies OpenAiErrorBody;
+    return openAiErrorBody(
+      `OpenRouter answered HTTP ${status}`,
+      openAiTypeFor(status),
+      'upstream_error',
+    ) satisfies OpenAiErrorBody;
   }
   const e = error as Record<string, unknown>;
   if (typeof e.type === 'string') return body;

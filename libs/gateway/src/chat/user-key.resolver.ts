@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { AuditActor } from '../../../audit/src';
-import { AppError, LruCache } from '../../../common/src';
-import { OpenRouterKey, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '../../../openrouter/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
-import { SingleFlight } from '../../../common/src';
+import { AuditActor } from '#libs/audit';
+import { AppError, LruCache } from '#libs/common';
+import { OpenRouterKey, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
+import { SingleFlight } from '#libs/common';
 import { GatewayErrors } from '../errors/openai-error';
 
 /** A user's usable OpenRouter key: the plaintext, and the upstream hash that names it for renewal. */

@@ -31,7 +31,12 @@ export class OpenAiErrorShapeHook {
 }
 
 /** Callback style, not async: no promise per response. */
-function reshapeOnSend(_request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (err: null, value: unknown) => void): void {
+function reshapeOnSend(
+  _request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  done: (err: null, value: unknown) => void,
+): void {
   if (reply.statusCode < 400 || typeof payload !== 'string') return done(null, payload);
   done(null, reshape(payload) ?? payload);
 }
@@ -50,7 +55,8 @@ function reshape(payload: string): string | null {
   } catch {
     return null;
   }
-  if (typeof body?.statusCode !== 'number' || typeof body.code !== 'string' || typeof body.error === 'object') return null;
+  if (typeof body?.statusCode !== 'number' || typeof body.code !== 'string' || typeof body.error === 'object')
+    return null;
   const message = typeof body.message === 'string' ? body.message : 'Request failed';
   return JSON.stringify(openAiErrorBody(message, openAiTypeFor(body.statusCode, body.code), body.code));
 }

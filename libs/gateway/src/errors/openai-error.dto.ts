@@ -2,9 +2,17 @@ import { ApiProperty } from '@nestjs/swagger';
 
 export class OpenAiErrorDetailDto {
   @ApiProperty({ example: 'This API key has used its token quota (100000 tokens per month)' }) message: string;
-  @ApiProperty({ example: 'insufficient_quota', description: 'invalid_request_error, authentication_error, permission_error, rate_limit_error, insufficient_quota, server_error' })
+  @ApiProperty({
+    example: 'insufficient_quota',
+    description:
+      'invalid_request_error, authentication_error, permission_error, rate_limit_error, insufficient_quota, server_error',
+  })
   type: string;
-  @ApiProperty({ example: 'quota_exceeded', description: 'Stable machine code (OpenRouter passes numeric codes on its own errors)' }) code: string;
+  @ApiProperty({
+    example: 'quota_exceeded',
+    description: 'Stable machine code (OpenRouter passes numeric codes on its own errors)',
+  })
+  code: string;
   @ApiProperty({ nullable: true, example: null }) param: string | null;
 }
 

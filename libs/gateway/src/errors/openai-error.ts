@@ -1,4 +1,4 @@
-import { AppError } from '../../../common/src';
+import { AppError } from '#libs/common';
 
 /** OpenAI's error `type`s, as OpenAI SDKs switch on them. */
 export type OpenAiErrorType =
@@ -20,7 +20,13 @@ export interface OpenAiErrorBody {
  * anything outside these routes (logs, the global filter) still understands it.
  */
 export class OpenAiError extends AppError {
-  constructor(status: number, readonly type: OpenAiErrorType, code: string, message: string, headers?: Record<string, string>) {
+  constructor(
+    status: number,
+    readonly type: OpenAiErrorType,
+    code: string,
+    message: string,
+    headers?: Record<string, string>,
+  ) {
     super(status, code, message, undefined, headers);
     this.name = 'OpenAiError';
   }
@@ -44,21 +50,68 @@ export function openAiErrorBody(message: string, type: string, code: string | nu
 /** The gateway's own failures, one place for their codes. */
 export const GatewayErrors = {
   quotaExceeded: (quota: number, period: string) =>
-    new OpenAiError(429, 'insufficient_quota', 'quota_exceeded', `This API key has used its token quota (${quota} tokens per ${period === 'total' ? 'lifetime' : period})`),
+    new OpenAiError(
+      429,
+      'insufficient_quota',
+      'quota_exceeded',
+      `This API key has used its token quota (${quota} tokens per ${period === 'total' ? 'lifetime' : period})`,
+    ),
   invalidBody: (message: string) => new OpenAiError(400, 'invalid_request_error', 'invalid_request_body', message),
-  noUser: () => new OpenAiError(403, 'permission_error', 'api_key_without_user', 'This API key does not act for a user, so it has no OpenRouter key'),
+  noUser: () =>
+    new OpenAiError(
+      403,
+      'permission_error',
+      'api_key_without_user',
+      'This API key does not act for a user, so it has no OpenRouter key',
+    ),
   notConfigured: () =>
-    new OpenAiError(503, 'server_error', 'openrouter_not_configured', 'The user has no OpenRouter key and OpenRouter provisioning is not configured'),
+    new OpenAiError(
+      503,
+      'server_error',
+      'openrouter_not_configured',
+      'The user has no OpenRouter key and OpenRouter provisioning is not configured',
+    ),
   keyUnavailable: (reason: string) =>
-    new OpenAiError(502, 'server_error', 'openrouter_key_unavailable', `No OpenRouter key could be provisioned for the user (${reason})`),
-  keyDisabled: () => new OpenAiError(403, 'permission_error', 'openrouter_key_disabled', "The user's OpenRouter key is disabled"),
+    new OpenAiError(
+      502,
+      'server_error',
+      'openrouter_key_unavailable',
+      `No OpenRouter key could be provisioned for the user (${reason})`,
+    ),
+  keyDisabled: () =>
+    new OpenAiError(403, 'permission_error', 'openrouter_key_disabled', "The user's OpenRouter key is disabled"),
   renewalFailed: (reason: string) =>
-    new OpenAiError(502, 'server_error', 'openrouter_key_renewal_failed', `OpenRouter refused the user's key and renewing it failed (${reason})`),
-  keyBusy: () => new OpenAiError(503, 'server_error', 'openrouter_key_busy', "The user's OpenRouter key is being replaced; retry shortly", { 'retry-after': '1' }),
+    new OpenAiError(
+      502,
+      'server_error',
+      'openrouter_key_renewal_failed',
+      `OpenRouter refused the user's key and renewing it failed (${reason})`,
+    ),
+  keyBusy: () =>
+    new OpenAiError(
+      503,
+      'server_error',
+      'openrouter_key_busy',
+      "The user's OpenRouter key is being replaced; retry shortly",
+      { 'retry-after': '1' },
+    ),
   upstreamTimeout: () => new OpenAiError(504, 'server_error', 'upstream_timeout', 'OpenRouter did not answer in time'),
-  upstreamUnavailable: (detail: string) => new OpenAiError(502, 'server_error', 'upstream_unavailable', `OpenRouter is unavailable (${detail})`),
-  upstreamBadResponse: (detail: string) => new OpenAiError(502, 'server_error', 'upstream_bad_response', `OpenRouter answered something unexpected (${detail})`),
+  upstreamUnavailable: (detail: string) =>
+    new OpenAiError(502, 'server_error', 'upstream_unavailable', `OpenRouter is unavailable (${detail})`),
+  upstreamBadResponse: (detail: string) =>
+    new OpenAiError(
+      502,
+      'server_error',
+      'upstream_bad_response',
+      `OpenRouter answered something unexpected (${detail})`,
+    ),
   upstreamError: (status: number, detail: string) =>
-    new OpenAiError(502, 'server_error', 'upstream_error', `OpenRouter failed with HTTP ${status}${detail ? `: ${detail}` : ''}`),
-  modelsUnavailable: () => new OpenAiError(502, 'server_error', 'upstream_unavailable', 'The model list could not be fetched from OpenRouter'),
+    new OpenAiError(
+      502,
+      'server_error',
+      'upstream_error',
+      `OpenRouter failed with HTTP ${status}${detail ? `: ${detail}` : ''}`,
+    ),
+  modelsUnavailable: () =>
+    new OpenAiError(502, 'server_error', 'upstream_unavailable', 'The model list could not be fetched from OpenRouter'),
 };

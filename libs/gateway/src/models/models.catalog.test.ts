@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OpenRouterClient, OpenRouterError } from '../../../openrouter/src';
+import { OpenRouterClient, OpenRouterError } from '#libs/openrouter';
 import { OpenAiError } from '../errors/openai-error';
 import { ModelsCatalog } from './models.catalog';
 
@@ -36,6 +36,9 @@ describe('ModelsCatalog', () => {
     await catalog.json(t0);
     assert.equal(await catalog.json(t0 + 6 * 60_000), '{"data":[{"id":"old"}]}');
     assert.equal(calls(), 2);
-    await assert.rejects(catalog.json(t0 + 2 * 3_600_000), (err: unknown) => err instanceof OpenAiError && err.status === 502);
+    await assert.rejects(
+      catalog.json(t0 + 2 * 3_600_000),
+      (err: unknown) => err instanceof OpenAiError && err.status === 502,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OpenRouterClient, OpenRouterError } from '../../../openrouter/src';
+import { OpenRouterClient, OpenRouterError } from '#libs/openrouter';
 import { GatewayErrors } from '../errors/openai-error';
 
 /** The list is fresh this long; OpenRouter's catalogue changes a few times a day. */

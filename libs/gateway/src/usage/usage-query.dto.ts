@@ -6,12 +6,18 @@ export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 /** Query of GET /api/v1/usage. */
 export class UsageQueryDto {
-  @ApiPropertyOptional({ description: 'Start (inclusive), ISO 8601 date or date-time; default 30 days before `to`', example: '2025-06-01' })
+  @ApiPropertyOptional({
+    description: 'Start (inclusive), ISO 8601 date or date-time; default 30 days before `to`',
+    example: '2025-06-01',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date or date-time' })
   from?: string;
 
-  @ApiPropertyOptional({ description: 'End, ISO 8601; a date-time is exclusive, a bare date includes that whole day; default now', example: '2025-06-30' })
+  @ApiPropertyOptional({
+    description: 'End, ISO 8601; a date-time is exclusive, a bare date includes that whole day; default now',
+    example: '2025-06-30',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date or date-time' })
   to?: string;

@@ -10,7 +10,10 @@ export class UsageTotalsDto {
 }
 
 export class UsageRowDto extends UsageTotalsDto {
-  @ApiProperty({ nullable: true, description: 'The day (YYYY-MM-DD, UTC), API key id, user id or model the row adds up' })
+  @ApiProperty({
+    nullable: true,
+    description: 'The day (YYYY-MM-DD, UTC), API key id, user id or model the row adds up',
+  })
   key: string | null;
 }
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyAuth, CurrentTenant, ContextTenant, RequireScopes } from '../../../common/src';
+import { ApiKeyAuth, CurrentTenant, ContextTenant, RequireScopes } from '#libs/common';
 import { UsageQueryDto } from './usage-query.dto';
 import { UsageReportDto } from './usage-report.response';
 import { UsageQuery } from './usage.query';

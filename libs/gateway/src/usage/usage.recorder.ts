@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { WriteBatcher } from '../shared/write-batcher';
+import { WriteBatcher } from '#libs/common';
 import { UsageRecord } from './usage-record';
 
 /** Records wait this long for others to share their INSERT; GET /api/v1/usage writes them at once. */
@@ -17,7 +17,9 @@ export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationSh
   private readonly batcher: WriteBatcher<UsageRecord>;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.batcher = new WriteBatcher('usage records', (records) => this.insert(records), this.logger, { lingerMs: USAGE_LINGER_MS });
+    this.batcher = new WriteBatcher('usage records', (records) => this.insert(records), this.logger, {
+      lingerMs: USAGE_LINGER_MS,
+    });
   }
 
   record(record: UsageRecord): void {

@@ -20,7 +20,12 @@ export interface HttpPostOptions {
  * the proxying itself. Failures carry only a `code` (ETIMEDOUT, ERR_CANCELED, ECONNREFUSED…), never
  * the request, so no header can leak through them.
  */
-export function httpPost(url: URL, headers: Record<string, string>, payload: string, opts: HttpPostOptions): Promise<RawResponse> {
+export function httpPost(
+  url: URL,
+  headers: Record<string, string>,
+  payload: string,
+  opts: HttpPostOptions,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const fail = (code: string) => reject(Object.assign(new Error(code), { code }));
     if (opts.signal?.aborted) return fail('ERR_CANCELED');

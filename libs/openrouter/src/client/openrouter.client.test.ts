@@ -115,7 +115,10 @@ after(async () => {
   for (const c of clients) c.onModuleDestroy();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(logs.some((l) => l.includes('/keys')), 'management calls are logged');
+  assert.ok(
+    logs.some((l) => l.includes('/keys')),
+    'management calls are logged',
+  );
   assertNoSecrets(logs.join('\n'));
 });
 
@@ -161,7 +164,8 @@ describe('createKey', () => {
   });
 
   it('reads the plaintext from `data.key` in older answers', async () => {
-    handler = (_req, res) => json(res, 200, { data: { key: CREATED_KEY, hash: HASH, name: 'n', label: null, limit: null } });
+    handler = (_req, res) =>
+      json(res, 200, { data: { key: CREATED_KEY, hash: HASH, name: 'n', label: null, limit: null } });
     const created = await client().createKey({ name: 'n' });
     assert.equal(created.key, CREATED_KEY);
     assert.equal(created.hash, HASH);
@@ -257,7 +261,8 @@ describe('idempotent management calls', () => {
   });
 
   it('honours Retry-After on 429', async () => {
-    handler = (_req, res, _b, n) => (n === 1 ? json(res, 429, {}, { 'retry-after': '0' }) : json(res, 200, { data: [] }));
+    handler = (_req, res, _b, n) =>
+      n === 1 ? json(res, 429, {}, { 'retry-after': '0' }) : json(res, 200, { data: [] });
     assert.deepEqual(await client().listKeys(), { keys: [] });
     assert.equal(seen.length, 2);
   });
@@ -361,7 +366,8 @@ describe('chatCompletion', () => {
   const body = { model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
 
   it('returns 200 JSON with the user key as Bearer', async () => {
-    handler = (_req, res) => json(res, 200, { id: 'gen-1', usage: { total_tokens: 3 } }, { 'x-generation-id': 'gen-1' });
+    handler = (_req, res) =>
+      json(res, 200, { id: 'gen-1', usage: { total_tokens: 3 } }, { 'x-generation-id': 'gen-1' });
     const res = await client().chatCompletion(USER_KEY, body, { stream: false });
     assert.equal(res.status, 200);
     assert.deepEqual(res.json, { id: 'gen-1', usage: { total_tokens: 3 } });
@@ -482,9 +488,7 @@ describe('chatCompletion', () => {
     handler = (_req, res) => setTimeout(() => json(res, 200, {}), 300);
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 30);
-    const err = await rejection(
-      client().chatCompletion(USER_KEY, body, { stream: false, signal: controller.signal }),
-    );
+    const err = await rejection(client().chatCompletion(USER_KEY, body, { stream: false, signal: controller.signal }));
     assert.equal(err.code, 'openrouter_unavailable');
     assert.equal(err.retryable, false);
     assertErrorIsClean(err);

@@ -2,7 +2,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import axios, { AxiosHeaders, type AxiosInstance, type AxiosResponse } from 'axios';
+import axios, { AxiosHeaders, type AxiosInstance } from 'axios';
 import { httpPost, type RawResponse } from './http-post';
 import { maskKey } from './mask-key';
 import {
@@ -314,7 +314,8 @@ export class OpenRouterClient implements OnModuleDestroy {
         error = transportError(err, desc, this.timeoutMs);
       }
 
-      const outcome = `${desc.method} ${desc.path} failed after ${elapsed(started)}ms: ${error.code}` +
+      const outcome =
+        `${desc.method} ${desc.path} failed after ${elapsed(started)}ms: ${error.code}` +
         (error.upstreamStatus !== undefined ? ` (HTTP ${error.upstreamStatus})` : '');
       if (!call.idempotent || !error.retryable || attempt >= attempts) {
         this.logger.warn(`${outcome}${attempt > 1 ? `, attempt ${attempt}/${attempts}` : ''}`);
@@ -354,7 +355,8 @@ function toUpstreamKey(raw: unknown): UpstreamKey | null {
 }
 
 function keyPath(hash: string): string {
-  if (typeof hash !== 'string' || hash.length === 0) throw new TypeError('OpenRouter key hash must be a non-empty string');
+  if (typeof hash !== 'string' || hash.length === 0)
+    throw new TypeError('OpenRouter key hash must be a non-empty string');
   return `/keys/${encodeURIComponent(hash)}`;
 }
 
@@ -487,6 +489,7 @@ function positive(name: string, value: number): number {
 }
 
 function nonNegativeInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0) throw new Error(`OpenRouter option ${name} must be a non-negative integer`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`OpenRouter option ${name} must be a non-negative integer`);
   return value;
 }

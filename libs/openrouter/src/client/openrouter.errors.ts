@@ -74,7 +74,11 @@ export function statusError(status: number, call: CallDescription, retryAfterMs?
   const what = `OpenRouter ${call.method} ${call.path} answered HTTP ${status}`;
   // 408 is OpenRouter's own "request timed out": as transient as a 5xx.
   if (status === 408 || status === 429 || status >= 500) {
-    return new OpenRouterError('openrouter_unavailable', what, { upstreamStatus: status, retryable: true, retryAfterMs });
+    return new OpenRouterError('openrouter_unavailable', what, {
+      upstreamStatus: status,
+      retryable: true,
+      retryAfterMs,
+    });
   }
   if (status >= 400) {
     return new OpenRouterError('openrouter_rejected', what, { upstreamStatus: status });

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService, SYSTEM_ACTOR } from '../../../audit/src';
+import { AuditService, SYSTEM_ACTOR } from '#libs/audit';
 import { OpenRouterClient, OpenRouterError } from '../client';
 import { OpenRouterKeyDeletion } from './openrouter-key-deletion.entity';
 
@@ -42,24 +42,41 @@ export class KeyDeletionQueue {
       return false;
     }
     await this.dataSource.transaction(async (m) => {
-      const rows = await m.query(`DELETE FROM openrouter_key_deletions WHERE upstream_hash = $1 RETURNING user_id`, [upstreamHash]);
+      const rows = await m.query(`DELETE FROM openrouter_key_deletions WHERE upstream_hash = $1 RETURNING user_id`, [
+        upstreamHash,
+      ]);
       const userId = (Array.isArray(rows[0]) ? rows[0][0] : rows[0])?.user_id ?? null;
-      await this.audit.record({ action: 'openrouter_key.deleted', actor: SYSTEM_ACTOR, target: { type: 'openrouter_key', id: upstreamHash }, metadata: { user_id: userId } }, m);
+      await this.audit.record(
+        {
+          action: 'openrouter_key.deleted',
+          actor: SYSTEM_ACTOR,
+          target: { type: 'openrouter_key', id: upstreamHash },
+          metadata: { user_id: userId },
+        },
+        m,
+      );
     });
     return true;
   }
 
   /** Retries the deletions that are due; returns how many succeeded. */
   async retryDue(limit = 50): Promise<{ attempted: number; deleted: number }> {
-    const due = await this.dataSource.getRepository(OpenRouterKeyDeletion)
-      .createQueryBuilder('d').where('d.next_attempt_at <= now()').orderBy('d.next_attempt_at', 'ASC').limit(limit).getMany();
+    const due = await this.dataSource
+      .getRepository(OpenRouterKeyDeletion)
+      .createQueryBuilder('d')
+      .where('d.next_attempt_at <= now()')
+      .orderBy('d.next_attempt_at', 'ASC')
+      .limit(limit)
+      .getMany();
     let deleted = 0;
     for (const d of due) if (await this.deleteNow(d.upstreamHash)) deleted++;
     return { attempted: due.length, deleted };
   }
 
   async pendingHashes(): Promise<Set<string>> {
-    const rows: { upstream_hash: string }[] = await this.dataSource.query(`SELECT upstream_hash FROM openrouter_key_deletions`);
+    const rows: { upstream_hash: string }[] = await this.dataSource.query(
+      `SELECT upstream_hash FROM openrouter_key_deletions`,
+    );
     return new Set(rows.map((r) => r.upstream_hash));
   }
 }

@@ -19,7 +19,9 @@ export class KeyLease {
   /** Returns a lease token when taken, null when another holder has it. */
   async tryAcquire(userId: string, ttlMs: number): Promise<string | null> {
     const token = `${PROCESS_ID}:${randomUUID().slice(0, 8)}`;
-    await this.dataSource.query(`INSERT INTO openrouter_keys (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, [userId]);
+    await this.dataSource.query(`INSERT INTO openrouter_keys (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, [
+      userId,
+    ]);
     const rows: unknown[] = await this.dataSource.query(
       `UPDATE openrouter_keys SET lease_owner = $2, lease_until = now() + ($3 || ' milliseconds')::interval
        WHERE user_id = $1 AND (lease_until IS NULL OR lease_until < now()) RETURNING user_id`,
@@ -29,7 +31,10 @@ export class KeyLease {
   }
 
   async release(userId: string, token: string): Promise<void> {
-    await this.dataSource.query(`UPDATE openrouter_keys SET lease_owner = NULL, lease_until = NULL WHERE user_id = $1 AND lease_owner = $2`, [userId, token]);
+    await this.dataSource.query(
+      `UPDATE openrouter_keys SET lease_owner = NULL, lease_until = NULL WHERE user_id = $1 AND lease_owner = $2`,
+      [userId, token],
+    );
   }
 }
 

@@ -11,7 +11,14 @@ export class OpenRouterKey {
   @Column({ name: 'upstream_hash', type: 'text', nullable: true }) upstreamHash: string | null;
   @Column({ type: 'text', nullable: true }) label: string | null;
   @Column({ type: 'text', nullable: true }) name: string | null;
-  @Column({ name: 'spending_limit', type: 'numeric', precision: 12, scale: 4, nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'spending_limit',
+    type: 'numeric',
+    precision: 12,
+    scale: 4,
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
   spendingLimit: number | null;
   @Column({ type: 'text', default: 'none' }) status: OpenRouterKeyStatus;
   @Column({ name: 'last_error_code', type: 'text', nullable: true }) lastErrorCode: string | null;

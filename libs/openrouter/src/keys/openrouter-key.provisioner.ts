@@ -2,16 +2,16 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, Not } from 'typeorm';
-import { AuditActor, AuditService, SYSTEM_ACTOR } from '../../../audit/src';
-import { AppError } from '../../../common/src';
-import { AppConfig } from '../../../config/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { AuditActor, AuditService, SYSTEM_ACTOR } from '#libs/audit';
+import { AppError } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { OpenRouterClient, OpenRouterError } from '../client';
 import { KeyDeletionQueue } from './key-deletion.queue';
 import { KeyLease } from './key-lease';
 import { OpenRouterKey } from './openrouter-key.entity';
 import { OpenRouterKeyStore } from './openrouter-key.store';
-import { SingleFlight } from '../../../common/src';
+import { SingleFlight } from '#libs/common';
 
 type Replacement = 'refresh' | 'renewal';
 
@@ -60,8 +60,14 @@ export class OpenRouterKeyProvisioner {
    * transaction, then the old one is deleted upstream. With `failedHash` (a renewal after a 401),
    * nothing is created if the key was already replaced by someone else.
    */
-  async replace(userId: string, kind: Replacement, actor: AuditActor, failedHash?: string | null): Promise<OpenRouterKey> {
-    if (!this.configured) throw new AppError(503, 'openrouter_not_configured', 'OpenRouter provisioning is not configured');
+  async replace(
+    userId: string,
+    kind: Replacement,
+    actor: AuditActor,
+    failedHash?: string | null,
+  ): Promise<OpenRouterKey> {
+    if (!this.configured)
+      throw new AppError(503, 'openrouter_not_configured', 'OpenRouter provisioning is not configured');
     const flightKey = kind === 'renewal' ? `renew:${userId}:${failedHash ?? ''}` : `refresh:${userId}`;
     return this.flights.run(flightKey, () =>
       this.underLease(
@@ -86,7 +92,8 @@ export class OpenRouterKeyProvisioner {
 
   private async provisionOnce(userId: string): Promise<OpenRouterKey> {
     const startedAt = new Date();
-    const attemptedSinceStart = (row: OpenRouterKey | null) => Boolean(row?.lastAttemptAt && row.lastAttemptAt >= startedAt);
+    const attemptedSinceStart = (row: OpenRouterKey | null) =>
+      Boolean(row?.lastAttemptAt && row.lastAttemptAt >= startedAt);
     return this.underLease(
       userId,
       async () => {
@@ -101,7 +108,12 @@ export class OpenRouterKeyProvisioner {
     );
   }
 
-  private async createAndStore(userId: string, previous: OpenRouterKey | null, kind: Replacement | 'provision', actor: AuditActor): Promise<OpenRouterKey> {
+  private async createAndStore(
+    userId: string,
+    previous: OpenRouterKey | null,
+    kind: Replacement | 'provision',
+    actor: AuditActor,
+  ): Promise<OpenRouterKey> {
     const limit = this.config.openRouter.keyLimit;
     let created;
     try {
@@ -109,38 +121,59 @@ export class OpenRouterKeyProvisioner {
     } catch (err) {
       await this.recordFailure(userId, previous, kind, err);
       if (kind === 'provision') return (await this.store.find(userId))!;
-      throw new AppError(502, 'openrouter_unavailable', `OpenRouter could not create a key (${codeOf(err)}); the stored key is unchanged`);
+      throw new AppError(
+        502,
+        'openrouter_unavailable',
+        `OpenRouter could not create a key (${codeOf(err)}); the stored key is unchanged`,
+      );
     }
 
     const now = new Date();
     const oldHash = previous?.upstreamHash ?? null;
     const stored = await this.dataSource.transaction(async (m) => {
       // A user disabled meanwhile (deleted in Clerk) must not get a key back.
-      const result = await m.update(OpenRouterKey, { userId, status: Not('disabled' as const) }, {
-        keyEncrypted: this.store.seal(created.key),
-        upstreamHash: created.hash,
-        label: created.label,
-        name: created.name,
-        spendingLimit: created.limit ?? limit,
-        status: 'active',
-        lastErrorCode: null,
-        lastAttemptAt: now,
-        keyCreatedAt: now,
-        ...(kind === 'renewal'
-          ? { autoRenewed: true, renewalCount: () => 'renewal_count + 1', lastRenewalAt: now }
-          : {}),
-      });
+      const result = await m.update(
+        OpenRouterKey,
+        { userId, status: Not('disabled' as const) },
+        {
+          keyEncrypted: this.store.seal(created.key),
+          upstreamHash: created.hash,
+          label: created.label,
+          name: created.name,
+          spendingLimit: created.limit ?? limit,
+          status: 'active',
+          lastErrorCode: null,
+          lastAttemptAt: now,
+          keyCreatedAt: now,
+          ...(kind === 'renewal'
+            ? { autoRenewed: true, renewalCount: () => 'renewal_count + 1', lastRenewalAt: now }
+            : {}),
+        },
+      );
       if (!result.affected) {
         await this.deletions.enqueue(m, created.hash, userId, 'user_disabled');
         return false;
       }
       if (oldHash) await this.deletions.enqueue(m, oldHash, userId, kind);
-      await this.audit.record({
-        action: kind === 'provision' ? 'openrouter_key.provisioned' : kind === 'refresh' ? 'openrouter_key.refreshed' : 'openrouter_key.auto_renewed',
-        actor,
-        target: { type: 'user', id: userId },
-        metadata: { upstream_hash: created.hash, label: created.label, limit: created.limit ?? limit, replaced_hash: oldHash },
-      }, m);
+      await this.audit.record(
+        {
+          action:
+            kind === 'provision'
+              ? 'openrouter_key.provisioned'
+              : kind === 'refresh'
+                ? 'openrouter_key.refreshed'
+                : 'openrouter_key.auto_renewed',
+          actor,
+          target: { type: 'user', id: userId },
+          metadata: {
+            upstream_hash: created.hash,
+            label: created.label,
+            limit: created.limit ?? limit,
+            replaced_hash: oldHash,
+          },
+        },
+        m,
+      );
       return true;
     });
     await this.bus.publish(CacheTopic.user, userId);
@@ -148,22 +181,43 @@ export class OpenRouterKeyProvisioner {
       await this.deletions.deleteNow(created.hash);
       throw new AppError(409, 'user_not_active', 'This user is disabled; no OpenRouter key was stored');
     }
-    this.logger.log(`OpenRouter key ${kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'auto-renewed'} for user ${userId} (hash ${created.hash})`);
+    this.logger.log(
+      `OpenRouter key ${kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'auto-renewed'} for user ${userId} (hash ${created.hash})`,
+    );
     if (oldHash) await this.deletions.deleteNow(oldHash);
     return (await this.store.find(userId))!;
   }
 
-  private async recordFailure(userId: string, previous: OpenRouterKey | null, kind: Replacement | 'provision', err: unknown): Promise<void> {
+  private async recordFailure(
+    userId: string,
+    previous: OpenRouterKey | null,
+    kind: Replacement | 'provision',
+    err: unknown,
+  ): Promise<void> {
     const code = codeOf(err);
     this.logger.warn(`OpenRouter key ${kind} failed for user ${userId}: ${code}`);
     await this.dataSource.transaction(async (m) => {
-      await m.update(OpenRouterKey, { userId }, {
-        lastErrorCode: code,
-        lastAttemptAt: new Date(),
-        // A user who still has a working key keeps it; only a user without one is "failed".
-        ...(this.isUsable(previous) || previous?.status === 'disabled' ? {} : { status: 'provisioning_failed' as const }),
-      });
-      await this.audit.record({ action: 'openrouter_key.provisioning_failed', actor: SYSTEM_ACTOR, target: { type: 'user', id: userId }, metadata: { kind, error_code: code } }, m);
+      await m.update(
+        OpenRouterKey,
+        { userId },
+        {
+          lastErrorCode: code,
+          lastAttemptAt: new Date(),
+          // A user who still has a working key keeps it; only a user without one is "failed".
+          ...(this.isUsable(previous) || previous?.status === 'disabled'
+            ? {}
+            : { status: 'provisioning_failed' as const }),
+        },
+      );
+      await this.audit.record(
+        {
+          action: 'openrouter_key.provisioning_failed',
+          actor: SYSTEM_ACTOR,
+          target: { type: 'user', id: userId },
+          metadata: { kind, error_code: code },
+        },
+        m,
+      );
     });
     await this.bus.publish(CacheTopic.user, userId);
   }
@@ -172,7 +226,11 @@ export class OpenRouterKeyProvisioner {
    * Runs `work` holding the user's lease. While another holder has it, polls `whenBusy` (which may
    * return that holder's result) until the lease frees up or the wait is over.
    */
-  private async underLease<T>(userId: string, work: () => Promise<T>, whenBusy: () => Promise<T | undefined>): Promise<T> {
+  private async underLease<T>(
+    userId: string,
+    work: () => Promise<T>,
+    whenBusy: () => Promise<T | undefined>,
+  ): Promise<T> {
     const ttlMs = this.config.openRouter.timeoutMs * 2 + 5000;
     const deadline = Date.now() + ttlMs + 5000;
     for (;;) {
@@ -181,12 +239,15 @@ export class OpenRouterKeyProvisioner {
         try {
           return await work();
         } finally {
-          await this.lease.release(userId, token).catch((err) => this.logger.warn(`Releasing key lease failed: ${codeOf(err)}`));
+          await this.lease
+            .release(userId, token)
+            .catch((err) => this.logger.warn(`Releasing key lease failed: ${codeOf(err)}`));
         }
       }
       const theirs = await whenBusy();
       if (theirs !== undefined) return theirs;
-      if (Date.now() > deadline) throw new AppError(503, 'openrouter_key_busy', 'The OpenRouter key is being changed; retry shortly');
+      if (Date.now() > deadline)
+        throw new AppError(503, 'openrouter_key_busy', 'The OpenRouter key is being changed; retry shortly');
       await sleep(40 + Math.random() * 40);
     }
   }

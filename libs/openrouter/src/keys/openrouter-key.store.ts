@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { SecretBox } from '../../../common/src';
+import { SecretBox } from '#libs/common';
 import { OpenRouterKey } from './openrouter-key.entity';
 
 /** Reads users' OpenRouter key rows and opens the encrypted key. */

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { TokensUsedView, verifiedApiKeyOf } from '../../../api-keys/src';
-import { ApiKeyAuth, CurrentContext, RequestContext } from '../../../common/src';
+import { TokensUsedView, verifiedApiKeyOf } from '#libs/api-keys';
+import { ApiKeyAuth, CurrentContext, RequestContext } from '#libs/common';
 import { V1MeResponseDto } from './v1-me.response';
 
 @ApiTags('tenant integration')

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { API_KEY_SCOPES, ApiKeyScope } from '../../../common/src';
+import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
 
 export class V1TenantDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -15,7 +15,11 @@ export class V1ApiKeyDto {
   @ApiProperty() rate_limit_per_minute: number;
   @ApiProperty({ nullable: true }) token_quota: number | null;
   @ApiProperty({ enum: ['day', 'month', 'total'], nullable: true }) quota_period: string | null;
-  @ApiProperty({ nullable: true, description: 'Tokens used in the current quota period (at most a second old; null while the counters are unavailable)' })
+  @ApiProperty({
+    nullable: true,
+    description:
+      'Tokens used in the current quota period (at most a second old; null while the counters are unavailable)',
+  })
   tokens_used: number | null;
   @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
 }
@@ -28,5 +32,6 @@ export class V1UserRefDto {
 export class V1MeResponseDto {
   @ApiProperty({ type: V1TenantDto }) tenant: V1TenantDto;
   @ApiProperty({ type: V1ApiKeyDto }) api_key: V1ApiKeyDto;
-  @ApiProperty({ type: V1UserRefDto, nullable: true, description: 'The member the key acts as' }) user: V1UserRefDto | null;
+  @ApiProperty({ type: V1UserRefDto, nullable: true, description: 'The member the key acts as' })
+  user: V1UserRefDto | null;
 }

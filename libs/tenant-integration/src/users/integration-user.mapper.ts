@@ -1,4 +1,4 @@
-import type { MemberRow } from '../../../tenants/src';
+import type { MemberRow } from '#libs/tenants';
 import type { IntegrationUserDto } from './dto/integration-user.response';
 
 export function toIntegrationUser(m: MemberRow): IntegrationUserDto {

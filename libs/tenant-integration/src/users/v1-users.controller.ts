@@ -1,7 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyAuth, ContextTenant, CurrentTenant, RequireScopes } from '../../../common/src';
-import { AuditScope, CurrentAuditScope, MemberDirectory, MembersService } from '../../../tenants/src';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ApiKeyAuth, ContextTenant, CurrentTenant, RequireScopes } from '#libs/common';
+import { AuditScope, CurrentAuditScope, MemberDirectory, MembersService } from '#libs/tenants';
 import { CreateUserDto } from './dto/create-user.dto';
 import { IntegrationUserDto, IntegrationUserPageDto } from './dto/integration-user.response';
 import { ListUsersQuery } from './dto/list-users.query';
@@ -45,8 +53,14 @@ export class V1UsersController {
   @ApiOperation({ summary: 'Add a member by email (an unknown email becomes a pending user)' })
   @ApiCreatedResponse({ type: IntegrationUserDto })
   @ApiConflictResponse({ description: '`already_member`, `user_deactivated`' })
-  async create(@CurrentTenant() tenant: ContextTenant, @Body() dto: CreateUserDto, @CurrentAuditScope() scope: AuditScope): Promise<IntegrationUserDto> {
-    return toIntegrationUser(await this.members.add(tenant.id, 'admin', { email: dto.email, role: dto.role ?? 'member' }, scope));
+  async create(
+    @CurrentTenant() tenant: ContextTenant,
+    @Body() dto: CreateUserDto,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<IntegrationUserDto> {
+    return toIntegrationUser(
+      await this.members.add(tenant.id, 'admin', { email: dto.email, role: dto.role ?? 'member' }, scope),
+    );
   }
 
   @Patch(':userId')
@@ -69,7 +83,11 @@ export class V1UsersController {
   @ApiOperation({ summary: 'Remove a member from the tenant (their API keys in it are revoked)' })
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: '`last_owner`' })
-  async remove(@CurrentTenant() tenant: ContextTenant, @Param('userId') userId: string, @CurrentAuditScope() scope: AuditScope): Promise<void> {
+  async remove(
+    @CurrentTenant() tenant: ContextTenant,
+    @Param('userId') userId: string,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<void> {
     const member = await this.directory.get(tenant.id, userId);
     await this.members.remove(tenant.id, 'admin', member.userId, scope);
   }

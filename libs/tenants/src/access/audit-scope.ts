@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { AuditActor } from '../../../audit/src';
-import type { ContextualRequest, RequestContext } from '../../../common/src';
+import type { AuditActor } from '#libs/audit';
+import type { ContextualRequest, RequestContext } from '#libs/common';
 
 /** Who acts and under which request id: what every audited change needs. */
 export interface AuditScope {

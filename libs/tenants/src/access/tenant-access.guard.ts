@@ -1,7 +1,15 @@
-import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiNotFoundResponse } from '@nestjs/swagger';
-import { ContextualRequest, Errors, TenantRole } from '../../../common/src';
+import { ContextualRequest, Errors, TenantRole } from '#libs/common';
 import { MembershipQueries, TenantWithRole } from '../membership.queries';
 import { isUuid } from './tenant-scope';
 
@@ -22,7 +30,9 @@ export const TenantRoles = (...roles: TenantRole[]) =>
     SetMetadata(PATH_TENANT_ROLES, roles),
     UseGuards(TenantAccessGuard),
     ApiNotFoundResponse({ description: 'No such tenant, or the caller is not a member' }),
-    ApiForbiddenResponse({ description: `Needs the role ${roles.length ? roles.join(' or ') : 'member'} in the tenant` }),
+    ApiForbiddenResponse({
+      description: `Needs the role ${roles.length ? roles.join(' or ') : 'member'} in the tenant`,
+    }),
   );
 
 /** The path tenant resolved by `TenantRoles`. */
@@ -41,7 +51,9 @@ export class TenantAccessGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<RequestWithTenant>();
-    const roles = this.reflector.getAllAndOverride<TenantRole[]>(PATH_TENANT_ROLES, [context.getHandler(), context.getClass()]) ?? [];
+    const roles =
+      this.reflector.getAllAndOverride<TenantRole[]>(PATH_TENANT_ROLES, [context.getHandler(), context.getClass()]) ??
+      [];
     const userId = req.auth?.user?.id;
     const tenantId = req.params?.tenantId;
     if (!userId || !isUuid(tenantId)) throw Errors.notFound('Tenant');

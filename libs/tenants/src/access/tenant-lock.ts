@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Errors } from '../../../common/src';
+import { Errors } from '#libs/common';
 import { requireTenantId } from './tenant-scope';
 
 export interface LockedTenant {

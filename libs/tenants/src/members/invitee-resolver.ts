@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AppError, Errors } from '../../../common/src';
+import { AppError, Errors } from '#libs/common';
 
 export interface Invitee {
   id: string;

@@ -1,4 +1,4 @@
-import { Errors } from '../../../common/src';
+import { Errors } from '#libs/common';
 import { isUuid } from '../access/tenant-scope';
 import type { MemberPosition } from './member.repository';
 
@@ -13,7 +13,8 @@ export const MemberCursor = {
   decode(cursor: string): MemberPosition {
     try {
       const [joinedKey, membershipId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-      if (typeof joinedKey === 'string' && TIMESTAMP.test(joinedKey) && isUuid(membershipId)) return { joinedKey, membershipId };
+      if (typeof joinedKey === 'string' && TIMESTAMP.test(joinedKey) && isUuid(membershipId))
+        return { joinedKey, membershipId };
     } catch {
       // fall through
     }

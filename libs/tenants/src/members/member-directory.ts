@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Errors } from '../../../common/src';
+import { Errors } from '#libs/common';
 import { isUuid } from '../access/tenant-scope';
 import { MemberCursor } from './member-cursor';
 import { MemberRepository, MemberRow } from './member.repository';

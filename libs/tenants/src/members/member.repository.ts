@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { TenantRole } from '../../../common/src';
+import type { TenantRole } from '#libs/common';
 import { requireTenantId } from '../access/tenant-scope';
 
 export interface MemberRow {
@@ -49,25 +49,34 @@ export class MemberRepository {
           `${SELECT_MEMBER} WHERE m.tenant_id = $1 AND (m.created_at, m.id) > ($2::timestamptz, $3::uuid) ORDER BY m.created_at, m.id LIMIT $4`,
           [tenantId, after.joinedKey, after.membershipId, limit],
         )
-      : this.dataSource.query(`${SELECT_MEMBER} WHERE m.tenant_id = $1 ORDER BY m.created_at, m.id LIMIT $2`, [tenantId, limit]);
+      : this.dataSource.query(`${SELECT_MEMBER} WHERE m.tenant_id = $1 ORDER BY m.created_at, m.id LIMIT $2`, [
+          tenantId,
+          limit,
+        ]);
   }
 
   async find(tenantId: string, userId: string, m: EntityManager = this.dataSource.manager): Promise<MemberRow | null> {
-    const rows: MemberRow[] = await m.query(`${SELECT_MEMBER} WHERE m.tenant_id = $1 AND m.user_id = $2`, [requireTenantId(tenantId), userId]);
+    const rows: MemberRow[] = await m.query(`${SELECT_MEMBER} WHERE m.tenant_id = $1 AND m.user_id = $2`, [
+      requireTenantId(tenantId),
+      userId,
+    ]);
     return rows[0] ?? null;
   }
 
   /** The member's role, row-locked for the transaction; null when not a member. */
   async lockRole(m: EntityManager, tenantId: string, userId: string): Promise<TenantRole | null> {
-    const rows: { role: TenantRole }[] = await m.query(`SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE`, [
-      requireTenantId(tenantId),
-      userId,
-    ]);
+    const rows: { role: TenantRole }[] = await m.query(
+      `SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE`,
+      [requireTenantId(tenantId), userId],
+    );
     return rows[0]?.role ?? null;
   }
 
   async countOwners(m: EntityManager, tenantId: string): Promise<number> {
-    const rows: { n: number }[] = await m.query(`SELECT count(*)::int AS n FROM memberships WHERE tenant_id = $1 AND role = 'owner'`, [requireTenantId(tenantId)]);
+    const rows: { n: number }[] = await m.query(
+      `SELECT count(*)::int AS n FROM memberships WHERE tenant_id = $1 AND role = 'owner'`,
+      [requireTenantId(tenantId)],
+    );
     return rows[0].n;
   }
 
@@ -81,7 +90,11 @@ export class MemberRepository {
   }
 
   async setRole(m: EntityManager, tenantId: string, userId: string, role: TenantRole): Promise<void> {
-    await m.query(`UPDATE memberships SET role = $3, updated_at = now() WHERE tenant_id = $1 AND user_id = $2`, [requireTenantId(tenantId), userId, role]);
+    await m.query(`UPDATE memberships SET role = $3, updated_at = now() WHERE tenant_id = $1 AND user_id = $2`, [
+      requireTenantId(tenantId),
+      userId,
+      role,
+    ]);
   }
 
   async delete(m: EntityManager, tenantId: string, userId: string): Promise<void> {

@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClerkAuth, Errors } from '../../../common/src';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ClerkAuth, Errors } from '#libs/common';
 import { AuditScope, CurrentAuditScope } from '../access/audit-scope';
 import { PathTenant, PathTenantAccess, TenantRoles } from '../access/tenant-access.guard';
 import { isUuid } from '../access/tenant-scope';
@@ -34,7 +41,11 @@ export class MembersController {
   @ApiOperation({ summary: 'Add a member by email or user id (owner, admin); an unknown email becomes a pending user' })
   @ApiCreatedResponse({ type: MemberResponseDto })
   @ApiConflictResponse({ description: '`already_member`, `user_deactivated`' })
-  async add(@PathTenant() tenant: PathTenantAccess, @Body() dto: AddMemberDto, @CurrentAuditScope() scope: AuditScope): Promise<MemberResponseDto> {
+  async add(
+    @PathTenant() tenant: PathTenantAccess,
+    @Body() dto: AddMemberDto,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<MemberResponseDto> {
     return toMemberResponse(await this.members.add(tenant.id, managerRole(tenant), newMember(dto), scope));
   }
 
@@ -49,7 +60,9 @@ export class MembersController {
     @Body() dto: UpdateMemberDto,
     @CurrentAuditScope() scope: AuditScope,
   ): Promise<MemberResponseDto> {
-    return toMemberResponse(await this.members.changeRole(tenant.id, managerRole(tenant), memberId(userId), dto.role, scope));
+    return toMemberResponse(
+      await this.members.changeRole(tenant.id, managerRole(tenant), memberId(userId), dto.role, scope),
+    );
   }
 
   @Delete(':userId')
@@ -58,7 +71,11 @@ export class MembersController {
   @ApiOperation({ summary: "Remove a member (owner, admin); the member's API keys in the tenant are revoked" })
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: '`last_owner`' })
-  async remove(@PathTenant() tenant: PathTenantAccess, @Param('userId') userId: string, @CurrentAuditScope() scope: AuditScope): Promise<void> {
+  async remove(
+    @PathTenant() tenant: PathTenantAccess,
+    @Param('userId') userId: string,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<void> {
     await this.members.remove(tenant.id, managerRole(tenant), memberId(userId), scope);
   }
 }
@@ -76,7 +93,9 @@ function memberId(userId: string): string {
 export function newMember(dto: { email?: string; user_id?: string; role?: MemberManagerRole | 'member' }): NewMember {
   const role = dto.role ?? 'member';
   if (dto.email !== undefined && dto.user_id !== undefined) {
-    throw Errors.badRequest('validation_failed', 'Give either email or user_id, not both', { fields: ['email', 'user_id'] });
+    throw Errors.badRequest('validation_failed', 'Give either email or user_id, not both', {
+      fields: ['email', 'user_id'],
+    });
   }
   return dto.user_id !== undefined ? { userId: dto.user_id, role } : { email: dto.email!, role };
 }

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../../../audit/src';
-import { Errors, TenantRole } from '../../../common/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { AuditService } from '#libs/audit';
+import { Errors, TenantRole } from '#libs/common';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
 import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
@@ -16,7 +16,8 @@ import { MemberRepository, MemberRow } from './member.repository';
  */
 export type MemberManagerRole = 'owner' | 'admin';
 
-export type NewMember = { email: string; userId?: undefined; role: TenantRole } | { userId: string; email?: undefined; role: TenantRole };
+export type NewMember =
+  { email: string; userId?: undefined; role: TenantRole } | { userId: string; email?: undefined; role: TenantRole };
 
 /** Adding, re-roling and removing members, each audited in its transaction; the last owner stays. */
 @Injectable()
@@ -36,12 +37,21 @@ export class MembersService {
     mayManage(manager, input.role);
     const member = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
-      const user = input.userId !== undefined ? await this.invitees.byId(m, input.userId) : await this.invitees.byEmail(m, input.email);
+      const user =
+        input.userId !== undefined
+          ? await this.invitees.byId(m, input.userId)
+          : await this.invitees.byEmail(m, input.email);
       if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
         throw Errors.conflict('already_member', 'This user is already a member of the tenant');
       }
       await this.audit.record(
-        { action: 'member.added', ...scope, tenantId, target: { type: 'user', id: user.id }, metadata: { role: input.role, pending: user.status === 'pending' } },
+        {
+          action: 'member.added',
+          ...scope,
+          tenantId,
+          target: { type: 'user', id: user.id },
+          metadata: { role: input.role, pending: user.status === 'pending' },
+        },
         m,
       );
       return (await this.members.find(tenantId, user.id, m))!;
@@ -50,7 +60,13 @@ export class MembersService {
     return member;
   }
 
-  async changeRole(tenantId: string, manager: MemberManagerRole, userId: string, role: TenantRole, scope: AuditScope): Promise<MemberRow> {
+  async changeRole(
+    tenantId: string,
+    manager: MemberManagerRole,
+    userId: string,
+    role: TenantRole,
+    scope: AuditScope,
+  ): Promise<MemberRow> {
     const member = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
       const current = await this.requireRole(m, tenantId, userId);
@@ -59,7 +75,13 @@ export class MembersService {
         if (current === 'owner') await this.keepAnOwner(m, tenantId);
         await this.members.setRole(m, tenantId, userId, role);
         await this.audit.record(
-          { action: 'member.role_changed', ...scope, tenantId, target: { type: 'user', id: userId }, metadata: { from: current, to: role } },
+          {
+            action: 'member.role_changed',
+            ...scope,
+            tenantId,
+            target: { type: 'user', id: userId },
+            metadata: { from: current, to: role },
+          },
           m,
         );
       }
@@ -78,7 +100,16 @@ export class MembersService {
       if (current === 'owner') await this.keepAnOwner(m, tenantId);
       const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
       await this.members.delete(m, tenantId, userId);
-      await this.audit.record({ action: 'member.removed', ...scope, tenantId, target: { type: 'user', id: userId }, metadata: { role: current } }, m);
+      await this.audit.record(
+        {
+          action: 'member.removed',
+          ...scope,
+          tenantId,
+          target: { type: 'user', id: userId },
+          metadata: { role: current },
+        },
+        m,
+      );
       return work;
     });
     await this.bus.publish(CacheTopic.user, userId);

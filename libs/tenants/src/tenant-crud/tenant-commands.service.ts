@@ -2,9 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../../../audit/src';
-import { Errors } from '../../../common/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
+import { AuditService } from '#libs/audit';
+import { Errors } from '#libs/common';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
 import { isUuid, requireTenantId } from '../access/tenant-scope';
@@ -36,12 +36,22 @@ export class TenantCommands {
 
   /** A new tenant with the caller as its owner. An explicit slug already in use is a 409 `slug_taken`. */
   async create(ownerId: string, input: { name: string; slug?: string }, scope: AuditScope): Promise<TenantView> {
-    if (input.slug && isUuid(input.slug)) throw Errors.badRequest('invalid_slug', 'A slug must not look like a tenant id', { fields: ['slug'] });
+    if (input.slug && isUuid(input.slug))
+      throw Errors.badRequest('invalid_slug', 'A slug must not look like a tenant id', { fields: ['slug'] });
     const created = await this.dataSource.transaction(async (m) => {
       const tenant = await this.insertTenant(m, input.name, input.slug);
-      await m.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [tenant.id, ownerId]);
+      await m.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [
+        tenant.id,
+        ownerId,
+      ]);
       await this.audit.record(
-        { action: 'tenant.created', ...scope, tenantId: tenant.id, target: { type: 'tenant', id: tenant.id }, metadata: { name: tenant.name, slug: tenant.slug } },
+        {
+          action: 'tenant.created',
+          ...scope,
+          tenantId: tenant.id,
+          target: { type: 'tenant', id: tenant.id },
+          metadata: { name: tenant.name, slug: tenant.slug },
+        },
         m,
       );
       return tenant;
@@ -54,11 +64,20 @@ export class TenantCommands {
     requireTenantId(tenantId);
     const tenant = await this.dataSource.transaction(async (m) => {
       const before = await lockTenant(m, tenantId);
-      const [rows] = await m.query(`UPDATE tenants SET name = $2, updated_at = now() WHERE id = $1 ${RETURNING}`, [tenantId, name]);
+      const [rows] = await m.query(`UPDATE tenants SET name = $2, updated_at = now() WHERE id = $1 ${RETURNING}`, [
+        tenantId,
+        name,
+      ]);
       const updated = (rows as TenantRow[])[0];
       if (before.name !== name) {
         await this.audit.record(
-          { action: 'tenant.updated', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: { name: { from: before.name, to: name } } },
+          {
+            action: 'tenant.updated',
+            ...scope,
+            tenantId,
+            target: { type: 'tenant', id: tenantId },
+            metadata: { name: { from: before.name, to: name } },
+          },
           m,
         );
       }
@@ -80,7 +99,13 @@ export class TenantCommands {
       if (tenant.personalOwnerId) throw Errors.conflict('personal_tenant', 'A personal tenant cannot be deleted');
       const work = await this.hooks.tenantDeleting({ manager: m, tenantId, audit: scope });
       await this.audit.record(
-        { action: 'tenant.deleted', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: { name: tenant.name, slug: tenant.slug } },
+        {
+          action: 'tenant.deleted',
+          ...scope,
+          tenantId,
+          target: { type: 'tenant', id: tenantId },
+          metadata: { name: tenant.name, slug: tenant.slug },
+        },
         m,
       );
       await m.query(`DELETE FROM tenants WHERE id = $1`, [tenantId]);
@@ -95,7 +120,10 @@ export class TenantCommands {
     const base = explicitSlug ?? slugify(name);
     for (let attempt = 0; attempt < 6; attempt++) {
       const slug = attempt === 0 && !isUuid(base) ? base : `${base.slice(0, 41)}-${randomBytes(3).toString('hex')}`;
-      const rows: TenantRow[] = await m.query(`INSERT INTO tenants (name, slug) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING ${RETURNING}`, [name, slug]);
+      const rows: TenantRow[] = await m.query(
+        `INSERT INTO tenants (name, slug) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING ${RETURNING}`,
+        [name, slug],
+      );
       if (rows[0]) return rows[0];
       if (explicitSlug) throw Errors.conflict('slug_taken', `The slug "${explicitSlug}" is already in use`);
     }

@@ -1,4 +1,4 @@
-import type { TenantRole } from '../../../common/src';
+import type { TenantRole } from '#libs/common';
 import type { TenantResponseDto } from './dto/tenant.response';
 
 export interface TenantView {

@@ -1,6 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClerkAuth, ContextUser, CurrentUser } from '../../../common/src';
+import {
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ClerkAuth, ContextUser, CurrentUser } from '#libs/common';
 import { AuditScope, CurrentAuditScope } from '../access/audit-scope';
 import { PathTenant, PathTenantAccess, TenantRoles } from '../access/tenant-access.guard';
 import { MembershipQueries } from '../membership.queries';
@@ -32,7 +39,11 @@ export class TenantsController {
   @ApiOperation({ summary: 'Create a tenant; the caller becomes its owner' })
   @ApiCreatedResponse({ type: TenantResponseDto })
   @ApiConflictResponse({ description: '`slug_taken`' })
-  async create(@CurrentUser() user: ContextUser, @Body() dto: CreateTenantDto, @CurrentAuditScope() scope: AuditScope): Promise<TenantResponseDto> {
+  async create(
+    @CurrentUser() user: ContextUser,
+    @Body() dto: CreateTenantDto,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<TenantResponseDto> {
     const tenant = await this.commands.create(user.id, { name: dto.name, slug: dto.slug }, scope);
     return toTenantResponse(tenant, 'owner');
   }
@@ -49,7 +60,11 @@ export class TenantsController {
   @TenantRoles('owner', 'admin')
   @ApiOperation({ summary: 'Rename a tenant (owner, admin)' })
   @ApiOkResponse({ type: TenantResponseDto })
-  async update(@PathTenant() tenant: PathTenantAccess, @Body() dto: UpdateTenantDto, @CurrentAuditScope() scope: AuditScope): Promise<TenantResponseDto> {
+  async update(
+    @PathTenant() tenant: PathTenantAccess,
+    @Body() dto: UpdateTenantDto,
+    @CurrentAuditScope() scope: AuditScope,
+  ): Promise<TenantResponseDto> {
     const updated = await this.commands.rename(tenant.id, dto.name, scope);
     return toTenantResponse(updated, tenant.role);
   }

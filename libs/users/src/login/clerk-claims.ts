@@ -1,4 +1,4 @@
-import type { OrganizationClaim } from '../../../tenants/src';
+import type { OrganizationClaim } from '#libs/tenants';
 
 /** The parts of a verified Clerk session token this service uses. */
 export interface ClerkClaims {
@@ -24,6 +24,8 @@ export function parseClerkClaims(payload: Record<string, unknown>): ClerkClaims 
     firstName: str(payload.first_name),
     lastName: str(payload.last_name),
     imageUrl: str(payload.image_url),
-    organization: orgId ? { id: orgId, slug: str(o?.slg) ?? str(payload.org_slug), role: str(o?.rol) ?? str(payload.org_role) } : null,
+    organization: orgId
+      ? { id: orgId, slug: str(o?.slg) ?? str(payload.org_slug), role: str(o?.rol) ?? str(payload.org_role) }
+      : null,
   };
 }

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import axios from 'axios';
-import { AppConfig } from '../../../config/src';
+import { AppConfig } from '#libs/config';
 
 export interface ClerkProfile {
   email: string | null;
@@ -32,18 +32,26 @@ export class ClerkProfileClient {
   async fetch(clerkUserId: string): Promise<ClerkProfile | null> {
     if (!this.configured) return null;
     try {
-      const res = await axios.get<ClerkUserResponse>(`${this.config.clerk.apiUrl}/v1/users/${encodeURIComponent(clerkUserId)}`, {
-        headers: { Authorization: `Bearer ${this.config.clerk.secretKey}` },
-        timeout: 5000,
-        validateStatus: () => true,
-      });
+      const res = await axios.get<ClerkUserResponse>(
+        `${this.config.clerk.apiUrl}/v1/users/${encodeURIComponent(clerkUserId)}`,
+        {
+          headers: { Authorization: `Bearer ${this.config.clerk.secretKey}` },
+          timeout: 5000,
+          validateStatus: () => true,
+        },
+      );
       if (res.status !== 200) {
         this.logger.warn(`Clerk profile lookup for ${clerkUserId} answered ${res.status}`);
         return null;
       }
       const u = res.data;
       const primary = u.email_addresses?.find((e) => e.id === u.primary_email_address_id) ?? u.email_addresses?.[0];
-      return { email: primary?.email_address ?? null, firstName: u.first_name ?? null, lastName: u.last_name ?? null, imageUrl: u.image_url ?? null };
+      return {
+        email: primary?.email_address ?? null,
+        firstName: u.first_name ?? null,
+        lastName: u.last_name ?? null,
+        imageUrl: u.image_url ?? null,
+      };
     } catch (err) {
       this.logger.warn(`Clerk profile lookup for ${clerkUserId} failed: ${(err as { code?: string }).code ?? 'error'}`);
       return null;

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { OpenRouterKeyProvisioner } from '../../../openrouter/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
-import { TenantMappingService } from '../../../tenants/src';
+import { OpenRouterKeyProvisioner } from '#libs/openrouter';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
+import { TenantMappingService } from '#libs/tenants';
 import { User } from '../user.entity';
 import { ClerkClaims } from './clerk-claims';
 import { ClerkProfileClient, ClerkProfile } from './clerk-profile.client';
@@ -39,11 +39,14 @@ export class LoginService {
       );
       const firstOfSession = inserted.length > 0;
       if (firstOfSession) {
-        await m.query(`UPDATE users SET login_count = login_count + 1, last_login_at = now(), updated_at = now() WHERE id = $1`, [user.id]);
+        await m.query(
+          `UPDATE users SET login_count = login_count + 1, last_login_at = now(), updated_at = now() WHERE id = $1`,
+          [user.id],
+        );
         await this.tenants.ensurePersonalTenant(m, user);
       }
       if (claims.organization) await this.tenants.ensureOrganizationTenant(m, claims.organization, user.id);
-      return { user: (await m.findOneByOrFail(User, { id: user.id })), firstOfSession };
+      return { user: await m.findOneByOrFail(User, { id: user.id }), firstOfSession };
     });
     await this.bus.publish(CacheTopic.user, result.user.id);
     if (result.firstOfSession) await this.provisioner.ensureUserOpenRouterKey(result.user.id);
@@ -51,7 +54,12 @@ export class LoginService {
   }
 
   private async profileFor(claims: ClerkClaims): Promise<ClerkProfile> {
-    const fromClaims = { email: claims.email, firstName: claims.firstName, lastName: claims.lastName, imageUrl: claims.imageUrl };
+    const fromClaims = {
+      email: claims.email,
+      firstName: claims.firstName,
+      lastName: claims.lastName,
+      imageUrl: claims.imageUrl,
+    };
     if (claims.email) return fromClaims;
     return (await this.profiles.fetch(claims.sub)) ?? fromClaims;
   }

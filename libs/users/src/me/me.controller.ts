@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Throttle } from '@nestjs/throttler';
-import { ClerkAuth, CurrentContext, RequestContext, UserThrottlerGuard } from '../../../common/src';
-import { OpenRouterKeyProvisioner } from '../../../openrouter/src';
+import { ClerkAuth, CurrentContext, RequestContext, UserThrottlerGuard } from '#libs/common';
+import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { SetProviderKeyDto } from '../dto/set-provider-key.dto';
 import { ProviderKeysService } from '../provider-keys.service';
 import { MeResponseDto } from './me.response';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { OpenRouterKey } from '../../../openrouter/src';
-import type { TenantWithRole } from '../../../tenants/src';
+import type { OpenRouterKey } from '#libs/openrouter';
+import type { TenantWithRole } from '#libs/tenants';
 import type { User } from '../user.entity';
 
 export type OpenRouterKeyStatusView = 'active' | 'not_configured' | 'provisioning_failed' | 'disabled';
@@ -28,8 +28,10 @@ export class MeResponseDto {
   @ApiProperty({ nullable: true }) first_name: string | null;
   @ApiProperty({ nullable: true }) last_name: string | null;
   @ApiProperty({ nullable: true }) image_url: string | null;
-  @ApiProperty({ nullable: true, description: "The user's own OpenRouter key (plaintext, for this user only)" }) openrouter_api_key: string | null;
-  @ApiProperty({ enum: ['active', 'not_configured', 'provisioning_failed', 'disabled'] }) openrouter_key_status: OpenRouterKeyStatusView;
+  @ApiProperty({ nullable: true, description: "The user's own OpenRouter key (plaintext, for this user only)" })
+  openrouter_api_key: string | null;
+  @ApiProperty({ enum: ['active', 'not_configured', 'provisioning_failed', 'disabled'] })
+  openrouter_key_status: OpenRouterKeyStatusView;
   @ApiPropertyOptional({ type: OpenRouterKeyInfoDto, nullable: true }) openrouter_key: OpenRouterKeyInfoDto | null;
   @ApiProperty({ nullable: true }) glm_api_key: string | null;
   @ApiProperty({ type: TenantSummaryDto, nullable: true }) tenant: TenantSummaryDto | null;
@@ -74,7 +76,14 @@ export function toMeResponse(p: MeParts): MeResponseDto {
         }
       : null,
     glm_api_key: p.glmKey,
-    tenant: p.activeTenant ? { id: p.activeTenant.id, name: p.activeTenant.name, slug: p.activeTenant.slug, role: p.activeTenant.role ?? 'member' } : null,
+    tenant: p.activeTenant
+      ? {
+          id: p.activeTenant.id,
+          name: p.activeTenant.name,
+          slug: p.activeTenant.slug,
+          role: p.activeTenant.role ?? 'member',
+        }
+      : null,
     tenants: p.tenants.map((t) => ({ id: t.id, name: t.name, slug: t.slug, role: t.role })),
     last_login_at: iso(p.user.lastLoginAt),
     login_count: p.user.loginCount,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, RequestContext } from '../../../common/src';
-import { OpenRouterKeyProvisioner, OpenRouterKeyStore } from '../../../openrouter/src';
+import { AppError, RequestContext } from '#libs/common';
+import { OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
 import { ProviderKeysService } from '../provider-keys.service';
 import { UserSnapshotCache } from '../snapshot/user-snapshot.cache';
 import { MeResponseDto, toMeResponse } from './me.response';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { LruCache } from '../../../common/src';
-import { OpenRouterKeyStore } from '../../../openrouter/src';
-import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '../../../redis/src';
-import { MembershipQueries } from '../../../tenants/src';
+import { LruCache } from '#libs/common';
+import { OpenRouterKeyStore } from '#libs/openrouter';
+import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '#libs/redis';
+import { MembershipQueries } from '#libs/tenants';
 import { User } from '../user.entity';
 import { UserSnapshot } from './user-snapshot';
 
@@ -58,7 +58,9 @@ export class UserSnapshotCache {
     const [tenants, keyRow, glm] = await Promise.all([
       this.memberships.tenantsOf(user.id),
       this.keys.find(user.id),
-      this.dataSource.query(`SELECT key_encrypted FROM user_provider_keys WHERE user_id = $1 AND provider = 'glm'`, [user.id]),
+      this.dataSource.query(`SELECT key_encrypted FROM user_provider_keys WHERE user_id = $1 AND provider = 'glm'`, [
+        user.id,
+      ]),
     ]);
     const snapshot: UserSnapshot = { user, tenants, keyRow, glmKeyEncrypted: glm[0]?.key_encrypted ?? null };
     if (epoch === this.epoch) {

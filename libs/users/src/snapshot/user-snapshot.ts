@@ -1,5 +1,5 @@
-import type { OpenRouterKey } from '../../../openrouter/src';
-import type { TenantWithRole } from '../../../tenants/src';
+import type { OpenRouterKey } from '#libs/openrouter';
+import type { TenantWithRole } from '#libs/tenants';
 import type { User } from '../user.entity';
 
 /** Everything the request path needs about a signed-in user, read together and cached together. */

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditService } from '../../../audit/src';
-import { AppError } from '../../../common/src';
-import { KeyDeletionQueue } from '../../../openrouter/src';
-import type { AuditScope } from '../../../tenants/src';
+import { AuditService } from '#libs/audit';
+import { AppError } from '#libs/common';
+import { KeyDeletionQueue } from '#libs/openrouter';
+import type { AuditScope } from '#libs/tenants';
 import { AppliedChanges, ClerkUserData, primaryEmail } from './clerk-event.types';
 
 export interface UserRef {
@@ -34,7 +34,13 @@ export class ClerkUserSync {
          email = COALESCE(EXCLUDED.email, users.email), first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
          image_url = EXCLUDED.image_url, updated_at = now()
        RETURNING id`,
-      [clerkUserId, email, text(data.first_name), text(data.last_name), text(data.image_url) ?? text(data.profile_image_url)],
+      [
+        clerkUserId,
+        email,
+        text(data.first_name),
+        text(data.last_name),
+        text(data.image_url) ?? text(data.profile_image_url),
+      ],
     );
     changes.users.add(rows[0].id);
     return true;
@@ -46,7 +52,13 @@ export class ClerkUserSync {
    */
   async ensureForMembership(
     m: EntityManager,
-    data: { user_id?: string; identifier?: string | null; first_name?: string | null; last_name?: string | null; image_url?: string | null },
+    data: {
+      user_id?: string;
+      identifier?: string | null;
+      first_name?: string | null;
+      last_name?: string | null;
+      image_url?: string | null;
+    },
   ): Promise<UserRef | null> {
     const clerkUserId = requireClerkUserId(data.user_id);
     const existing = await this.byClerkId(m, clerkUserId);
@@ -63,7 +75,9 @@ export class ClerkUserSync {
   }
 
   async byClerkId(m: EntityManager, clerkUserId: string): Promise<UserRef | null> {
-    const rows: UserRef[] = await m.query(`SELECT id, status FROM users WHERE clerk_user_id = $1 FOR UPDATE`, [clerkUserId]);
+    const rows: UserRef[] = await m.query(`SELECT id, status FROM users WHERE clerk_user_id = $1 FOR UPDATE`, [
+      clerkUserId,
+    ]);
     return rows[0] ?? null;
   }
 
@@ -87,7 +101,10 @@ export class ClerkUserSync {
     // Issue 3's revoker: every key acting as the user, in every tenant, audited as api_key.revoked.
     changes.afterCommit.push(await revokeApiKeys(m, user.id));
 
-    const keyRows: { upstream_hash: string | null }[] = await m.query(`SELECT upstream_hash FROM openrouter_keys WHERE user_id = $1 FOR UPDATE`, [user.id]);
+    const keyRows: { upstream_hash: string | null }[] = await m.query(
+      `SELECT upstream_hash FROM openrouter_keys WHERE user_id = $1 FOR UPDATE`,
+      [user.id],
+    );
     const hash = keyRows[0]?.upstream_hash ?? null;
     // A 'disabled' row (inserted if missing) also stops the login hook from provisioning a new key.
     await m.query(

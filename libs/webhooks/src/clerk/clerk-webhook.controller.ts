@@ -1,7 +1,14 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Public } from '../../../common/src';
+import { Public } from '#libs/common';
 import { ClerkWebhookProcessor, WebhookOutcome } from './clerk-webhook.processor';
 import { SvixVerifier } from './svix-verifier';
 
@@ -29,8 +36,15 @@ export class ClerkWebhookController {
   @ApiHeader({ name: 'svix-id', required: true })
   @ApiHeader({ name: 'svix-timestamp', required: true })
   @ApiHeader({ name: 'svix-signature', required: true })
-  @ApiOkResponse({ schema: { example: { received: true, status: 'applied' }, properties: { received: { type: 'boolean' }, status: { enum: ['applied', 'unchanged', 'duplicate', 'ignored'] } } } })
-  @ApiBadRequestResponse({ description: '`invalid_webhook_signature` (bad, missing or stale signature); nothing changed' })
+  @ApiOkResponse({
+    schema: {
+      example: { received: true, status: 'applied' },
+      properties: { received: { type: 'boolean' }, status: { enum: ['applied', 'unchanged', 'duplicate', 'ignored'] } },
+    },
+  })
+  @ApiBadRequestResponse({
+    description: '`invalid_webhook_signature` (bad, missing or stale signature); nothing changed',
+  })
   @ApiServiceUnavailableResponse({ description: '`webhooks_not_configured`: CLERK_WEBHOOK_SIGNING_SECRET is not set' })
   async receive(@Req() req: RawRequest): Promise<{ received: true; status: WebhookOutcome }> {
     const header = (name: string) => {

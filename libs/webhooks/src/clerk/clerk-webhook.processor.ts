@@ -1,11 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { ApiKeyRevoker } from '../../../api-keys/src';
-import { KeyDeletionQueue } from '../../../openrouter/src';
-import { CacheTopic, InvalidationBus } from '../../../redis/src';
-import type { AuditScope } from '../../../tenants/src';
-import { AppliedChanges, ClerkEvent, ClerkMembershipData, ClerkOrganizationData, ClerkUserData, noChanges } from './clerk-event.types';
+import { ApiKeyRevoker } from '#libs/api-keys';
+import { KeyDeletionQueue } from '#libs/openrouter';
+import { CacheTopic, InvalidationBus } from '#libs/redis';
+import type { AuditScope } from '#libs/tenants';
+import {
+  AppliedChanges,
+  ClerkEvent,
+  ClerkMembershipData,
+  ClerkOrganizationData,
+  ClerkUserData,
+  noChanges,
+} from './clerk-event.types';
 import { ClerkOrganizationSync } from './clerk-organization.sync';
 import { ClerkUserSync } from './clerk-user.sync';
 
@@ -34,13 +41,17 @@ export class ClerkWebhookProcessor {
     this.handlers = {
       'user.created': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
       'user.updated': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
-      'user.deleted': (m, e, s, c) => this.users.deactivate(m, e.data.id, s, c, (tx, userId) => this.apiKeys.revokeAllOfUser(tx, userId, s)),
+      'user.deleted': (m, e, s, c) =>
+        this.users.deactivate(m, e.data.id, s, c, (tx, userId) => this.apiKeys.revokeAllOfUser(tx, userId, s)),
       'organization.created': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
       'organization.updated': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
       'organization.deleted': (m, e, s, c) => this.orgs.delete(m, e.data as unknown as ClerkOrganizationData, s, c),
-      'organizationMembership.created': (m, e, s, c) => this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
-      'organizationMembership.updated': (m, e, s, c) => this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
-      'organizationMembership.deleted': (m, e, s, c) => this.orgs.deleteMembership(m, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.created': (m, e, s, c) =>
+        this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.updated': (m, e, s, c) =>
+        this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.deleted': (m, e, s, c) =>
+        this.orgs.deleteMembership(m, e.data as ClerkMembershipData, s, c),
     };
   }
 
@@ -76,5 +87,4 @@ export class ClerkWebhookProcessor {
     // Queued in the transaction: a failure here is retried by the deletion queue (reconciliation).
     for (const hash of changes.upstreamKeys) await this.deletions.deleteNow(hash).catch(() => false);
   }
-
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Webhook, WebhookVerificationError } from 'svix';
-import { AppError } from '../../../common/src';
-import { AppConfig } from '../../../config/src';
+import { AppError } from '#libs/common';
+import { AppConfig } from '#libs/config';
 import type { ClerkEvent } from './clerk-event.types';
 
 export interface SvixHeaders {
@@ -10,7 +10,8 @@ export interface SvixHeaders {
   'svix-signature'?: string;
 }
 
-const invalidSignature = (why: string) => new AppError(400, 'invalid_webhook_signature', `Webhook signature rejected: ${why}`);
+const invalidSignature = (why: string) =>
+  new AppError(400, 'invalid_webhook_signature', `Webhook signature rejected: ${why}`);
 
 /**
  * Checks Svix's signature over the exact bytes received, with CLERK_WEBHOOK_SIGNING_SECRET. svix's
@@ -29,7 +30,8 @@ export class SvixVerifier {
   verify(rawBody: Buffer | undefined, headers: SvixHeaders): { svixId: string; event: ClerkEvent } {
     if (!this.webhook) throw new AppError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SIGNING_SECRET is not set');
     const svixId = headers['svix-id'];
-    if (!svixId || !headers['svix-timestamp'] || !headers['svix-signature']) throw invalidSignature('missing svix headers');
+    if (!svixId || !headers['svix-timestamp'] || !headers['svix-signature'])
+      throw invalidSignature('missing svix headers');
     if (!rawBody || rawBody.length === 0) throw invalidSignature('empty or non-JSON body');
     let payload: unknown;
     try {
@@ -39,7 +41,10 @@ export class SvixVerifier {
         'svix-signature': headers['svix-signature'],
       });
     } catch (err) {
-      if (err instanceof WebhookVerificationError) throw invalidSignature(/too old|too new/i.test(err.message) ? 'timestamp outside the 5-minute window' : 'no matching signature');
+      if (err instanceof WebhookVerificationError)
+        throw invalidSignature(
+          /too old|too new/i.test(err.message) ? 'timestamp outside the 5-minute window' : 'no matching signature',
+        );
       throw invalidSignature('malformed signature');
     }
     if (svixId.length > 200) throw invalidSignature('svix-id too long');

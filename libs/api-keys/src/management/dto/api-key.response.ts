@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { API_KEY_SCOPES, ApiKeyScope } from '../../../../common/src';
+import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 import type { ApiKeyStatus } from '../../api-key-state';
 
@@ -16,11 +16,17 @@ export class ApiKeyResponseDto {
   @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, description: 'The member the key acts as' }) user_id: string | null;
   @ApiProperty({ format: 'date-time' }) created_at: string;
-  @ApiProperty({ format: 'date-time', nullable: true, description: 'Exact to within a minute' }) last_used_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, description: 'Exact to within a minute' }) last_used_at:
+    string | null;
   @ApiProperty({ enum: ['active', 'rotating', 'disabled', 'expired', 'revoked'] }) status: ApiKeyStatus;
-  @ApiProperty({ format: 'date-time', nullable: true, description: 'When the key stops (stopped) working; in the future during a rotation grace period' })
+  @ApiProperty({
+    format: 'date-time',
+    nullable: true,
+    description: 'When the key stops (stopped) working; in the future during a rotation grace period',
+  })
   revoked_at: string | null;
-  @ApiProperty({ format: 'uuid', nullable: true, description: 'The key this one replaced by rotation' }) rotated_from_id: string | null;
+  @ApiProperty({ format: 'uuid', nullable: true, description: 'The key this one replaced by rotation' })
+  rotated_from_id: string | null;
   @ApiProperty({ format: 'date-time' }) updated_at: string;
 }
 

@@ -1,7 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
-import { API_KEY_SCOPES, ApiKeyScope } from '../../../../common/src';
+import {
+  ArrayMaxSize,
+  ArrayUnique,
+  IsArray,
+  IsDateString,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Max,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 
 export const trimString = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -12,30 +26,49 @@ export const presentNotNull = (_: object, value: unknown) => value !== undefined
 
 export class CreateApiKeyDto {
   @ApiProperty({ minLength: 1, maxLength: 100, example: 'production server' })
-  @Transform(trimString) @IsString() @Length(1, 100)
+  @Transform(trimString)
+  @IsString()
+  @Length(1, 100)
   name: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The member the key acts as (default: the caller)' })
-  @IsOptional() @IsUUID()
+  @IsOptional()
+  @IsUUID()
   user_id?: string;
 
   @ApiPropertyOptional({ enum: API_KEY_SCOPES, isArray: true, description: 'Default: all scopes' })
-  @ValidateIf(presentNotNull) @IsArray() @ArrayUnique() @ArrayMaxSize(API_KEY_SCOPES.length) @IsIn(API_KEY_SCOPES, { each: true, message: `scopes must contain only ${API_KEY_SCOPES.join(', ')}` })
+  @ValidateIf(presentNotNull)
+  @IsArray()
+  @ArrayUnique()
+  @ArrayMaxSize(API_KEY_SCOPES.length)
+  @IsIn(API_KEY_SCOPES, { each: true, message: `scopes must contain only ${API_KEY_SCOPES.join(', ')}` })
   scopes?: ApiKeyScope[];
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_RATE_LIMIT, description: 'Default: API_KEY_DEFAULT_RATE_LIMIT (60)' })
-  @ValidateIf(presentNotNull) @IsInt() @Min(1) @Max(MAX_RATE_LIMIT)
+  @ValidateIf(presentNotNull)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_RATE_LIMIT)
   rate_limit_per_minute?: number;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 0, description: 'Tokens the key may use per quota_period; null: unlimited' })
-  @IsOptional() @IsInt() @Min(0) @Max(MAX_TOKEN_QUOTA)
+  @ApiPropertyOptional({
+    nullable: true,
+    minimum: 0,
+    description: 'Tokens the key may use per quota_period; null: unlimited',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_TOKEN_QUOTA)
   token_quota?: number | null;
 
   @ApiPropertyOptional({ enum: QUOTA_PERIODS, nullable: true, description: "Default with a quota: 'total'" })
-  @IsOptional() @IsIn(QUOTA_PERIODS)
+  @IsOptional()
+  @IsIn(QUOTA_PERIODS)
   quota_period?: QuotaPeriod | null;
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'In the future; null: never expires' })
-  @IsOptional() @IsDateString({ strict: true })
+  @IsOptional()
+  @IsDateString({ strict: true })
   expires_at?: string | null;
 }

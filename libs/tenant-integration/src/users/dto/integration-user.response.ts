@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TENANT_ROLES, TenantRole } from '../../../../common/src';
+import { TENANT_ROLES, TenantRole } from '#libs/common';
 
 export class IntegrationUserDto {
   @ApiProperty({ format: 'uuid' }) id: string;
@@ -14,5 +14,6 @@ export class IntegrationUserDto {
 
 export class IntegrationUserPageDto {
   @ApiProperty({ type: [IntegrationUserDto] }) data: IntegrationUserDto[];
-  @ApiProperty({ nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' }) next_cursor: string | null;
+  @ApiProperty({ nullable: true, description: 'Pass as `cursor` for the next page; null on the last page' })
+  next_cursor: string | null;
 }

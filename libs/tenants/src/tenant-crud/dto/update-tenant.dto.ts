@@ -5,6 +5,8 @@ import { trimString } from './create-tenant.dto';
 
 export class UpdateTenantDto {
   @ApiProperty({ minLength: 1, maxLength: 100 })
-  @Transform(trimString) @IsString() @Length(1, 100)
+  @Transform(trimString)
+  @IsString()
+  @Length(1, 100)
   name: string;
 }

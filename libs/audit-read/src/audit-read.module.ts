@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TenantsModule } from '../../../tenants/src/tenants.module';
+import { TenantsModule } from '#libs/tenants';
 import { AuditQueries } from './audit-queries.service';
 import { TenantAuditController } from './tenant-audit.controller';
 

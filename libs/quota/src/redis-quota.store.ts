@@ -46,7 +46,14 @@ return 1
 `;
 
 type QuotaCommands = {
-  umbQuotaReserve(counter: string, reservations: string, quota: number, tokens: number, member: string, ttlMs: number): Promise<[number, number]>;
+  umbQuotaReserve(
+    counter: string,
+    reservations: string,
+    quota: number,
+    tokens: number,
+    member: string,
+    ttlMs: number,
+  ): Promise<[number, number]>;
   umbQuotaSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
 };
 

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { WriteBatcher } from '../shared/write-batcher';
+import { WriteBatcher } from '#libs/common';
 import { QUOTA_STORE, QuotaStore, Settlement } from './quota.store';
 
 const SETTLE_LINGER_MS = 5;
@@ -17,9 +17,12 @@ export class QuotaSettler implements BeforeApplicationShutdown, OnApplicationShu
 
   constructor(@Inject(QUOTA_STORE) store: QuotaStore) {
     // A short linger batches the writes of busy keys; an admission or a reader waiting cuts it short.
-    this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger, { lingerMs: SETTLE_LINGER_MS });
+    this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger, {
+      lingerMs: SETTLE_LINGER_MS,
+    });
     this.batcher.onDone = (items) => {
-      for (const { item, seq } of items) if (this.lastSeqByKey.get(item.apiKeyId) === seq) this.lastSeqByKey.delete(item.apiKeyId);
+      for (const { item, seq } of items)
+        if (this.lastSeqByKey.get(item.apiKeyId) === seq) this.lastSeqByKey.delete(item.apiKeyId);
     };
   }
 

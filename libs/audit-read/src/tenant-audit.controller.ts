@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ClerkAuth, CurrentContext, Errors, RequestContext } from '../../../common/src';
-import { MembershipQueries } from '../../../tenants/src/membership.queries';
+import { ClerkAuth, CurrentContext, Errors, RequestContext } from '#libs/common';
+import { MembershipQueries } from '#libs/tenants';
 import { AuditEventPageDto } from './audit-event.response';
 import { AuditQueries } from './audit-queries.service';
 import { ListAuditEventsQuery } from './list-audit-events.query';

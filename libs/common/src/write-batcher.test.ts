@@ -10,18 +10,25 @@ describe('WriteBatcher', () => {
     const batches: number[][] = [];
     let concurrent = 0;
     let maxConcurrent = 0;
-    const batcher = new WriteBatcher<number>('t', async (items) => {
-      concurrent++;
-      maxConcurrent = Math.max(maxConcurrent, concurrent);
-      await new Promise((r) => setTimeout(r, 5));
-      batches.push(items);
-      concurrent--;
-    }, quiet);
+    const batcher = new WriteBatcher<number>(
+      't',
+      async (items) => {
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        await new Promise((r) => setTimeout(r, 5));
+        batches.push(items);
+        concurrent--;
+      },
+      quiet,
+    );
     for (let i = 0; i < 10; i++) batcher.add(i);
     await new Promise((r) => setImmediate(r));
     for (let i = 10; i < 20; i++) batcher.add(i);
     await batcher.drain();
-    assert.deepEqual(batches.flat(), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      batches.flat(),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.equal(batches[0].length, 10);
     assert.equal(maxConcurrent, 1);
     assert.equal(batcher.pending, 0);
@@ -29,10 +36,14 @@ describe('WriteBatcher', () => {
 
   it('retries a failed batch, then gives up', async () => {
     let calls = 0;
-    const batcher = new WriteBatcher<string>('t', async () => {
-      calls++;
-      throw new Error('db down');
-    }, quiet);
+    const batcher = new WriteBatcher<string>(
+      't',
+      async () => {
+        calls++;
+        throw new Error('db down');
+      },
+      quiet,
+    );
     batcher.add('a');
     await batcher.drain();
     assert.equal(calls, 3);
@@ -42,13 +53,17 @@ describe('WriteBatcher', () => {
   it('drain() waits for a write that fails once and then succeeds', async () => {
     const written: string[] = [];
     let first = true;
-    const batcher = new WriteBatcher<string>('t', async (items) => {
-      if (first) {
-        first = false;
-        throw new Error('blip');
-      }
-      written.push(...items);
-    }, quiet);
+    const batcher = new WriteBatcher<string>(
+      't',
+      async (items) => {
+        if (first) {
+          first = false;
+          throw new Error('blip');
+        }
+        written.push(...items);
+      },
+      quiet,
+    );
     batcher.add('a');
     batcher.add('b');
     await batcher.drain();
@@ -61,10 +76,14 @@ describe('WriteBatcher.waitFor', () => {
     const written: number[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const batcher = new WriteBatcher<number>('t', async (items) => {
-      await gate;
-      written.push(...items);
-    }, quiet);
+    const batcher = new WriteBatcher<number>(
+      't',
+      async (items) => {
+        await gate;
+        written.push(...items);
+      },
+      quiet,
+    );
     const seqs = [batcher.add(1), batcher.add(2)];
     assert.equal(batcher.isDone(seqs[1]), false);
     const waited = batcher.waitFor(seqs[1]).then(() => [...written]);
@@ -78,7 +97,9 @@ describe('WriteBatcher.waitFor', () => {
 describe('WriteBatcher linger', () => {
   it('lingers to batch, and a reader waiting cuts the linger short', async () => {
     const batches: number[][] = [];
-    const batcher = new WriteBatcher<number>('t', async (items) => void batches.push(items), quiet, { lingerMs: 60_000 });
+    const batcher = new WriteBatcher<number>('t', async (items) => void batches.push(items), quiet, {
+      lingerMs: 60_000,
+    });
     const a = batcher.add(1);
     batcher.add(2);
     await new Promise((r) => setTimeout(r, 20));
@@ -92,7 +113,10 @@ describe('WriteBatcher linger', () => {
 
   it('writes at once when a batch is full', async () => {
     const batches: number[][] = [];
-    const batcher = new WriteBatcher<number>('t', async (items) => void batches.push(items), quiet, { lingerMs: 60_000, maxBatch: 2 });
+    const batcher = new WriteBatcher<number>('t', async (items) => void batches.push(items), quiet, {
+      lingerMs: 60_000,
+      maxBatch: 2,
+    });
     batcher.add(1);
     batcher.add(2);
     await new Promise((r) => setImmediate(r));

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { REDIS_CLIENT, RedisClient } from '../../../redis/src';
+import { REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { PostgresQuotaStore } from './postgres-quota.store';
 import { QuotaPruner } from './quota-pruner';
 import { QuotaSettler } from './quota-settler';

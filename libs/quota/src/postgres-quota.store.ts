@@ -76,14 +76,17 @@ export class PostgresQuotaStore implements QuotaStore {
 
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
     if (keys.length === 0) return [];
-    const rows: { api_key_id: string; period: string; window_start: Date; used: string }[] = await this.dataSource.query(
-      `SELECT c.api_key_id, c.period, c.window_start, c.used
+    const rows: { api_key_id: string; period: string; window_start: Date; used: string }[] =
+      await this.dataSource.query(
+        `SELECT c.api_key_id, c.period, c.window_start, c.used
          FROM quota_counters c
          JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(api_key_id, period, window_start)
            ON c.api_key_id = k.api_key_id AND c.period = k.period AND c.window_start = k.window_start`,
-      [keys.map((k) => k.apiKeyId), keys.map((k) => k.window.period), keys.map((k) => k.window.start.toISOString())],
+        [keys.map((k) => k.apiKeyId), keys.map((k) => k.window.period), keys.map((k) => k.window.start.toISOString())],
+      );
+    const found = new Map(
+      rows.map((r) => [`${r.api_key_id}|${r.period}|${new Date(r.window_start).getTime()}`, Number(r.used)]),
     );
-    const found = new Map(rows.map((r) => [`${r.api_key_id}|${r.period}|${new Date(r.window_start).getTime()}`, Number(r.used)]));
     return keys.map((k) => found.get(`${k.apiKeyId}|${k.window.period}|${k.window.start.getTime()}`) ?? 0);
   }
 

@@ -37,7 +37,8 @@ export class WriteBatcher<T> {
   private doneSeq = 0;
   private waiters: { seq: number; resolve: () => void }[] = [];
   private running: Promise<void> | null = null;
-  private timer: { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate } | null = null;
+  private timer: { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate } | null =
+    null;
   private retrying = false;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
@@ -65,7 +66,8 @@ export class WriteBatcher<T> {
       this.logger.error(`${this.name}: ${dropped.length} item(s) dropped, the write queue is full`);
       this.done(dropped);
     }
-    if (this.queue.length >= this.maxBatch && !this.retrying) this.kick(); // a full batch goes at once
+    if (this.queue.length >= this.maxBatch && !this.retrying)
+      this.kick(); // a full batch goes at once
     else this.flushSoon(this.lingerMs);
     return seq;
   }
@@ -100,7 +102,10 @@ export class WriteBatcher<T> {
       this.kick();
     };
     // setImmediate: items added by one burst of I/O callbacks share a write.
-    this.timer = delayMs > 0 ? { kind: 'timeout', handle: setTimeout(fire, delayMs).unref() } : { kind: 'immediate', handle: setImmediate(fire) };
+    this.timer =
+      delayMs > 0
+        ? { kind: 'timeout', handle: setTimeout(fire, delayMs).unref() }
+        : { kind: 'immediate', handle: setImmediate(fire) };
   }
 
   /** A reader is waiting: no lingering, and no waiting out a retry delay either. */
@@ -151,7 +156,9 @@ export class WriteBatcher<T> {
     const lost = batch.filter((entry) => entry.attempts >= MAX_ATTEMPTS);
     const retry = batch.filter((entry) => entry.attempts < MAX_ATTEMPTS);
     if (lost.length > 0) {
-      this.logger.error(`${this.name}: writing ${lost.length} item(s) failed ${MAX_ATTEMPTS} times (${why}); they are lost`);
+      this.logger.error(
+        `${this.name}: writing ${lost.length} item(s) failed ${MAX_ATTEMPTS} times (${why}); they are lost`,
+      );
       this.done(lost);
     }
     if (retry.length === 0) return;

@@ -20,12 +20,17 @@ export class TokenUsageReader {
   }
 
   /** One round trip for a whole page of keys; keys without a known period count as `total`. */
-  async tokensUsedMany(keys: { id: string; period: QuotaPeriod | null }[], at = new Date()): Promise<Map<string, number>> {
+  async tokensUsedMany(
+    keys: { id: string; period: QuotaPeriod | null }[],
+    at = new Date(),
+  ): Promise<Map<string, number>> {
     if (keys.length === 0) return new Map();
     // Only these keys' queued settlements, not everything queued: cheap under load.
     const pending = keys.map((k) => this.settler.settled(k.id)).filter((p): p is Promise<void> => p !== null);
     if (pending.length > 0) await Promise.all(pending);
-    const used = await this.store.used(keys.map((k) => ({ apiKeyId: k.id, window: windowOf(k.period ?? 'total', at) })));
+    const used = await this.store.used(
+      keys.map((k) => ({ apiKeyId: k.id, window: windowOf(k.period ?? 'total', at) })),
+    );
     return new Map(keys.map((k, i) => [k.id, used[i]]));
   }
 }

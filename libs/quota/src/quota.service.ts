@@ -19,8 +19,7 @@ export interface QuotaTicket {
 }
 
 export type QuotaAdmission =
-  | { granted: true; ticket: QuotaTicket }
-  | { granted: false; quota: number; period: QuotaPeriod; used: number };
+  { granted: true; ticket: QuotaTicket } | { granted: false; quota: number; period: QuotaPeriod; used: number };
 
 const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -73,7 +72,12 @@ export class QuotaService {
     ticket.settled = true;
     const used = Number.isFinite(tokens) && tokens > 0 ? Math.round(tokens) : 0;
     if (used === 0 && !ticket.reservation) return;
-    this.settler.add({ apiKeyId: ticket.apiKeyId, windows: ticket.windows, tokens: used, reservation: ticket.reservation });
+    this.settler.add({
+      apiKeyId: ticket.apiKeyId,
+      windows: ticket.windows,
+      tokens: used,
+      reservation: ticket.reservation,
+    });
   }
 
   /** Releases the reservation of a request that used nothing. */
@@ -101,6 +105,8 @@ export class QuotaService {
     if (now - this.lastStoreErrorLog < STORE_ERROR_LOG_INTERVAL_MS) return;
     this.lastStoreErrorLog = now;
     const e = err as { code?: string; message?: string };
-    this.logger.warn(`Quota store (${this.store.kind}) unavailable, requests are admitted unchecked: ${e?.code ?? e?.message ?? 'error'}`);
+    this.logger.warn(
+      `Quota store (${this.store.kind}) unavailable, requests are admitted unchecked: ${e?.code ?? e?.message ?? 'error'}`,
+    );
   }
 }

@@ -122,7 +122,7 @@ describe('ApiKeyAuthenticatorService', () => {
       [{ expiresAtMs: now - 1 }, '401 api_key_expired'],
       [{ isActive: false }, '403 api_key_disabled'],
       [{ userIsMember: false }, '401 api_key_revoked'],
-      [{ userStatus: 'deactivated' }, '403 user_deactivated'],
+      [{ userStatus: 'deactivated' }, '401 api_key_revoked'],
     ];
     for (const [state, expected] of states) {
       const t = setUp(async () => verified('k1', state));

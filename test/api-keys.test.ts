@@ -317,8 +317,8 @@ describe('tenant API keys', () => {
       [created.id],
     );
     assert.equal((await manage(owner, 'DELETE', `/${created.id}`)).status, 204, 'revoking again changes nothing');
-    expectError(await manage(owner, 'PATCH', `/${created.id}`, { name: 'x' }), 409, 'api_key_revoked');
-    expectError(await manage(owner, 'POST', `/${created.id}/rotate`, {}), 409, 'api_key_revoked');
+    expectError(await manage(owner, 'PATCH', `/${created.id}`, { name: 'x' }), 409, 'api_key_already_revoked');
+    expectError(await manage(owner, 'POST', `/${created.id}/rotate`, {}), 409, 'api_key_already_revoked');
     const revokedEvents = (
       await app.request('GET', `/api/tenants/${owner.tenantId}/audit-events?action=api_key.revoked`, {
         headers: owner.session(),

@@ -18,7 +18,7 @@ export class AdminKeyRefresh {
     const user = await this.directory.user(userRef);
     if (!user) throw Errors.notFound('User');
     if (user.status !== 'active') {
-      throw new AppError(409, 'user_not_active', `The user is ${user.status}; only active users get OpenRouter keys`);
+      throw new AppError('user_not_active', `The user is ${user.status}; only active users get OpenRouter keys`);
     }
     await this.provisioner.replace(user.id, 'refresh', actor);
     return (await this.directory.user(user.id))!;

@@ -81,7 +81,7 @@ export class AdminController {
   @ApiOkResponse({ description: 'The run report: counts and the orphaned keys (hash, name, label)' })
   async reconcile(@CurrentContext() ctx: RequestContext, @Body() body: ReconcileRequestDto): Promise<ReconcileReport> {
     if (!this.reconciler.configured)
-      throw Errors.serviceUnavailable('openrouter_not_configured', 'OpenRouter provisioning is not configured');
+      throw new AppError('openrouter_not_configured', 'OpenRouter provisioning is not configured');
     try {
       return await this.reconciler.run({
         dryRun: body.dry_run ?? false,
@@ -90,9 +90,9 @@ export class AdminController {
         retryAllQueued: true,
       });
     } catch (err) {
-      if (err instanceof ReconciliationBusyError) throw new AppError(409, 'reconciliation_running', err.message);
+      if (err instanceof ReconciliationBusyError) throw new AppError('reconciliation_running', err.message);
       if (err instanceof OpenRouterError)
-        throw Errors.badGateway('openrouter_unavailable', `OpenRouter failed during reconciliation (${err.code})`);
+        throw new AppError('openrouter_unavailable', `OpenRouter failed during reconciliation (${err.code})`);
       throw err;
     }
   }

@@ -1,4 +1,4 @@
-import { Errors } from '#libs/common';
+import { AppError } from '#libs/common';
 
 /** A position in a list ordered by (created_at DESC, id DESC); the time keeps its microseconds. */
 export interface KeysetPosition {
@@ -19,6 +19,6 @@ export function decodeKeyset(cursor: string): KeysetPosition {
   const validAt = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at ?? '');
   const validId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
   if (!validAt || !validId || rest.length)
-    throw Errors.badRequest('invalid_cursor', 'cursor is malformed', { fields: ['cursor'] });
+    throw new AppError('invalid_cursor', 'cursor is malformed', { fields: ['cursor'] });
   return { at, id };
 }

@@ -20,14 +20,14 @@ export function statusOf(k: ApiKeyTimes, now = Date.now()): ApiKeyStatus {
 export function refusalFor(status: ApiKeyStatus): AppError | null {
   switch (status) {
     case 'revoked':
-      return new AppError(401, 'api_key_revoked', 'This API key has been revoked');
+      return new AppError('api_key_revoked', 'This API key has been revoked');
     case 'expired':
-      return new AppError(401, 'api_key_expired', 'This API key has expired');
+      return new AppError('api_key_expired', 'This API key has expired');
     case 'disabled':
-      return new AppError(403, 'api_key_disabled', 'This API key is disabled');
+      return new AppError('api_key_disabled', 'This API key is disabled');
     default:
       return null;
   }
 }
 
-export const invalidApiKey = () => new AppError(401, 'invalid_api_key', 'Invalid API key');
+export const invalidApiKey = () => new AppError('invalid_api_key', 'Invalid API key');

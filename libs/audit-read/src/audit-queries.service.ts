@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Errors } from '#libs/common';
+import { AppError } from '#libs/common';
 import { AuditEvent } from '#libs/audit';
 import { AuditEventPageDto, toAuditEventDto } from './audit-event.response';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX } from './list-audit-events.query';
@@ -99,6 +99,6 @@ function decodeCursor(cursor: string): CursorPosition {
   const validAt = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at ?? '');
   const validId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
   if (!validAt || !validId || rest.length)
-    throw Errors.badRequest('invalid_cursor', 'cursor is malformed', { fields: ['cursor'] });
+    throw new AppError('invalid_cursor', 'cursor is malformed', { fields: ['cursor'] });
   return { at, id };
 }

@@ -5,7 +5,6 @@ import { ChatProxyService } from './chat/chat-proxy.service';
 import { QuotaPolicyResolver } from './chat/quota-policy.resolver';
 import { UpstreamCaller } from './chat/upstream-caller';
 import { UserKeyResolver } from './chat/user-key.resolver';
-import { OpenAiErrorShapeHook } from './errors/openai-error-shape.hook';
 import { ModelsCatalog } from './models/models.catalog';
 import { ModelsController } from './models/models.controller';
 import { QuotaModule } from '#libs/quota';
@@ -21,7 +20,6 @@ import { UsageRecorder } from './usage/usage.recorder';
   imports: [OpenRouterModule, QuotaModule],
   controllers: [ChatCompletionsController, ModelsController, UsageController],
   providers: [
-    OpenAiErrorShapeHook,
     ChatProxyService,
     UpstreamCaller,
     UserKeyResolver,

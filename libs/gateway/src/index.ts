@@ -2,4 +2,3 @@ export * from './gateway.module';
 export * from './usage/usage-record';
 export * from './usage/usage.recorder';
 export * from './errors/openai-error';
-export * from './errors/openai-exception.filter';

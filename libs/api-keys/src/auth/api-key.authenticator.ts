@@ -31,9 +31,9 @@ export class ApiKeyAuthenticatorService {
     const refusal = refusalFor(statusOf(key, now));
     if (refusal) throw refusal;
     if (!key.userIsMember)
-      throw new AppError(401, 'api_key_revoked', "This API key's user is no longer a member of its tenant");
+      throw new AppError('api_key_revoked', "This API key's user is no longer a member of its tenant");
     if (key.userStatus === 'deactivated')
-      throw new AppError(403, 'user_deactivated', "This API key's user has been deactivated");
+      throw new AppError('api_key_revoked', "This API key's user has been deactivated");
     this.lastUsed.touch(key.id, now);
     return {
       kind: 'api_key',
@@ -70,6 +70,5 @@ export class ApiKeyAuthenticatorService {
 function asOutage(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof QueryFailedError && !isDatabaseUnavailable(err)) return err;
-  const unavailable = Errors.serviceUnavailable('database_unavailable', 'The database is unavailable; retry shortly');
-  return new AppError(unavailable.status, unavailable.code, unavailable.message, undefined, { 'retry-after': '1' });
+  return Errors.databaseUnavailable();
 }

@@ -86,9 +86,9 @@ export class ApiKeyIssuer {
       if (old.revokedAt)
         throw status === 'revoked'
           ? keyRevoked()
-          : new AppError(409, 'api_key_rotating', 'This API key was rotated already');
+          : new AppError('api_key_rotating', 'This API key was rotated already');
       if (status === 'expired')
-        throw new AppError(409, 'api_key_expired', 'An expired key cannot be rotated; create a new one');
+        throw new AppError('api_key_already_expired', 'An expired key cannot be rotated; create a new one');
       const secret = generateApiKey();
       const fresh = await this.keys.insert(m, tenantId, {
         name: old.name,

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { AppError, Errors } from '#libs/common';
+import { AppError } from '#libs/common';
 import { requireTenantId } from '#libs/tenants';
 
 /** A key acts as a member of its tenant, never as an outsider. */
@@ -9,13 +9,13 @@ export async function assertMember(m: EntityManager, tenantId: string, userId: s
     userId,
   ]);
   if (rows.length === 0)
-    throw Errors.badRequest('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
+    throw new AppError('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
 }
 
 export function assertFuture(expiresAt: Date | null | undefined, now = Date.now()): void {
   if (expiresAt && expiresAt.getTime() <= now) {
-    throw Errors.badRequest('invalid_expires_at', 'expires_at must be in the future', { fields: ['expires_at'] });
+    throw new AppError('invalid_expires_at', 'expires_at must be in the future', { fields: ['expires_at'] });
   }
 }
 
-export const keyRevoked = () => new AppError(409, 'api_key_revoked', 'This API key is revoked');
+export const keyRevoked = () => new AppError('api_key_already_revoked', 'This API key is revoked');

@@ -84,7 +84,7 @@ export class ApiKeysController {
   @Patch(':keyId')
   @ApiOperation({ summary: "Change a key's settings; effective from the next request on every instance" })
   @ApiOkResponse({ type: ApiKeyResponseDto })
-  @ApiConflictResponse({ description: '`api_key_revoked`' })
+  @ApiConflictResponse({ description: '`api_key_already_revoked`' })
   async update(
     @PathTenant() tenant: PathTenantAccess,
     @Param('keyId') keyId: string,
@@ -116,7 +116,7 @@ export class ApiKeysController {
       'Replace the key by a new one (plaintext in this response only); the old key works until the grace period ends',
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
-  @ApiConflictResponse({ description: '`api_key_revoked`, `api_key_rotating`, `api_key_expired`' })
+  @ApiConflictResponse({ description: '`api_key_already_revoked`, `api_key_rotating`, `api_key_already_expired`' })
   async rotate(
     @PathTenant() tenant: PathTenantAccess,
     @Param('keyId') keyId: string,

@@ -32,7 +32,7 @@ export class ClerkAuthenticator {
     const claims = await this.verifier.verify(token);
     const snapshot = await this.userOf(claims as ClerkClaims & { sid: string });
     const { user } = snapshot;
-    if (user.status === 'deactivated') throw new AppError(403, 'user_deactivated', 'This user has been deactivated');
+    if (user.status === 'deactivated') throw new AppError('user_deactivated', 'This user has been deactivated');
     const tenant = await this.activeTenant(snapshot, claims, tenantHeader);
     return {
       kind: 'clerk',

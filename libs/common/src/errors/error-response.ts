@@ -2,11 +2,13 @@ import { HttpException } from '@nestjs/common';
 import { ThrottlerException } from '@nestjs/throttler';
 import { QueryFailedError } from 'typeorm';
 import { AppError } from './app-error';
-import { defaultCodeFor, statusName } from './http-status-names';
+import { defaultCodeFor, ErrorCode, isErrorCode, statusOf } from './error-catalogue';
+import { statusName } from './http-status-names';
 
 export interface ErrorResponse {
+  /** Always the catalogue's status of `code`. */
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
   headers?: Record<string, string>;
@@ -57,53 +59,48 @@ export function toErrorResponse(err: unknown): ErrorResponse {
     };
   }
   if (err instanceof ThrottlerException) {
-    return { status: 429, code: 'rate_limited', message: 'Too many requests', unexpected: false };
+    return answer('rate_limited', 'Too many requests');
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    const body = err.getResponse() as string | { message?: unknown; code?: string; details?: Record<string, unknown> };
+    const body = err.getResponse() as string | { message?: unknown; code?: unknown; details?: Record<string, unknown> };
+    const ownCode = typeof body === 'object' && body && isErrorCode(body.code) ? body.code : undefined;
     if (typeof body === 'object' && body && Array.isArray(body.message)) {
       const messages = body.message.map(String);
-      return {
-        status,
-        code: body.code ?? 'validation_failed',
-        message: messages.join('; '),
-        details: { fields: validationFields(messages), errors: messages },
-        unexpected: false,
-      };
+      return answer(ownCode ?? 'validation_failed', messages.join('; '), {
+        fields: validationFields(messages),
+        errors: messages,
+      });
     }
     const message = typeof body === 'string' ? body : String(body?.message ?? err.message);
-    const code =
-      typeof body === 'object' && body?.code
-        ? body.code
-        : /not valid JSON|Unexpected .* JSON/i.test(message)
-          ? 'invalid_json'
-          : defaultCodeFor(status);
-    return { status, code, message, unexpected: status >= 500 };
+    if (/not valid JSON|Unexpected .* JSON/i.test(message)) return answer('invalid_json', INVALID_JSON_MESSAGE);
+    const code = ownCode ?? defaultCodeFor(status);
+    const res = answer(code, message, typeof body === 'object' ? body?.details : undefined);
+    return { ...res, unexpected: statusOf(code) >= 500 };
   }
   if (isDatabaseUnavailable(err)) {
     return {
-      status: 503,
-      code: 'database_unavailable',
-      message: 'The database is unavailable; retry shortly',
+      ...answer('database_unavailable', 'The database is unavailable; retry shortly'),
       headers: { 'retry-after': '1' },
-      unexpected: false,
     };
   }
   if (err instanceof QueryFailedError && (err as { driverError?: { code?: string } }).driverError?.code === '22P02') {
     // invalid_text_representation: a malformed id reached a query; treat as "no such thing".
-    return { status: 404, code: 'not_found', message: 'Not found', unexpected: false };
+    return answer('not_found', 'Not found');
   }
   const fastifyStatus = (err as { statusCode?: number })?.statusCode;
   if (typeof fastifyStatus === 'number' && fastifyStatus >= 400 && fastifyStatus < 500) {
-    return {
-      status: fastifyStatus,
-      code: fastifyCode(err) ?? defaultCodeFor(fastifyStatus),
-      message: safeFastifyMessage(err, fastifyStatus),
-      unexpected: false,
-    };
+    const code = fastifyCode(err) ?? defaultCodeFor(fastifyStatus);
+    return answer(code, code === 'invalid_json' ? INVALID_JSON_MESSAGE : safeFastifyMessage(err, statusOf(code)));
   }
-  return { status: 500, code: 'internal_error', message: 'Internal server error', unexpected: true };
+  return { ...answer('internal_error', 'Internal server error'), unexpected: true };
+}
+
+/** The parser's own message quotes the body; a body may hold a secret, so it is never echoed. */
+const INVALID_JSON_MESSAGE = 'The body is not valid JSON';
+
+function answer(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorResponse {
+  return { status: statusOf(code), code, message, ...(details ? { details } : {}), unexpected: false };
 }
 
 /** class-validator messages start with the property path ("email must be an email"). */
@@ -116,7 +113,7 @@ function validationFields(messages: string[]): string[] {
   return [...fields];
 }
 
-function fastifyCode(err: unknown): string | undefined {
+function fastifyCode(err: unknown): ErrorCode | undefined {
   const code = (err as { code?: string }).code;
   switch (code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

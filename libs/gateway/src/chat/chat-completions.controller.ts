@@ -1,14 +1,12 @@
-import { Body, Controller, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyAuth, CurrentContext, RequestContext, RequireScopes } from '#libs/common';
 import { OpenAiErrorDto } from '../errors/openai-error.dto';
-import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
 import { ChatProxyService } from './chat-proxy.service';
 
 @ApiTags('OpenAI-compatible')
 @ApiKeyAuth({ bearer: true })
-@UseFilters(OpenAiExceptionFilter)
 @Controller('v1/chat/completions')
 export class ChatCompletionsController {
   constructor(private readonly proxy: ChatProxyService) {}

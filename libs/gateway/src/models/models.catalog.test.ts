@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OpenRouterClient, OpenRouterError } from '#libs/openrouter';
-import { OpenAiError } from '../errors/openai-error';
+import { AppError } from '#libs/common';
 import { ModelsCatalog } from './models.catalog';
 
 function fakeClient(answers: (() => Promise<unknown>)[]) {
@@ -38,7 +38,7 @@ describe('ModelsCatalog', () => {
     assert.equal(calls(), 2);
     await assert.rejects(
       catalog.json(t0 + 2 * 3_600_000),
-      (err: unknown) => err instanceof OpenAiError && err.status === 502,
+      (err: unknown) => err instanceof AppError && err.status === 502,
     );
   });
 });

@@ -1,14 +1,12 @@
-import { Controller, Get, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiKeyAuth } from '#libs/common';
 import { OpenAiErrorDto } from '../errors/openai-error.dto';
-import { OpenAiExceptionFilter } from '../errors/openai-exception.filter';
 import { ModelsCatalog } from './models.catalog';
 
 @ApiTags('OpenAI-compatible')
 @ApiKeyAuth({ bearer: true })
-@UseFilters(OpenAiExceptionFilter)
 @Controller('v1/models')
 export class ModelsController {
   constructor(private readonly catalog: ModelsCatalog) {}

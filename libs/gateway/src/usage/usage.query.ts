@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Errors } from '#libs/common';
+import { AppError } from '#libs/common';
 import { UsageGroup } from './usage-query.dto';
 import { UsageReportDto, UsageRowDto, UsageTotalsDto } from './usage-report.response';
 import { UsageRecorder } from './usage.recorder';
@@ -45,9 +45,9 @@ export class UsageQuery {
     const to = input.to ? parseBound(input.to, 'to') : now;
     const from = input.from ? parseBound(input.from, 'from') : new Date(to.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);
     if (from.getTime() >= to.getTime())
-      throw Errors.badRequest('invalid_range', '`from` must be before `to`', { fields: ['from', 'to'] });
+      throw new AppError('invalid_range', '`from` must be before `to`', { fields: ['from', 'to'] });
     if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-      throw Errors.badRequest('range_too_large', `The range may span at most ${MAX_RANGE_DAYS} days`, {
+      throw new AppError('range_too_large', `The range may span at most ${MAX_RANGE_DAYS} days`, {
         fields: ['from', 'to'],
       });
     }
@@ -73,7 +73,7 @@ function parseBound(value: string, name: 'from' | 'to'): Date {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   const at = new Date(dateOnly ? `${value}T00:00:00Z` : value);
   if (Number.isNaN(at.getTime()))
-    throw Errors.badRequest('validation_failed', `${name} is not a valid date`, { fields: [name] });
+    throw new AppError('validation_failed', `${name} is not a valid date`, { fields: [name] });
   return dateOnly && name === 'to' ? new Date(at.getTime() + DAY_MS) : at;
 }
 

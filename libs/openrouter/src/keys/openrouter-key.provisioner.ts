@@ -66,8 +66,7 @@ export class OpenRouterKeyProvisioner {
     actor: AuditActor,
     failedHash?: string | null,
   ): Promise<OpenRouterKey> {
-    if (!this.configured)
-      throw new AppError(503, 'openrouter_not_configured', 'OpenRouter provisioning is not configured');
+    if (!this.configured) throw new AppError('openrouter_not_configured', 'OpenRouter provisioning is not configured');
     const flightKey = kind === 'renewal' ? `renew:${userId}:${failedHash ?? ''}` : `refresh:${userId}`;
     return this.flights.run(flightKey, () =>
       this.underLease(
@@ -122,7 +121,6 @@ export class OpenRouterKeyProvisioner {
       await this.recordFailure(userId, previous, kind, err);
       if (kind === 'provision') return (await this.store.find(userId))!;
       throw new AppError(
-        502,
         'openrouter_unavailable',
         `OpenRouter could not create a key (${codeOf(err)}); the stored key is unchanged`,
       );
@@ -179,7 +177,7 @@ export class OpenRouterKeyProvisioner {
     await this.bus.publish(CacheTopic.user, userId);
     if (!stored) {
       await this.deletions.deleteNow(created.hash);
-      throw new AppError(409, 'user_not_active', 'This user is disabled; no OpenRouter key was stored');
+      throw new AppError('user_not_active', 'This user is disabled; no OpenRouter key was stored');
     }
     this.logger.log(
       `OpenRouter key ${kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'auto-renewed'} for user ${userId} (hash ${created.hash})`,
@@ -247,7 +245,7 @@ export class OpenRouterKeyProvisioner {
       const theirs = await whenBusy();
       if (theirs !== undefined) return theirs;
       if (Date.now() > deadline)
-        throw new AppError(503, 'openrouter_key_busy', 'The OpenRouter key is being changed; retry shortly');
+        throw new AppError('openrouter_key_busy', 'The OpenRouter key is being changed; retry shortly');
       await sleep(40 + Math.random() * 40);
     }
   }

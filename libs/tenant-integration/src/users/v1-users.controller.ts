@@ -52,7 +52,7 @@ export class V1UsersController {
   @RequireScopes('users:write')
   @ApiOperation({ summary: 'Add a member by email (an unknown email becomes a pending user)' })
   @ApiCreatedResponse({ type: IntegrationUserDto })
-  @ApiConflictResponse({ description: '`already_member`, `user_deactivated`' })
+  @ApiConflictResponse({ description: '`already_member`, `invitee_deactivated`' })
   async create(
     @CurrentTenant() tenant: ContextTenant,
     @Body() dto: CreateUserDto,

@@ -49,6 +49,6 @@ export class InviteeResolver {
 }
 
 function usable(invitee: Invitee): Invitee {
-  if (invitee.status === 'deactivated') throw new AppError(409, 'user_deactivated', 'This user has been deactivated');
+  if (invitee.status === 'deactivated') throw new AppError('invitee_deactivated', 'This user has been deactivated');
   return invitee;
 }

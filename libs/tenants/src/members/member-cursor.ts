@@ -1,4 +1,4 @@
-import { Errors } from '#libs/common';
+import { AppError } from '#libs/common';
 import { isUuid } from '../access/tenant-scope';
 import type { MemberPosition } from './member.repository';
 
@@ -18,6 +18,6 @@ export const MemberCursor = {
     } catch {
       // fall through
     }
-    throw Errors.badRequest('invalid_cursor', 'The cursor is not one this API returned', { fields: ['cursor'] });
+    throw new AppError('invalid_cursor', 'The cursor is not one this API returned', { fields: ['cursor'] });
   },
 };

@@ -7,7 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ClerkAuth, Errors } from '#libs/common';
+import { AppError, ClerkAuth, Errors } from '#libs/common';
 import { AuditScope, CurrentAuditScope } from '../access/audit-scope';
 import { PathTenant, PathTenantAccess, TenantRoles } from '../access/tenant-access.guard';
 import { isUuid } from '../access/tenant-scope';
@@ -40,7 +40,7 @@ export class MembersController {
   @TenantRoles('owner', 'admin')
   @ApiOperation({ summary: 'Add a member by email or user id (owner, admin); an unknown email becomes a pending user' })
   @ApiCreatedResponse({ type: MemberResponseDto })
-  @ApiConflictResponse({ description: '`already_member`, `user_deactivated`' })
+  @ApiConflictResponse({ description: '`already_member`, `invitee_deactivated`' })
   async add(
     @PathTenant() tenant: PathTenantAccess,
     @Body() dto: AddMemberDto,
@@ -93,7 +93,7 @@ function memberId(userId: string): string {
 export function newMember(dto: { email?: string; user_id?: string; role?: MemberManagerRole | 'member' }): NewMember {
   const role = dto.role ?? 'member';
   if (dto.email !== undefined && dto.user_id !== undefined) {
-    throw Errors.badRequest('validation_failed', 'Give either email or user_id, not both', {
+    throw new AppError('validation_failed', 'Give either email or user_id, not both', {
       fields: ['email', 'user_id'],
     });
   }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '#libs/audit';
-import { Errors, TenantRole } from '#libs/common';
+import { AppError, Errors, TenantRole } from '#libs/common';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
@@ -42,7 +42,7 @@ export class MembersService {
           ? await this.invitees.byId(m, input.userId)
           : await this.invitees.byEmail(m, input.email);
       if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
-        throw Errors.conflict('already_member', 'This user is already a member of the tenant');
+        throw new AppError('already_member', 'This user is already a member of the tenant');
       }
       await this.audit.record(
         {
@@ -125,7 +125,7 @@ export class MembersService {
   /** Called before an owner is demoted or removed: there must be another owner. */
   private async keepAnOwner(m: EntityManager, tenantId: string): Promise<void> {
     if ((await this.members.countOwners(m, tenantId)) <= 1) {
-      throw Errors.conflict('last_owner', 'The last owner of a tenant cannot be removed or demoted');
+      throw new AppError('last_owner', 'The last owner of a tenant cannot be removed or demoted');
     }
   }
 

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '#libs/audit';
-import { Errors } from '#libs/common';
+import { AppError } from '#libs/common';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
@@ -37,7 +37,7 @@ export class TenantCommands {
   /** A new tenant with the caller as its owner. An explicit slug already in use is a 409 `slug_taken`. */
   async create(ownerId: string, input: { name: string; slug?: string }, scope: AuditScope): Promise<TenantView> {
     if (input.slug && isUuid(input.slug))
-      throw Errors.badRequest('invalid_slug', 'A slug must not look like a tenant id', { fields: ['slug'] });
+      throw new AppError('invalid_slug', 'A slug must not look like a tenant id', { fields: ['slug'] });
     const created = await this.dataSource.transaction(async (m) => {
       const tenant = await this.insertTenant(m, input.name, input.slug);
       await m.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [
@@ -96,7 +96,7 @@ export class TenantCommands {
     requireTenantId(tenantId);
     const after = await this.dataSource.transaction(async (m) => {
       const tenant = await lockTenant(m, tenantId);
-      if (tenant.personalOwnerId) throw Errors.conflict('personal_tenant', 'A personal tenant cannot be deleted');
+      if (tenant.personalOwnerId) throw new AppError('personal_tenant', 'A personal tenant cannot be deleted');
       const work = await this.hooks.tenantDeleting({ manager: m, tenantId, audit: scope });
       await this.audit.record(
         {
@@ -125,7 +125,7 @@ export class TenantCommands {
         [name, slug],
       );
       if (rows[0]) return rows[0];
-      if (explicitSlug) throw Errors.conflict('slug_taken', `The slug "${explicitSlug}" is already in use`);
+      if (explicitSlug) throw new AppError('slug_taken', `The slug "${explicitSlug}" is already in use`);
     }
     throw new Error('Could not find a free slug');
   }

@@ -17,7 +17,7 @@ export class MeService {
 
   async me(ctx: RequestContext): Promise<MeResponseDto> {
     const snapshot = ctx.user?.clerkUserId ? await this.snapshots.get(ctx.user.clerkUserId) : null;
-    if (!snapshot) throw new AppError(401, 'invalid_token', 'The user of this session no longer exists');
+    if (!snapshot) throw new AppError('invalid_token', 'The user of this session no longer exists');
     const { user, keyRow, tenants, glmKeyEncrypted } = snapshot;
     return toMeResponse({
       user,

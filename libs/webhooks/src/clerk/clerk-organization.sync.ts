@@ -111,7 +111,7 @@ export class ClerkOrganizationSync {
     changes: AppliedChanges,
   ): Promise<boolean> {
     const org = data.organization;
-    if (!org) throw new AppError(400, 'invalid_webhook_payload', 'The membership event has no organization');
+    if (!org) throw new AppError('invalid_webhook_payload', 'The membership event has no organization');
     const tenant = (await this.byOrgId(m, requireOrgId(org.id))) ?? (await this.create(m, org, scope, changes));
     const user = await this.users.ensureForMembership(m, data.public_user_data ?? {});
     if (!user) return false;
@@ -250,7 +250,7 @@ export class ClerkOrganizationSync {
 
 function requireOrgId(value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,128}$/.test(value)) {
-    throw new AppError(400, 'invalid_webhook_payload', 'The event names no valid Clerk organization id');
+    throw new AppError('invalid_webhook_payload', 'The event names no valid Clerk organization id');
   }
   return value;
 }

@@ -143,7 +143,7 @@ export class ClerkUserSync {
 
 function requireClerkUserId(value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,128}$/.test(value)) {
-    throw new AppError(400, 'invalid_webhook_payload', 'The event names no valid Clerk user id');
+    throw new AppError('invalid_webhook_payload', 'The event names no valid Clerk user id');
   }
   return value;
 }

@@ -11,7 +11,7 @@ export interface SvixHeaders {
 }
 
 const invalidSignature = (why: string) =>
-  new AppError(400, 'invalid_webhook_signature', `Webhook signature rejected: ${why}`);
+  new AppError('invalid_webhook_signature', `Webhook signature rejected: ${why}`);
 
 /**
  * Checks Svix's signature over the exact bytes received, with CLERK_WEBHOOK_SIGNING_SECRET. svix's
@@ -28,7 +28,7 @@ export class SvixVerifier {
   }
 
   verify(rawBody: Buffer | undefined, headers: SvixHeaders): { svixId: string; event: ClerkEvent } {
-    if (!this.webhook) throw new AppError(503, 'webhooks_not_configured', 'CLERK_WEBHOOK_SIGNING_SECRET is not set');
+    if (!this.webhook) throw new AppError('webhooks_not_configured', 'CLERK_WEBHOOK_SIGNING_SECRET is not set');
     const svixId = headers['svix-id'];
     if (!svixId || !headers['svix-timestamp'] || !headers['svix-signature'])
       throw invalidSignature('missing svix headers');
@@ -50,7 +50,7 @@ export class SvixVerifier {
     if (svixId.length > 200) throw invalidSignature('svix-id too long');
     const event = payload as Partial<ClerkEvent> | null;
     if (!event || typeof event.type !== 'string' || typeof event.data !== 'object' || event.data === null) {
-      throw new AppError(400, 'invalid_webhook_payload', 'The signed body is not a Clerk event ({type, data})');
+      throw new AppError('invalid_webhook_payload', 'The signed body is not a Clerk event ({type, data})');
     }
     return { svixId, event: event as ClerkEvent };
   }

@@ -1,0 +1,55 @@
+import { ERROR_CATALOGUE } from './error-catalogue';
+import type { ErrorResponse } from './error-response';
+import { statusName } from './http-status-names';
+
+/**
+ * The contract's OpenAI-compatible routes answer errors in OpenAI's shape so that OpenAI SDKs can read them;
+ * so does any unknown route under `/api/v1` (an SDK pointed at a wrong path still gets an error it parses).
+ */
+const OPENAI_ROUTES = /^\/api\/v1\/(?:chat\/completions|completions|embeddings|models)(?:\/|$)/;
+const V1_PREFIX = /^\/api\/v1(?:\/|$)/;
+
+export type ErrorShape = 'platform' | 'openai';
+
+/** Decided once per request from its path, and whether a route matched it at all. */
+export function errorShapeFor(url: string, routeMatched: boolean): ErrorShape {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  if (OPENAI_ROUTES.test(path)) return 'openai';
+  return !routeMatched && V1_PREFIX.test(path) ? 'openai' : 'platform';
+}
+
+/** `{"error": {...}}`: the body of every error on the OpenAI-compatible routes. */
+export interface OpenAiErrorBody {
+  error: { message: string; type: string; code: string | number | null; param: string | null };
+}
+
+export function openAiErrorBody(message: string, type: string, code: string | number | null): OpenAiErrorBody {
+  return { error: { message, type, code, param: null } };
+}
+
+/** The platform's `{statusCode, error, code, message, request_id}`. */
+export interface PlatformErrorBody {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  request_id: string;
+}
+
+export function errorBody(
+  res: ErrorResponse,
+  shape: ErrorShape,
+  requestId: string,
+): PlatformErrorBody | OpenAiErrorBody {
+  if (shape === 'openai') return openAiErrorBody(res.message, ERROR_CATALOGUE[res.code].openAiType, res.code);
+  return {
+    statusCode: res.status,
+    error: statusName(res.status),
+    code: res.code,
+    message: res.message,
+    ...(res.details ? { details: res.details } : {}),
+    request_id: requestId,
+  };
+}

@@ -7,6 +7,7 @@ export * from './http/user-throttler.guard';
 export * from './http/api-key-throttler.guard';
 export * from './http/lru-cache';
 export * from './http/app-exception.filter';
+export * from './http/client-error.handler';
 export * from './http/request-id';
 export * from './logging/logger.options';
 export * from './http/single-flight';

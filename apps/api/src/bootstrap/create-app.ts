@@ -2,7 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { AccessLogController, createRootLogger, requestIdFor } from '#libs/common';
+import { AccessLogController, clientErrorHandler, createRootLogger, requestIdFor } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { DatabaseEndpoint } from '#libs/database';
 import { AppModule } from '../app.module';
@@ -17,6 +17,7 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     genReqId: requestIdFor,
     bodyLimit: 2 * 1024 * 1024,
     return503OnClosing: true,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, {
     bufferLogs: true,

@@ -46,7 +46,7 @@ describe('error catalogue', () => {
   });
 
   it('maps framework exceptions to catalogue codes of the same status', () => {
-    for (const status of [400, 401, 403, 404, 405, 406, 408, 409, 413, 415, 422, 429, 500, 502, 503, 504]) {
+    for (const status of [400, 401, 403, 404, 405, 406, 408, 409, 413, 415, 422, 429, 431, 500, 502, 503, 504]) {
       const code = defaultCodeFor(status);
       assert.ok(isErrorCode(code));
       assert.equal(ERROR_CATALOGUE[code].status, status, `default code of ${status}`);

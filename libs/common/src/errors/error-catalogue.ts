@@ -55,6 +55,7 @@ export const ERROR_CATALOGUE = {
   not_acceptable: entry(406, 'invalid_request_error'),
   request_timeout: entry(408, 'invalid_request_error'),
   payload_too_large: entry(413, 'invalid_request_error'),
+  header_fields_too_large: entry(431, 'invalid_request_error'),
   unsupported_media_type: entry(415, 'invalid_request_error'),
   unprocessable_entity: entry(422, 'invalid_request_error'),
   // 409: the request is fine but the state it meets refuses it.
@@ -127,6 +128,8 @@ export function defaultCodeFor(status: number): ErrorCode {
       return 'payload_too_large';
     case 415:
       return 'unsupported_media_type';
+    case 431:
+      return 'header_fields_too_large';
     case 422:
       return 'unprocessable_entity';
     case 429:

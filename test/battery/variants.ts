@@ -167,7 +167,8 @@ export function variantsFor(route: Route, base: Baseline, size: BatterySize = DE
     }
     const dateFields = base.dateFields.length ? base.dateFields : base.fields.slice(0, 1);
     for (const field of dateFields)
-      for (const value of sample(badDate, 2 * size.perField, id, 'bad date', field.join('.')))
+      // The basic-format date that once passed validation, then sampled others.
+      for (const value of ['20300101T000000Z', ...sample(badDate, 2 * size.perField, id, 'bad date', field.join('.'))])
         push({
           category: 'bad date',
           label: `body.${field.join('.')} = ${show(value)}`,

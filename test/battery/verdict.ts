@@ -40,6 +40,16 @@ export function judge(variant: Variant, answer: Answer, secrets: readonly Secret
   if (answer.transportError) return [fail(`no HTTP answer (${answer.transportError})`)];
   const failures: Failure[] = [];
   if (answer.status >= 500) failures.push(fail('server error'));
+  // The contract refuses strings holding NUL or lone surrogates in its DTOs; a webhook may instead acknowledge
+  // a payload it cannot store, and the OpenAI routes forward their bodies upstream as they are.
+  if (
+    answer.status < 300 &&
+    (variant.category === 'NUL' || variant.category === 'lone surrogate') &&
+    variant.credentials === 'valid' &&
+    variant.route.auth !== 'webhook' &&
+    !isOpenAiRoute(variant.route.path)
+  )
+    failures.push(fail(`${variant.category} accepted`));
   if (answer.status >= 400) {
     const problem = missingCode(variant, answer.text);
     if (problem) failures.push(fail(problem));

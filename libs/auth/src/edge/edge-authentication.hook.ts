@@ -1,0 +1,60 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ContextualRequest } from '#libs/common';
+import { AppConfig } from '#libs/config';
+import { AuthFailureLimiter, sendEdgeError } from '#libs/http-edge';
+import { CredentialResolver } from '../credential.resolver';
+import { RouteAuthPolicies } from '../route-auth.policies';
+
+/**
+ * Authenticates and authorizes every protected request in Fastify's `onRequest` hook: before the body is
+ * read or parsed, so a large or deep body costs an unauthenticated caller nothing. A refusal (400, 401, 403,
+ * 429) is answered here, without an exception travelling through Nest's filters; anything unexpected (the
+ * database down) goes to Nest's error handler as usual. Failed authentications are counted per client
+ * address (`req.ip`, which TRUST_PROXY governs) and an address over AUTH_FAILURES_PER_MINUTE gets 429.
+ */
+@Injectable()
+export class EdgeAuthenticationHook {
+  private readonly failures: AuthFailureLimiter;
+
+  constructor(
+    private readonly policies: RouteAuthPolicies,
+    private readonly credentials: CredentialResolver,
+    config: AppConfig,
+  ) {
+    this.failures = new AuthFailureLimiter(config.authFailuresPerMinute);
+  }
+
+  install(fastify: FastifyInstance): void {
+    fastify.decorateRequest('auth', null);
+    fastify.addHook('onRequest', (req, reply, done) => {
+      const policy = this.policies.forRoute(req.method, req.routeOptions.url);
+      if (!policy || policy.isPublic) return done();
+      const retryAfter = this.failures.retryAfter(req.ip);
+      if (retryAfter > 0) {
+        sendEdgeError(req, reply, 429, 'rate_limited', 'Too many failed authentications from this address', {
+          'retry-after': String(retryAfter),
+        });
+        return;
+      }
+      this.credentials.resolve(req as unknown as ContextualRequest, policy).then(
+        (auth) => {
+          try {
+            this.credentials.authorize(auth, policy);
+          } catch (err) {
+            return this.refuse(req, reply, err, done);
+          }
+          (req as unknown as ContextualRequest).auth = auth;
+          done();
+        },
+        (err) => this.refuse(req, reply, err, done),
+      );
+    });
+  }
+
+  private refuse(req: FastifyRequest, reply: FastifyReply, err: unknown, done: (err?: Error) => void): void {
+    if (!(err instanceof AppError) || err.status >= 500) return done(err as Error);
+    if (err.status === 401) this.failures.recordFailure(req.ip);
+    sendEdgeError(req, reply, err.status, err.code, err.message, err.headers);
+  }
+}

@@ -14,3 +14,4 @@ export * from './write-batcher';
 export * from './validation/safe-text';
 export * from './validation/json-text-scan';
 export * from './validation/iso-date-time';
+export * from './redaction/loggable-error';

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { statusName, toErrorResponse } from '../errors';
+import { loggableError } from '../redaction/loggable-error';
 
 /**
  * Answers every error in the contract's shape `{statusCode, error, code, message, request_id}`.
@@ -19,7 +20,8 @@ export class AppExceptionFilter implements ExceptionFilter {
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
   const res = toErrorResponse(exception);
-  if (res.unexpected) logger.error({ err: exception, request_id: request.id, path: request.url }, 'Unexpected error');
+  if (res.unexpected)
+    logger.error({ err: loggableError(exception), request_id: request.id, path: request.url }, 'Unexpected error');
   if (reply.sent) return;
   for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);
   void reply.status(res.status).send({

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { toErrorResponse } from '#libs/common';
+import { loggableError, toErrorResponse } from '#libs/common';
 import { OpenAiError, openAiErrorBody, openAiTypeFor } from './openai-error';
 
 /**
@@ -17,7 +17,10 @@ export class OpenAiExceptionFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<FastifyRequest>();
     const res = toErrorResponse(exception);
     if (res.unexpected)
-      this.logger.error({ err: exception, request_id: request.id, path: request.url }, 'Unexpected error');
+      this.logger.error(
+        { err: loggableError(exception), request_id: request.id, path: request.url },
+        'Unexpected error',
+      );
     if (reply.sent || reply.raw.headersSent) return;
     const type = exception instanceof OpenAiError ? exception.type : openAiTypeFor(res.status, res.code);
     for (const [name, value] of Object.entries(res.headers ?? {})) reply.header(name, value);

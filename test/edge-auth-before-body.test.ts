@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Reflector } from '@nestjs/core';
+import { RouteAuthPolicies } from '#libs/auth';
 import { AppConfig } from '#libs/config';
 import { DatabaseEndpoint, openDatabaseEndpoint } from '#libs/database';
 import { createApp } from '../apps/api/src/bootstrap/create-app';
@@ -26,6 +27,8 @@ describe('authentication before the body (in process)', () => {
   let baseUrl: string;
   /** Bodies Fastify started to read and parse (preParsing runs right before the content-type parser). */
   let parses = 0;
+  /** Every route Fastify registered (Nest's controllers, Swagger UI's files). */
+  const routes: [string, string][] = [];
 
   before(async () => {
     database = await createTestDatabase();
@@ -46,6 +49,12 @@ describe('authentication before the body (in process)', () => {
       poolSize: config.databasePoolSize,
     });
     app = await createApp(config, endpoint);
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRoute', (route) => {
+        for (const method of [route.method].flat()) routes.push([method, route.url]);
+      });
     app
       .getHttpAdapter()
       .getInstance()
@@ -104,6 +113,20 @@ describe('authentication before the body (in process)', () => {
     const res = await post('/api/admin/openrouter/reconcile', JSON.stringify({ dry_run: true }), session());
     assert.equal(res.status, 403);
     assert.equal(parses - before, 0);
+  });
+
+  it('knows the auth policy of every API route at the edge', () => {
+    const policies = app.get(RouteAuthPolicies);
+    const api = routes.filter(
+      ([method, url]) => url.startsWith('/api/') && !url.startsWith('/api/docs') && method !== 'HEAD',
+    );
+    assert.ok(api.length > 30, String(api.length));
+    const missing = api.filter(([method, url]) => !policies.forRoute(method, url));
+    assert.deepEqual(missing, []);
+    assert.equal(policies.forRoute('GET', '/api/health')?.isPublic, true);
+    assert.equal(policies.forRoute('POST', '/api/webhooks/clerk')?.isPublic, true);
+    assert.deepEqual(policies.forRoute('POST', '/api/v1/chat/completions')?.kinds, ['api_key', 'api_key_bearer']);
+    assert.equal(policies.forRoute('GET', '/api/users/me')?.isPublic, false);
   });
 
   it('reads auth metadata once per handler, not per request', async () => {

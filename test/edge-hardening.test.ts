@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'svix';
 import { startApp, type AppResponse, type TestApp } from './support/app';
@@ -19,6 +20,32 @@ function nested(depth: number, leaf: unknown = 1): unknown {
   let value = leaf;
   for (let i = 0; i < depth; i++) value = { a: value };
   return value;
+}
+
+/**
+ * A POST that reads the answer even when the server answers before the body is sent and closes (a 413 on
+ * Content-Length), where fetch reports only the broken pipe.
+ */
+function postEarlyAnswer(
+  baseUrl: string,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+    });
+    req.on('error', (err) => setTimeout(() => reject(err), 2000));
+    req.end(body);
+  });
 }
 
 function expectError(res: AppResponse, status: number, code: string, what = ''): void {
@@ -195,11 +222,9 @@ describe('the HTTP edge', () => {
 
     it('limits bodies to 1 MiB, 10 MiB on chat completions, with 413 payload_too_large', async () => {
       const big = JSON.stringify({ name: 'x', padding: 'p'.repeat(1024 * 1024 + 10) });
-      expectError(
-        await app.request('POST', '/api/tenants', { headers: session(), body: big }),
-        413,
-        'payload_too_large',
-      );
+      const tooBig = await postEarlyAnswer(app.baseUrl, '/api/tenants', session(), big);
+      assert.equal(tooBig.status, 413);
+      assert.equal(tooBig.body.code, 'payload_too_large');
       const chatBody = (size: number) =>
         JSON.stringify({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'c'.repeat(size) }] });
       const twoMiB = await app.request('POST', '/api/v1/chat/completions', {
@@ -207,11 +232,13 @@ describe('the HTTP edge', () => {
         body: chatBody(2 * 1024 * 1024),
       });
       assert.notEqual(twoMiB.status, 413, twoMiB.text.slice(0, 200));
-      const elevenMiB = await app.request('POST', '/api/v1/chat/completions', {
-        headers: { 'x-api-key': apiKey },
-        body: chatBody(11 * 1024 * 1024),
-      });
-      assert.equal(elevenMiB.status, 413, elevenMiB.text.slice(0, 200));
+      const elevenMiB = await postEarlyAnswer(
+        app.baseUrl,
+        '/api/v1/chat/completions',
+        { 'x-api-key': apiKey },
+        chatBody(11 * 1024 * 1024),
+      );
+      assert.equal(elevenMiB.status, 413);
       assert.equal(elevenMiB.body.error.code, 'payload_too_large');
     });
   });
@@ -273,6 +300,18 @@ describe('the HTTP edge', () => {
         headers: { origin: 'https://evil.example.test', 'access-control-request-method': 'GET' },
       });
       assert.equal(refused.headers.get('access-control-allow-origin'), null);
+    });
+
+    it('still serves Swagger UI under the security headers', async () => {
+      const page = await app.request('GET', '/api/docs');
+      assert.equal(page.status, 200);
+      assert.match(page.text, /swagger-ui/i);
+      assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
+      const init = await app.request('GET', '/api/docs/swagger-ui-init.js');
+      assert.equal(init.status, 200);
+      const doc = await app.request('GET', '/api/docs-json');
+      assert.equal(doc.status, 200);
+      assert.ok(doc.body.paths['/api/users/me']);
     });
 
     it("answers an unknown route under /api/v1 in OpenAI's shape, elsewhere in the contract's", async () => {

@@ -25,6 +25,12 @@ export class AuthFailureLimiter {
     return Math.max(1, Math.ceil((w.resetAt - now) / 1000));
   }
 
+  /** True while the address has failures in its current window (it may be under attack from there). */
+  hasFailures(address: string, now = Date.now()): boolean {
+    const w = this.windows.get(address);
+    return w !== undefined && w.resetAt > now;
+  }
+
   recordFailure(address: string, now = Date.now()): void {
     const w = this.windows.get(address);
     if (w && w.resetAt > now) w.failures++;

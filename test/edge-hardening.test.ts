@@ -23,28 +23,33 @@ function nested(depth: number, leaf: unknown = 1): unknown {
 }
 
 /**
- * A POST that reads the answer even when the server answers before the body is sent and closes (a 413 on
- * Content-Length), where fetch reports only the broken pipe.
+ * A POST announcing `bytes` of JSON body but sending only its first part: the answer to an over-limit
+ * Content-Length comes before the body is read (and fetch, still writing, would only see the broken pipe).
  */
-function postEarlyAnswer(
+function postAnnounced(
   baseUrl: string,
   path: string,
   headers: Record<string, string>,
-  body: string,
+  bytes: number,
 ): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const req = request(`${baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', 'content-length': String(bytes), ...headers },
     });
+    let done = false;
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null }));
+      res.on('end', () => {
+        done = true;
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : null });
+      });
     });
-    req.on('error', (err) => setTimeout(() => reject(err), 2000));
-    req.end(body);
+    req.on('error', (err) => done || reject(err));
+    req.write(`{"name":"x","padding":"${'p'.repeat(64 * 1024)}`);
   });
 }
 
@@ -221,8 +226,7 @@ describe('the HTTP edge', () => {
     });
 
     it('limits bodies to 1 MiB, 10 MiB on chat completions, with 413 payload_too_large', async () => {
-      const big = JSON.stringify({ name: 'x', padding: 'p'.repeat(1024 * 1024 + 10) });
-      const tooBig = await postEarlyAnswer(app.baseUrl, '/api/tenants', session(), big);
+      const tooBig = await postAnnounced(app.baseUrl, '/api/tenants', session(), 1024 * 1024 + 1);
       assert.equal(tooBig.status, 413);
       assert.equal(tooBig.body.code, 'payload_too_large');
       const chatBody = (size: number) =>
@@ -232,11 +236,11 @@ describe('the HTTP edge', () => {
         body: chatBody(2 * 1024 * 1024),
       });
       assert.notEqual(twoMiB.status, 413, twoMiB.text.slice(0, 200));
-      const elevenMiB = await postEarlyAnswer(
+      const elevenMiB = await postAnnounced(
         app.baseUrl,
         '/api/v1/chat/completions',
         { 'x-api-key': apiKey },
-        chatBody(11 * 1024 * 1024),
+        11 * 1024 * 1024,
       );
       assert.equal(elevenMiB.status, 413);
       assert.equal(elevenMiB.body.error.code, 'payload_too_large');

@@ -35,7 +35,7 @@ export class EdgeAuthenticationHook {
       if (!policy || policy.isPublic) return done();
       const retryAfter = this.failures.retryAfter(req.ip);
       // Only from an address with failures: credentials that worked from there stay welcome once it is blocked.
-      const credential = retryAfter > 0 || this.failures.hasFailures(req.ip) ? credentialOf(req) : undefined;
+      const credential = retryAfter > 0 || this.failures.hasFailures(req.ip) ? provenKey(req) : undefined;
       if (retryAfter > 0 && !(credential && this.proven.get(credential))) {
         sendEdgeError(req, reply, 429, 'rate_limited', 'Too many failed authentications from this address', {
           'retry-after': String(retryAfter),
@@ -65,7 +65,9 @@ export class EdgeAuthenticationHook {
   }
 }
 
-function credentialOf(req: FastifyRequest): string | undefined {
+/** The request's credential as seen from its address: proven from one address says nothing of another. */
+function provenKey(req: FastifyRequest): string | undefined {
   const value = req.headers['x-api-key'] ?? req.headers.authorization;
-  return Array.isArray(value) ? value[0] : value;
+  const credential = Array.isArray(value) ? value[0] : value;
+  return credential === undefined ? undefined : `${req.ip} ${credential}`;
 }

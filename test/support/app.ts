@@ -300,6 +300,8 @@ function appEnv(port: number, database: TestDatabase, opts: StartAppOptions): Re
     LOG_LEVEL: 'info',
     CLERK_JWT_KEY: publicKeyPem,
     ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+    // Suites send many bad credentials from 127.0.0.1; the limit itself is tested with its own value.
+    AUTH_FAILURES_PER_MINUTE: '100000',
     ...database.env,
     ...(opts.openRouter && {
       OPENROUTER_BASE_URL: opts.openRouter.baseUrl,

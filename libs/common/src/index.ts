@@ -12,3 +12,7 @@ export * from './http/request-id';
 export * from './logging/logger.options';
 export * from './http/single-flight';
 export * from './write-batcher';
+export * from './validation/safe-text';
+export * from './validation/json-text-scan';
+export * from './validation/iso-date-time';
+export * from './redaction/loggable-error';

@@ -48,6 +48,22 @@ export class AppConfig {
     return this.env.SHUTDOWN_TIMEOUT_MS;
   }
 
+  /** Browser origins allowed by CORS, exactly as a browser sends `Origin` (no trailing slash). */
+  get corsOrigins(): string[] {
+    return list(this.env.CORS_ORIGINS).map((o) => o.replace(/\/+$/, ''));
+  }
+  /** Fastify's `trustProxy`: false (unset), true, a hop count, or a list of addresses / CIDR ranges. */
+  get trustProxy(): boolean | number | string[] {
+    const raw = this.env.TRUST_PROXY;
+    if (!raw || raw === 'false') return false;
+    if (raw === 'true') return true;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    return list(raw);
+  }
+  get authFailuresPerMinute() {
+    return this.env.AUTH_FAILURES_PER_MINUTE;
+  }
+
   get clerk() {
     return {
       secretKey: this.env.CLERK_SECRET_KEY,

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsBase64,
@@ -156,6 +157,28 @@ export class Environment {
   @Min(0)
   @Max(600000)
   SHUTDOWN_TIMEOUT_MS = 10000;
+
+  /** Comma-separated browser origins allowed to call the API (with credentials); unset: no CORS headers. */
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^\s*https?:\/\/[^\s,/]+\/?\s*(,\s*https?:\/\/[^\s,/]+\/?\s*)*$/i, {
+    message: 'CORS_ORIGINS must be comma-separated origins such as https://app.example.com',
+  })
+  CORS_ORIGINS?: string;
+
+  /** Which proxies' X-Forwarded-For to believe: true, a hop count, or comma-separated addresses/CIDRs. */
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message: 'TRUST_PROXY must be true, false, a hop count or comma-separated IP addresses / CIDR ranges',
+  })
+  TRUST_PROXY?: string;
+
+  @Transform(({ value }) => (value === undefined || value === '' ? 100 : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  AUTH_FAILURES_PER_MINUTE = 100;
 }
 
 /** Validates `process.env` (as @nestjs/config hands it over); throws naming every bad variable. */
@@ -166,6 +189,10 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  const badProxy = badTrustProxyEntry(env.TRUST_PROXY);
+  if (badProxy) {
+    throw new Error(`Invalid configuration:\n  TRUST_PROXY: "${badProxy}" is not an IP address or CIDR range`);
+  }
   if (env.NODE_ENV === 'production' && !env.ENCRYPTION_KEY) {
     throw new Error('Invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, base64)');
   }
@@ -173,4 +200,18 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
     throw new Error('Invalid configuration:\n  ENCRYPTION_KEY: must decode to exactly 32 bytes (base64)');
   }
   return env;
+}
+
+/** The first entry of a TRUST_PROXY address list that is neither an IP address nor a CIDR range. */
+function badTrustProxyEntry(value: string | undefined): string | undefined {
+  if (!value || /^(true|false|\d+)$/.test(value)) return undefined;
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .find((entry) => {
+      const [address, bits, extra] = entry.split('/');
+      const family = isIP(address);
+      if (!family || extra !== undefined) return true;
+      return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+    });
 }

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AccessLogController, clientErrorHandler, createRootLogger, requestIdFor } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { DatabaseEndpoint } from '#libs/database';
+import { edgeServerOptions } from '#libs/http-edge';
 import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
 import { setUpOpenApi } from './openapi';
@@ -15,19 +16,20 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     loggerInstance: createRootLogger(config.logLevel),
     logController: new AccessLogController(),
     genReqId: requestIdFor,
-    bodyLimit: 2 * 1024 * 1024,
     return503OnClosing: true,
     clientErrorHandler,
+    // Body limit, request timeout (slow bodies dropped), keep-alive, trusted proxies: see libs/http-edge.
+    ...edgeServerOptions(config.trustProxy),
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, {
     bufferLogs: true,
-    // Keeps the request's bytes as `req.rawBody`: webhook signatures are checked over the exact body.
-    rawBody: true,
+    // The edge installs the one JSON parser (depth and text checks; keeps `req.rawBody` for webhook signatures).
+    bodyParser: false,
   });
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix('api');
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  installHttpEdge(app.getHttpAdapter().getInstance(), config);
+  installHttpEdge(app, config);
   setUpOpenApi(app);
   return app;
 }

@@ -1,10 +1,40 @@
-import type { FastifyInstance } from 'fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EdgeAuthenticationHook } from '#libs/auth';
 import type { AppConfig } from '#libs/config';
+import {
+  installBodyLimits,
+  installCors,
+  installJsonBodyParser,
+  installSecurityHeaders,
+  pathOnly,
+  sendEdgeError,
+} from '#libs/http-edge';
 
-/** What every request meets before Nest routes it: Fastify hooks on the raw request and reply. */
-export function installHttpEdge(fastify: FastifyInstance, _config: AppConfig): void {
+/** `%00` anywhere in the URL (path or query) decodes to NUL, which no route may receive. */
+const ENCODED_NUL = /%00/;
+
+/**
+ * What every request meets before Nest routes it, in this order: CORS and security headers (Nest's adapter
+ * hook, first of all), the request id, NUL in the URL, an unknown route under /api/v1 (OpenAI's 404), then
+ * authentication (before the body is read), then the JSON parser (depth and text checks, body limits).
+ */
+export function installHttpEdge(app: NestFastifyApplication, config: AppConfig): void {
+  installCors(app, config.corsOrigins);
+  installSecurityHeaders(app);
+  const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {
     reply.header('x-request-id', req.id);
+    if (ENCODED_NUL.test(req.url)) {
+      sendEdgeError(req, reply, 'validation_failed', 'The URL holds a NUL character (%00)');
+      return;
+    }
+    if (req.is404 && pathOnly(req.url).startsWith('/api/v1/')) {
+      sendEdgeError(req, reply, 'not_found', `Unknown route ${req.method} ${pathOnly(req.url)}`, undefined, 'openai');
+      return;
+    }
     done();
   });
+  app.get(EdgeAuthenticationHook).install(fastify);
+  installBodyLimits(fastify);
+  installJsonBodyParser(fastify);
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -40,6 +40,7 @@ export class ApiKeysController {
   ) {}
 
   @Post()
+  @Header('Cache-Control', 'no-store')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a key; the plaintext `key` is in this response only' })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
@@ -110,6 +111,7 @@ export class ApiKeysController {
   }
 
   @Post(':keyId/rotate')
+  @Header('Cache-Control', 'no-store')
   @HttpCode(201)
   @ApiOperation({
     summary:

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { verifyToken } from '@clerk/backend';
-import { Errors, LruCache } from '#libs/common';
+import { AppError, containsUnsafeText, Errors, LruCache } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { ClerkClaims, parseClerkClaims } from '#libs/users';
 
@@ -38,6 +38,11 @@ export class ClerkTokenVerifier {
     }
     if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string')
       throw Errors.invalidToken('Not a Clerk session token');
+    // A claim PostgreSQL cannot store (NUL) or that is not Unicode would fail the login hook's writes.
+    if (containsUnsafeText(payload, 8))
+      throw new AppError('validation_failed', 'The session token holds a NUL character or a lone UTF-16 surrogate', {
+        fields: ['authorization'],
+      });
     const claims = parseClerkClaims(payload);
     const expMs = typeof payload.exp === 'number' ? payload.exp * 1000 - Date.now() : 0;
     if (expMs > 0) this.verified.set(token, claims, Math.min(expMs, 60_000));

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, errorShapeFor, toErrorResponse } from '../errors';
+import { loggableError } from '../redaction/loggable-error';
 
 /**
  * Answers every error, on every route and before routing (Nest hands Fastify's error and not-found handlers
@@ -21,7 +22,8 @@ export class AppExceptionFilter implements ExceptionFilter {
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, exception: unknown, logger: Logger): void {
   const res = toErrorResponse(exception);
-  if (res.unexpected) logger.error({ err: exception, request_id: request.id, path: request.url }, 'Unexpected error');
+  if (res.unexpected)
+    logger.error({ err: loggableError(exception), request_id: request.id, path: request.url }, 'Unexpected error');
   // A stream already under way cannot change its status; the relay ends it on its own.
   if (reply.sent || reply.raw.headersSent) return;
   const shape = errorShapeFor(request.url, request.routeOptions?.url !== undefined);

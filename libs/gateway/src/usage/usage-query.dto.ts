@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsIsoDateTime } from '#libs/common';
 
 export const USAGE_GROUPS = ['day', 'api_key', 'user', 'model'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
@@ -11,7 +12,7 @@ export class UsageQueryDto {
     example: '2025-06-01',
   })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 date or date-time' })
+  @IsIsoDateTime({ dateOnly: true })
   from?: string;
 
   @ApiPropertyOptional({
@@ -19,7 +20,7 @@ export class UsageQueryDto {
     example: '2025-06-30',
   })
   @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 date or date-time' })
+  @IsIsoDateTime({ dateOnly: true })
   to?: string;
 
   @ApiPropertyOptional({ enum: USAGE_GROUPS, default: 'day' })

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Throttle } from '@nestjs/throttler';
 import { ClerkAuth, CurrentContext, RequestContext, UserThrottlerGuard } from '#libs/common';
@@ -19,6 +19,7 @@ export class MeController {
   ) {}
 
   @Get()
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: "The signed-in user's profile, tenants and own OpenRouter key" })
   @ApiOkResponse({ type: MeResponseDto })
   get(@CurrentContext() ctx: RequestContext): Promise<MeResponseDto> {
@@ -26,6 +27,7 @@ export class MeController {
   }
 
   @Post('openrouter-api-key/refresh')
+  @Header('Cache-Control', 'no-store')
   @HttpCode(200)
   @UseGuards(UserThrottlerGuard)
   @Throttle({ default: { limit: 5, ttl: 60_000 } })
@@ -37,6 +39,7 @@ export class MeController {
   }
 
   @Put('provider-keys/glm')
+  @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: "Store the user's own GLM key (encrypted)" })
   @ApiOkResponse({ type: MeResponseDto })
   async setGlm(@CurrentContext() ctx: RequestContext, @Body() dto: SetProviderKeyDto): Promise<MeResponseDto> {

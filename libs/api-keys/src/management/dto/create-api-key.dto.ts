@@ -4,7 +4,6 @@ import {
   ArrayMaxSize,
   ArrayUnique,
   IsArray,
-  IsDateString,
   IsIn,
   IsInt,
   IsOptional,
@@ -15,7 +14,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
+import { API_KEY_SCOPES, ApiKeyScope, IsIsoDateTime } from '#libs/common';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 
 export const trimString = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
@@ -69,6 +68,6 @@ export class CreateApiKeyDto {
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'In the future; null: never expires' })
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsIsoDateTime()
   expires_at?: string | null;
 }

@@ -5,7 +5,6 @@ import {
   ArrayUnique,
   IsArray,
   IsBoolean,
-  IsDateString,
   IsIn,
   IsInt,
   IsOptional,
@@ -15,7 +14,7 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
+import { API_KEY_SCOPES, ApiKeyScope, IsIsoDateTime } from '#libs/common';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 import { MAX_RATE_LIMIT, MAX_TOKEN_QUOTA, presentNotNull, trimString } from './create-api-key.dto';
 
@@ -62,6 +61,6 @@ export class UpdateApiKeyDto {
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true })
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsIsoDateTime()
   expires_at?: string | null;
 }

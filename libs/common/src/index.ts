@@ -9,5 +9,7 @@ export * from './http/lru-cache';
 export * from './http/app-exception.filter';
 export * from './http/request-id';
 export * from './logging/logger.options';
+export * from './logging/access-log.controller';
+export * from './logging/nest-pino.logger';
 export * from './http/single-flight';
 export * from './write-batcher';

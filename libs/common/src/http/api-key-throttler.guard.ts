@@ -1,5 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import type { ContextualRequest } from '../context/request-context';
 
 /** One window per key: limits are per minute. */
@@ -12,26 +13,50 @@ const COUNTED = Symbol('api-key-rate-counted');
  * (Redis across instances when configured). Every answer carries `X-RateLimit-Limit`,
  * `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the window ends); over the limit it is
  * a 429 `rate_limited` with `Retry-After`. Runs after the global auth guard, which resolved the key.
+ *
+ * A refusal is answered here, without an exception: a key at its limit is typically hammered, and
+ * refusing must not cost more than serving (an exception captures a stack through Nest's async chain
+ * and runs the filters; the access line already records the 429).
  */
 @Injectable()
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { req, res } = this.getRequestResponse(context);
-    const request = req as ContextualRequest & { [COUNTED]?: true };
+    const http = context.switchToHttp();
+    const request = http.getRequest<ContextualRequest & { [COUNTED]?: true }>();
     const key = request.auth?.apiKey;
     // Clerk requests are not key-limited; a guard declared twice (class and method) counts once.
     if (!key || request[COUNTED]) return true;
     request[COUNTED] = true;
     const limit = key.rateLimitPerMinute;
-    const tracker = `api-key:${key.id}`;
-    const record = await this.storageService.increment(tracker, WINDOW_MS, limit, 0, 'api_key');
-    this.setResponseHeader(res, 'X-RateLimit-Limit', limit);
-    this.setResponseHeader(res, 'X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
-    this.setResponseHeader(res, 'X-RateLimit-Reset', record.timeToExpire);
-    if (record.isBlocked) {
-      this.setResponseHeader(res, 'Retry-After', Math.max(1, record.timeToBlockExpire));
-      await this.throwThrottlingException(context, { ...record, limit, ttl: WINDOW_MS, key: tracker, tracker });
-    }
-    return true;
+    const record = await this.storageService.increment(`api-key:${key.id}`, WINDOW_MS, limit, 0, 'api_key');
+    const reply = http.getResponse<FastifyReply>();
+    reply.header('X-RateLimit-Limit', limit);
+    reply.header('X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
+    reply.header('X-RateLimit-Reset', record.timeToExpire);
+    if (!record.isBlocked) return true;
+    reply.header('Retry-After', Math.max(1, record.timeToBlockExpire));
+    sendRateLimited(reply, request.id);
+    return answered();
   }
+}
+
+const RATE_LIMITED_HEAD =
+  '{"statusCode":429,"error":"Too Many Requests","code":"rate_limited","message":"Too many requests","request_id":';
+
+/** The contract's error body (OpenAI routes reshape it in their onSend hook, as any error of theirs). */
+export function sendRateLimited(reply: FastifyReply, requestId: string): void {
+  void reply
+    .code(429)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(`${RATE_LIMITED_HEAD}${JSON.stringify(requestId)}}`);
+}
+
+/**
+ * The request is answered: the route must not run, and there is nothing to throw. A promise that
+ * never settles stops Nest's pipeline; it is referenced only by the suspended chain that awaits it,
+ * so all of it is garbage once the reply is gone (one new promise per refusal, never a shared one,
+ * which would accumulate reactions).
+ */
+function answered(): Promise<boolean> {
+  return new Promise<boolean>(() => undefined);
 }

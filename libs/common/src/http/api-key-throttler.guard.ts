@@ -2,6 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply } from 'fastify';
 import type { ContextualRequest } from '../context/request-context';
+import { refusalAnswered, sendRateLimited } from './rate-limited.reply';
 
 /** One window per key: limits are per minute. */
 const WINDOW_MS = 60_000;
@@ -36,27 +37,6 @@ export class ApiKeyThrottlerGuard extends ThrottlerGuard {
     if (!record.isBlocked) return true;
     reply.header('Retry-After', Math.max(1, record.timeToBlockExpire));
     sendRateLimited(reply, request.id);
-    return answered();
+    return refusalAnswered();
   }
-}
-
-const RATE_LIMITED_HEAD =
-  '{"statusCode":429,"error":"Too Many Requests","code":"rate_limited","message":"Too many requests","request_id":';
-
-/** The contract's error body (OpenAI routes reshape it in their onSend hook, as any error of theirs). */
-export function sendRateLimited(reply: FastifyReply, requestId: string): void {
-  void reply
-    .code(429)
-    .header('content-type', 'application/json; charset=utf-8')
-    .send(`${RATE_LIMITED_HEAD}${JSON.stringify(requestId)}}`);
-}
-
-/**
- * The request is answered: the route must not run, and there is nothing to throw. A promise that
- * never settles stops Nest's pipeline; it is referenced only by the suspended chain that awaits it,
- * so all of it is garbage once the reply is gone (one new promise per refusal, never a shared one,
- * which would accumulate reactions).
- */
-function answered(): Promise<boolean> {
-  return new Promise<boolean>(() => undefined);
 }

@@ -76,6 +76,44 @@ describe('per-key rate limits (in process)', () => {
     await assertFiveOfEight(app, await signIn(app));
   });
 
+  it('answers a refusal with the contract body, its headers and one access line, without an exception', async () => {
+    const { key } = await createKey(app, await signIn(app), { rate_limit_per_minute: 1 });
+    assert.equal((await me(app, key)).status, 200);
+    const refused = await app.request('GET', '/api/v1/me', {
+      headers: { 'x-api-key': key, 'x-request-id': 'refused-1' },
+    });
+    assert.equal(refused.status, 429);
+    assert.deepEqual(refused.body, {
+      statusCode: 429,
+      error: 'Too Many Requests',
+      code: 'rate_limited',
+      message: 'Too many requests',
+      request_id: 'refused-1',
+    });
+    assert.match(refused.headers.get('content-type') ?? '', /^application\/json/);
+    assert.deepEqual(
+      ['x-ratelimit-limit', 'x-ratelimit-remaining'].map((h) => refused.headers.get(h)),
+      ['1', '0'],
+    );
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    // The access line (written asynchronously) is the only line about the refusal.
+    let lines: Record<string, unknown>[] = [];
+    for (let i = 0; i < 50 && lines.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      lines = app
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('refused-1'))
+        .map((l) => JSON.parse(l));
+    }
+    assert.equal(lines.length, 1, JSON.stringify(lines));
+    assert.deepEqual(
+      [lines[0].request_id, lines[0].method, lines[0].url, lines[0].status, lines[0].err],
+      ['refused-1', 'GET', '/api/v1/me', 429, undefined],
+    );
+    assert.ok(!JSON.stringify(lines[0]).includes(key.slice(4)), 'the access line carries no key');
+  });
+
   it('counts concurrent requests exactly, per key, whatever the route', async () => {
     const owner = await signIn(app);
     const a = await createKey(app, owner, { rate_limit_per_minute: 5 });

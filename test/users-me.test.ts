@@ -279,6 +279,53 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
     assert.equal(missing.body.code, 'not_found');
   });
 
+  it('writes one access line per request, with its request id and no secret', async () => {
+    const session = fixedSession(newClerkUser());
+    const ids = ['me-line-1', 'me-line-2', 'me-line-3'];
+    for (const id of ids) {
+      const res = await app.request('GET', '/api/users/me', { headers: { ...session(), 'x-request-id': id } });
+      assert.equal(res.status, 200);
+    }
+    let lines: Record<string, unknown>[] = [];
+    for (let i = 0; i < 50 && lines.length < ids.length; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      lines = app
+        .logs()
+        .split('\n')
+        .filter((l) => ids.some((id) => l.includes(id)))
+        .map((l) => JSON.parse(l));
+    }
+    assert.deepEqual(
+      lines.map((l) => [l.request_id, l.method, l.url, l.status, l.msg]),
+      ids.map((id) => [id, 'GET', '/api/users/me', 200, 'request completed']),
+    );
+    for (const line of lines) {
+      assert.equal(typeof line.response_time_ms, 'number');
+      assert.ok(!/eyJ|sk-or-v1-|authorization/i.test(JSON.stringify(line)), JSON.stringify(line));
+    }
+  });
+
+  it('shows a changed key at once once /me is warm (the cached view follows the snapshot)', async () => {
+    const session = fixedSession(newClerkUser());
+    const get = async () => (await app.request('GET', '/api/users/me', { headers: session() })).body;
+    const first = await get();
+    assert.equal((await get()).openrouter_api_key, first.openrouter_api_key);
+    for (const glm of ['glm-first-123456', 'glm-second-123456']) {
+      const put = await app.request('PUT', '/api/users/me/provider-keys/glm', {
+        headers: session(),
+        body: { api_key: glm },
+      });
+      assert.equal(put.status, 200);
+      assert.equal((await get()).glm_api_key, glm);
+      assert.equal((await get()).glm_api_key, glm);
+    }
+    const refreshed = await app.request('POST', '/api/users/me/openrouter-api-key/refresh', { headers: session() });
+    assert.equal(refreshed.status, 200);
+    assert.notEqual(refreshed.body.openrouter_api_key, first.openrouter_api_key);
+    assert.equal((await get()).openrouter_api_key, refreshed.body.openrouter_api_key);
+    assert.equal((await get()).glm_api_key, 'glm-second-123456');
+  });
+
   it('keeps users and keys across a restart, and never logs a secret', async () => {
     const user = newClerkUser();
     const session = fixedSession(user);

@@ -1,13 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
-import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from '#libs/admin';
 import { ApiKeysModule } from '#libs/api-keys';
 import { AuditModule } from '#libs/audit';
 import { AuditReadModule } from '#libs/audit-read';
 import { AuthModule } from '#libs/auth';
-import { AppExceptionFilter, loggerModuleParams } from '#libs/common';
+import { AppExceptionFilter } from '#libs/common';
 import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { GatewayModule } from '#libs/gateway';
@@ -29,7 +28,6 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule,
-        LoggerModule.forRoot(loggerModuleParams(config.logLevel)),
         DatabaseModule.forEndpoint(endpoint),
         RedisModule,
         // @nestjs/throttler on constant-cost storage (Redis across instances when configured).

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadDotEnv } from '#libs/config';
 loadDotEnv();
-import { Logger } from 'nestjs-pino';
+import { Logger } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { openDatabaseEndpoint } from '#libs/database';
 import { createApp } from './bootstrap/create-app';
@@ -16,7 +16,7 @@ async function bootstrap(): Promise<void> {
     poolSize: config.databasePoolSize,
   });
   const app = await createApp(config, endpoint);
-  const logger = app.get(Logger);
+  const logger = new Logger(); // the app's logger (NestPinoLogger), set by createApp
   await app.listen(config.port, config.host);
   logStartupSummary(logger, config, endpoint);
   installGracefulShutdown(app, endpoint, config, logger);

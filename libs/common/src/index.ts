@@ -10,6 +10,8 @@ export * from './http/app-exception.filter';
 export * from './http/client-error.handler';
 export * from './http/request-id';
 export * from './logging/logger.options';
+export * from './logging/access-log.controller';
+export * from './logging/nest-pino.logger';
 export * from './http/single-flight';
 export * from './write-batcher';
 export * from './validation/safe-text';

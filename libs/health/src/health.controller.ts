@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckService,
@@ -13,6 +13,7 @@ import { REDIS_CLIENT, RedisClient } from '#libs/redis';
 
 type CheckState = 'up' | 'down' | 'not_configured';
 
+/** Readiness. Liveness (`GET /api/health`) is a plain Fastify route: see apps/api/src/bootstrap/liveness.ts. */
 @ApiTags('health')
 @Public()
 @Controller('health')
@@ -24,15 +25,6 @@ export class HealthController {
     private readonly config: AppConfig,
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
   ) {}
-
-  /** Liveness: the process answers. Deliberately touches nothing else. */
-  @Get()
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Liveness' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
-  live() {
-    return { status: 'ok' };
-  }
 
   /** Readiness: the database (and Redis, when configured) answer. */
   @Get('ready')

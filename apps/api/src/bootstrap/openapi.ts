@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LIVENESS_OPENAPI, LIVENESS_PATH } from './liveness';
 
 /** Swagger UI at /api/docs and the OpenAPI 3 document at /api/docs-json. */
 export function setUpOpenApi(app: INestApplication): void {
@@ -18,5 +19,6 @@ export function setUpOpenApi(app: INestApplication): void {
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Tenant API key (umk_…)' }, 'api_key')
       .build(),
   );
+  document.paths = { [LIVENESS_PATH]: LIVENESS_OPENAPI, ...document.paths }; // a Fastify route, not Nest's
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 }

@@ -1,6 +1,8 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ContextualRequest } from '../context/request-context';
+import { refusalAnswered, sendRateLimited } from './rate-limited.reply';
 
 /** One window per key: limits are per minute. */
 const WINDOW_MS = 60_000;
@@ -12,26 +14,29 @@ const COUNTED = Symbol('api-key-rate-counted');
  * (Redis across instances when configured). Every answer carries `X-RateLimit-Limit`,
  * `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the window ends); over the limit it is
  * a 429 `rate_limited` with `Retry-After`. Runs after the global auth guard, which resolved the key.
+ *
+ * A refusal is answered here, without an exception: a key at its limit is typically hammered, and
+ * refusing must not cost more than serving (an exception captures a stack through Nest's async chain
+ * and runs the filters; the access line already records the 429).
  */
 @Injectable()
 export class ApiKeyThrottlerGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { req, res } = this.getRequestResponse(context);
-    const request = req as ContextualRequest & { [COUNTED]?: true };
+    const http = context.switchToHttp();
+    const request = http.getRequest<ContextualRequest & { [COUNTED]?: true }>();
     const key = request.auth?.apiKey;
     // Clerk requests are not key-limited; a guard declared twice (class and method) counts once.
     if (!key || request[COUNTED]) return true;
     request[COUNTED] = true;
     const limit = key.rateLimitPerMinute;
-    const tracker = `api-key:${key.id}`;
-    const record = await this.storageService.increment(tracker, WINDOW_MS, limit, 0, 'api_key');
-    this.setResponseHeader(res, 'X-RateLimit-Limit', limit);
-    this.setResponseHeader(res, 'X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
-    this.setResponseHeader(res, 'X-RateLimit-Reset', record.timeToExpire);
-    if (record.isBlocked) {
-      this.setResponseHeader(res, 'Retry-After', Math.max(1, record.timeToBlockExpire));
-      await this.throwThrottlingException(context, { ...record, limit, ttl: WINDOW_MS, key: tracker, tracker });
-    }
-    return true;
+    const record = await this.storageService.increment(`api-key:${key.id}`, WINDOW_MS, limit, 0, 'api_key');
+    const reply = http.getResponse<FastifyReply>();
+    reply.header('X-RateLimit-Limit', limit);
+    reply.header('X-RateLimit-Remaining', Math.max(0, limit - record.totalHits));
+    reply.header('X-RateLimit-Reset', record.timeToExpire);
+    if (!record.isBlocked) return true;
+    reply.header('Retry-After', Math.max(1, record.timeToBlockExpire));
+    sendRateLimited(reply, request as unknown as FastifyRequest);
+    return refusalAnswered();
   }
 }

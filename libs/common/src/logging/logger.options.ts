@@ -1,6 +1,4 @@
-import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import type { Params } from 'nestjs-pino';
-import pino, { type Logger, type LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import { scrubSecrets } from '../crypto/mask';
 
 /** Header and field paths that hold secrets; pino replaces them before a line is written. */
@@ -20,11 +18,19 @@ const REDACT_PATHS = [
   '*.provisioningKey',
 ];
 
+export type LogFormat = 'json' | 'pretty';
+
 /**
- * Structured JSON logs (pino). One root logger serves Fastify (a child per request carrying its
- * `request_id`) and Nest (through nestjs-pino, bound to the request's child). Two walls keep secrets
- * out: known fields are redacted, and every message string is scrubbed of anything shaped like a key
- * or token.
+ * Human-readable lines for a person at a terminal, JSON for everything else (files, pipes, log
+ * collectors): decided once at start-up from whether stdout is a TTY.
+ */
+export function logFormatFor(stdout: { isTTY?: boolean }): LogFormat {
+  return stdout.isTTY === true ? 'pretty' : 'json';
+}
+
+/**
+ * Options of the application logger. Two walls keep secrets out of what the code logs: known fields
+ * are redacted, and every message string is scrubbed of anything shaped like a key or token.
  */
 export function pinoOptions(level: string): LoggerOptions {
   return {
@@ -39,44 +45,36 @@ export function pinoOptions(level: string): LoggerOptions {
   };
 }
 
-/** nestjs-pino on Fastify's own per-request logger: no second HTTP logger (pino-http) per request. */
-export function loggerModuleParams(level: string): Params {
-  return { pinoHttp: pinoOptions(level), useExisting: true };
+/**
+ * The access logger writes lines built from known-safe fields only (method, scrubbed URL, status,
+ * timing, request id), so it needs neither redaction nor the scrubbing hook: nothing to pay per line.
+ */
+function accessOptions(level: string): LoggerOptions {
+  return { level, formatters: { level: (label) => ({ level: label }) } };
+}
+
+export interface AppLoggers {
+  /** Everything the code logs (through Nest's Logger): redacted and scrubbed. */
+  readonly root: Logger;
+  /** One line per request, from known-safe fields. Same destination as `root`. */
+  readonly access: Logger;
 }
 
 /**
- * One access line per request, when the response is done, instead of Fastify's two
- * ("incoming request", "request completed"). Health probes are not logged: they would drown
- * everything else.
+ * Both loggers on one destination. JSON lines go out asynchronously (writes coalesce under load
+ * instead of one syscall per line; pino flushes what is buffered when the process exits). Pretty
+ * lines are for a terminal, where ordering with other output matters more than throughput.
  */
-export class AccessLogController extends LogController {
-  constructor() {
-    super({ requestIdLogLabel: 'request_id' });
-  }
-
-  override incomingRequest(): void {}
-
-  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
-    const url = req.url;
-    if (url.startsWith('/api/health')) return;
-    const status = reply.statusCode;
-    const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
-    if (!(req.log as unknown as Logger).isLevelEnabled(level)) return;
-    req.log[level](
-      {
-        req: { method: req.method, url: scrubSecrets(url) },
-        res: { statusCode: status },
-        response_time_ms: Math.round(reply.elapsedTime * 10) / 10,
-      },
-      'request completed',
-    );
-  }
-}
-
-/**
- * The root logger. Lines go out asynchronously (writes coalesce under load instead of one
- * syscall per line); whatever is buffered is flushed when the process exits.
- */
-export function createRootLogger(level: string): Logger {
-  return pino(pinoOptions(level), pino.destination({ dest: 1, sync: false }));
+export function createLoggers(level: string, format: LogFormat = logFormatFor(process.stdout)): AppLoggers {
+  const destination: DestinationStream =
+    format === 'pretty'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('pino-pretty') as (o: object) => DestinationStream)({
+          colorize: true,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+          sync: true,
+        })
+      : pino.destination({ dest: 1, sync: false });
+  return { root: pino(pinoOptions(level), destination), access: pino(accessOptions(level), destination) };
 }

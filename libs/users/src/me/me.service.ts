@@ -3,11 +3,30 @@ import { AppError, RequestContext } from '#libs/common';
 import { OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
 import { ProviderKeysService } from '../provider-keys.service';
 import { UserSnapshotCache } from '../snapshot/user-snapshot.cache';
+import type { UserSnapshot } from '../snapshot/user-snapshot';
 import { MeResponseDto, toMeResponse } from './me.response';
 
-/** Assembles the signed-in user's own view from their (cached) snapshot. */
+/** What a snapshot yields for `/me`: its keys decrypted once, and the response per active tenant. */
+interface MeViews {
+  openRouterKey: string | null;
+  glmKey: string | null;
+  byTenant: Map<string, MeResponseDto>;
+}
+
+/**
+ * Assembles the signed-in user's own view from their (cached) snapshot. Once warm it is served from
+ * memory: the keys are decrypted once per snapshot, and the response is built once per snapshot and
+ * active tenant (role included). A snapshot is replaced whenever the user, their keys, memberships or
+ * tenants change (on every instance, through the invalidation bus), and the views go with it: they
+ * are held weakly by the snapshot object they were made from.
+ *
+ * The cached response is shared: callers must not mutate it. A field that changes independently of
+ * the snapshot (e.g. spend read from OpenRouter) is merged into a copy at response time.
+ */
 @Injectable()
 export class MeService {
+  private readonly views = new WeakMap<UserSnapshot, MeViews>();
+
   constructor(
     private readonly snapshots: UserSnapshotCache,
     private readonly keys: OpenRouterKeyStore,
@@ -18,15 +37,36 @@ export class MeService {
   async me(ctx: RequestContext): Promise<MeResponseDto> {
     const snapshot = ctx.user?.clerkUserId ? await this.snapshots.get(ctx.user.clerkUserId) : null;
     if (!snapshot) throw new AppError('invalid_token', 'The user of this session no longer exists');
-    const { user, keyRow, tenants, glmKeyEncrypted } = snapshot;
-    return toMeResponse({
-      user,
-      keyRow,
-      openRouterKey: keyRow?.status === 'active' ? this.keys.plaintextOf(keyRow) : null,
-      provisioningConfigured: this.provisioner.configured,
-      glmKey: this.providerKeys.open(glmKeyEncrypted),
-      activeTenant: { ...ctx.tenant, role: ctx.role },
-      tenants,
-    });
+    const views = this.viewsOf(snapshot);
+    const tenantKey = `${ctx.tenant.id}\u0000${ctx.role ?? ''}\u0000${ctx.tenant.name}\u0000${ctx.tenant.slug}`;
+    let response = views.byTenant.get(tenantKey);
+    if (!response) {
+      const { user, keyRow, tenants } = snapshot;
+      response = toMeResponse({
+        user,
+        keyRow,
+        openRouterKey: views.openRouterKey,
+        provisioningConfigured: this.provisioner.configured,
+        glmKey: views.glmKey,
+        activeTenant: { ...ctx.tenant, role: ctx.role },
+        tenants,
+      });
+      views.byTenant.set(tenantKey, response);
+    }
+    return response;
+  }
+
+  private viewsOf(snapshot: UserSnapshot): MeViews {
+    let views = this.views.get(snapshot);
+    if (!views) {
+      const { keyRow, glmKeyEncrypted } = snapshot;
+      views = {
+        openRouterKey: keyRow?.status === 'active' ? this.keys.plaintextOf(keyRow) : null,
+        glmKey: this.providerKeys.open(glmKeyEncrypted),
+        byTenant: new Map(),
+      };
+      this.views.set(snapshot, views);
+    }
+    return views;
   }
 }

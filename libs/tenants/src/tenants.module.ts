@@ -33,6 +33,7 @@ import { Tenant } from './tenant.entity';
     MembershipQueries,
     TenantAccessGuard,
     TenantChangeHooks,
+    MemberRepository,
     MemberDirectory,
     MembersService,
   ],

@@ -30,10 +30,17 @@ export class ApiKeyAuthenticatorService {
     const now = Date.now();
     const refusal = refusalFor(statusOf(key, now));
     if (refusal) throw refusal;
+    // A key never outlives its user's right to act in the tenant: left, deactivated, or never signed in.
     if (!key.userIsMember)
       throw new AppError(401, 'api_key_revoked', "This API key's user is no longer a member of its tenant");
-    if (key.userStatus === 'deactivated')
-      throw new AppError(403, 'user_deactivated', "This API key's user has been deactivated");
+    if (key.userId !== null && key.userStatus !== 'active')
+      throw new AppError(
+        401,
+        'api_key_revoked',
+        key.userStatus === 'pending'
+          ? "This API key's user has never signed in"
+          : "This API key's user has been deactivated",
+      );
     this.lastUsed.touch(key.id, now);
     return {
       kind: 'api_key',

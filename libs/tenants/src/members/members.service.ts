@@ -16,6 +16,17 @@ import { MemberRepository, MemberRow } from './member.repository';
  */
 export type MemberManagerRole = 'owner' | 'admin';
 
+/**
+ * An API key acting on memberships: it may do what its user could do signed in, judged now (under the
+ * tenant lock), and never touches its own user's membership.
+ */
+export interface KeyManager {
+  keyUserId: string | null;
+}
+
+/** Who manages: a role already checked (Clerk routes, operators), or a key's user, checked here. */
+export type MemberManager = MemberManagerRole | KeyManager;
+
 export type NewMember =
   { email: string; userId?: undefined; role: TenantRole } | { userId: string; email?: undefined; role: TenantRole };
 
@@ -33,14 +44,17 @@ export class MembersService {
     private readonly bus: InvalidationBus,
   ) {}
 
-  async add(tenantId: string, manager: MemberManagerRole, input: NewMember, scope: AuditScope): Promise<MemberRow> {
-    mayManage(manager, input.role);
+  async add(tenantId: string, manager: MemberManager, input: NewMember, scope: AuditScope): Promise<MemberRow> {
+    if (typeof manager === 'string') mayManage(manager, input.role);
     const member = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
+      const role = await this.managerRole(m, tenantId, manager, input.userId ?? null);
+      mayManage(role, input.role);
       const user =
         input.userId !== undefined
           ? await this.invitees.byId(m, input.userId)
           : await this.invitees.byEmail(m, input.email);
+      if (typeof manager !== 'string' && user.id === manager.keyUserId) throw selfTouch();
       if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
         throw Errors.conflict('already_member', 'This user is already a member of the tenant');
       }
@@ -62,15 +76,16 @@ export class MembersService {
 
   async changeRole(
     tenantId: string,
-    manager: MemberManagerRole,
+    manager: MemberManager,
     userId: string,
     role: TenantRole,
     scope: AuditScope,
   ): Promise<MemberRow> {
     const member = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
+      const managerRole = await this.managerRole(m, tenantId, manager, userId);
       const current = await this.requireRole(m, tenantId, userId);
-      mayManage(manager, current, role);
+      mayManage(managerRole, current, role);
       if (current !== role) {
         if (current === 'owner') await this.keepAnOwner(m, tenantId);
         await this.members.setRole(m, tenantId, userId, role);
@@ -92,11 +107,12 @@ export class MembersService {
   }
 
   /** Removes the membership; capabilities on top (the user's API keys in the tenant) follow. */
-  async remove(tenantId: string, manager: MemberManagerRole, userId: string, scope: AuditScope): Promise<void> {
+  async remove(tenantId: string, manager: MemberManager, userId: string, scope: AuditScope): Promise<void> {
     const after = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
+      const managerRole = await this.managerRole(m, tenantId, manager, userId);
       const current = await this.requireRole(m, tenantId, userId);
-      mayManage(manager, current);
+      mayManage(managerRole, current);
       if (current === 'owner') await this.keepAnOwner(m, tenantId);
       const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
       await this.members.delete(m, tenantId, userId);
@@ -114,6 +130,27 @@ export class MembersService {
     });
     await this.bus.publish(CacheTopic.user, userId);
     await this.runAfterCommit(after);
+  }
+
+  /**
+   * The role the change is judged with. A key's user must hold owner or admin in the tenant at this
+   * moment (the tenant is locked, so a concurrent demotion is either before or after), and may not
+   * touch their own membership through a key.
+   */
+  private async managerRole(
+    m: EntityManager,
+    tenantId: string,
+    manager: MemberManager,
+    targetUserId: string | null,
+  ): Promise<MemberManagerRole> {
+    if (typeof manager === 'string') return manager;
+    if (manager.keyUserId === null) throw Errors.forbidden('This API key acts as no user: it cannot manage members');
+    const role = await this.members.lockRole(m, tenantId, manager.keyUserId);
+    if (role !== 'owner' && role !== 'admin') {
+      throw Errors.forbidden("Managing members needs the key's user to be an owner or admin of the tenant");
+    }
+    if (targetUserId === manager.keyUserId) throw selfTouch();
+    return role;
   }
 
   private async requireRole(m: EntityManager, tenantId: string, userId: string): Promise<TenantRole> {
@@ -136,6 +173,10 @@ export class MembersService {
       this.logger.error({ err }, 'After-commit work of a membership change failed');
     }
   }
+}
+
+function selfTouch() {
+  return Errors.forbidden("An API key cannot change or remove its own user's membership");
 }
 
 function mayManage(manager: MemberManagerRole, ...roles: TenantRole[]): void {

@@ -36,6 +36,7 @@ import { Tenant } from './tenant.entity';
     MemberRepository,
     MemberDirectory,
     MembersService,
+    TenantCommands,
   ],
 })
 export class TenantsModule {}

@@ -114,22 +114,98 @@ export class MembersService {
       const current = await this.requireRole(m, tenantId, userId);
       mayManage(managerRole, current);
       if (current === 'owner') await this.keepAnOwner(m, tenantId);
-      const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
-      await this.members.delete(m, tenantId, userId);
-      await this.audit.record(
-        {
-          action: 'member.removed',
-          ...scope,
-          tenantId,
-          target: { type: 'user', id: userId },
-          metadata: { role: current },
-        },
-        m,
-      );
-      return work;
+      return this.removeLocked(m, tenantId, userId, current, scope);
     });
     await this.bus.publish(CacheTopic.user, userId);
     await this.runAfterCommit(after);
+  }
+
+  /**
+   * Clerk's organization membership, mirrored in the caller's transaction (a webhook delivery): added
+   * with Clerk's role, or re-roled to it; an owner is never demoted by Clerk (as at login). Returns
+   * whether anything changed; the caller publishes the user's invalidation after its commit.
+   */
+  async mirrorMembership(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    role: TenantRole,
+    scope: AuditScope,
+    clerkRole: string | null,
+  ): Promise<boolean> {
+    await lockTenant(m, tenantId);
+    const current = await this.members.lockRole(m, tenantId, userId);
+    if (!current) {
+      await this.members.insert(m, tenantId, userId, role);
+      await this.audit.record(
+        {
+          action: 'member.added',
+          ...scope,
+          tenantId,
+          target: { type: 'user', id: userId },
+          metadata: { role, clerk_role: clerkRole },
+        },
+        m,
+      );
+      return true;
+    }
+    if (current === role || current === 'owner') return false;
+    await this.members.setRole(m, tenantId, userId, role);
+    await this.audit.record(
+      {
+        action: 'member.role_changed',
+        ...scope,
+        tenantId,
+        target: { type: 'user', id: userId },
+        metadata: { from: current, to: role },
+      },
+      m,
+    );
+    return true;
+  }
+
+  /**
+   * Clerk ended the membership: removed in the caller's transaction, with the same rule as every
+   * removal (the last owner stays: then nothing changes and `removed` is false). Returns the work to run
+   * after the caller's commit.
+   */
+  async mirrorRemoval(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    scope: AuditScope,
+  ): Promise<{ removed: boolean; afterCommit: AfterCommit[] }> {
+    await lockTenant(m, tenantId);
+    const current = await this.members.lockRole(m, tenantId, userId);
+    if (!current) return { removed: false, afterCommit: [] };
+    if (current === 'owner' && (await this.members.countOwners(m, tenantId)) <= 1) {
+      this.logger.warn(`Clerk removed the last owner of tenant ${tenantId}; the membership is kept`);
+      return { removed: false, afterCommit: [] };
+    }
+    return { removed: true, afterCommit: await this.removeLocked(m, tenantId, userId, current, scope) };
+  }
+
+  /** The removal itself, the tenant locked and the rules checked: hooks, delete, audit. */
+  private async removeLocked(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    current: TenantRole,
+    scope: AuditScope,
+  ): Promise<AfterCommit[]> {
+    const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
+    await this.members.delete(m, tenantId, userId);
+    await this.audit.record(
+      {
+        action: 'member.removed',
+        ...scope,
+        tenantId,
+        target: { type: 'user', id: userId },
+        metadata: { role: current },
+      },
+      m,
+    );
+    return work;
   }
 
   /**

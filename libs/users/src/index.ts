@@ -6,3 +6,4 @@ export * from './provider-keys.service';
 export * from './users.module';
 export * from './snapshot/user-snapshot';
 export * from './snapshot/user-snapshot.cache';
+export * from './accounts/user-accounts.service';

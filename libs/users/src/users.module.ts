@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { OpenRouterModule } from '#libs/openrouter';
 import { TenantsModule } from '#libs/tenants';
+import { UserAccounts } from './accounts/user-accounts.service';
 import { ClerkProfileClient } from './login/clerk-profile.client';
 import { LoginService } from './login/login.service';
 import { MeController } from './me/me.controller';
@@ -14,7 +15,7 @@ import { User } from './user.entity';
 @Module({
   imports: [TypeOrmModule.forFeature([User, UserProviderKey]), TenantsModule, OpenRouterModule],
   controllers: [MeController],
-  providers: [LoginService, ClerkProfileClient, MeService, ProviderKeysService, UserSnapshotCache],
-  exports: [LoginService, ProviderKeysService, UserSnapshotCache],
+  providers: [UserAccounts, LoginService, ClerkProfileClient, MeService, ProviderKeysService, UserSnapshotCache],
+  exports: [UserAccounts, LoginService, ProviderKeysService, UserSnapshotCache],
 })
 export class UsersModule {}

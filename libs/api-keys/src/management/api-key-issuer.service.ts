@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#libs/audit';
+import { AuditService, AuditScope } from '#libs/audit';
 import { API_KEY_SCOPES, AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { QuotaService } from '#libs/quota';
-import { AuditScope, MemberRepository } from '#libs/tenants';
+import { MemberRepository } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';

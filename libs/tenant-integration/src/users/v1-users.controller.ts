@@ -8,8 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { AuditScope, CurrentAuditScope } from '#libs/audit';
 import { ApiKeyAuth, ContextTenant, ContextUser, CurrentTenant, CurrentUser, RequireScopes } from '#libs/common';
-import { AuditScope, CurrentAuditScope, KeyManager, MemberDirectory, MembersService } from '#libs/tenants';
+import { KeyManager, MemberDirectory, MembersService } from '#libs/tenants';
 import { CreateUserDto } from './dto/create-user.dto';
 import { IntegrationUserDto, IntegrationUserPageDto } from './dto/integration-user.response';
 import { ListUsersQuery } from './dto/list-users.query';

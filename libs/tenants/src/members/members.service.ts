@@ -7,7 +7,7 @@ import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
 import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
-import { InviteeResolver } from './invitee-resolver';
+import { Invitee, InviteeResolver } from './invitee-resolver';
 import { MemberRepository, MemberRow } from './member.repository';
 
 /**
@@ -72,6 +72,11 @@ export class MembersService {
     });
     await this.bus.publish(CacheTopic.user, member.userId); // the user's cached tenants and roles
     return member;
+  }
+
+  /** The user an email names, a pending (invited) one when nobody signed in with it yet. */
+  async invite(email: string): Promise<Invitee> {
+    return this.dataSource.transaction((m) => this.invitees.byEmail(m, email));
   }
 
   async changeRole(

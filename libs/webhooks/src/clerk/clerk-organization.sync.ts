@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
-import { AuditScope, MembersService, roleFromClaim, TenantCommands } from '#libs/tenants';
+import { MembersService, roleFromClaim, TenantCommands } from '#libs/tenants';
 import { AppliedChanges, ClerkMembershipData, ClerkOrganizationData } from './clerk-event.types';
 import { ClerkUserSync } from './clerk-user.sync';
 

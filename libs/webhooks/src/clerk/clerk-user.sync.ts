@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditService } from '#libs/audit';
+import { AuditService, type AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { KeyDeletionQueue } from '#libs/openrouter';
-import type { AuditScope } from '#libs/tenants';
 import { UserAccounts, UserRef } from '#libs/users';
 import { AppliedChanges, ClerkUserData, primaryEmail } from './clerk-event.types';
 

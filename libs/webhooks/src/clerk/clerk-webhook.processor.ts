@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditScope } from '#libs/audit';
 import { ApiKeyRevoker } from '#libs/api-keys';
 import { KeyDeletionQueue } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
-import type { AuditScope } from '#libs/tenants';
 import {
   AppliedChanges,
   ClerkEvent,

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { ClerkClaims, ClerkProfile, ClerkProfileClient } from '#libs/clerk';
 import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService } from '#libs/tenants';
 import { UserAccounts } from '../accounts/user-accounts.service';
 import { User } from '../user.entity';
-import { ClerkClaims } from './clerk-claims';
-import { ClerkProfileClient, ClerkProfile } from './clerk-profile.client';
 
 /**
  * The login hook. The first request of a session id not seen before is a login: the user is created

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditScope } from '#libs/audit';
+import { ClerkMembershipData, ClerkOrganizationData, organizationOf, requireClerkOrgId, text } from '#libs/clerk';
 import { AppError } from '#libs/common';
 import { MembersService, roleFromClaim, TenantCommands } from '#libs/tenants';
-import { AppliedChanges, ClerkMembershipData, ClerkOrganizationData } from './clerk-event.types';
+import { AppliedChanges } from './clerk-event.types';
 import { ClerkUserSync } from './clerk-user.sync';
 
 /**
@@ -28,8 +29,8 @@ export class ClerkOrganizationSync {
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
-    const orgId = requireOrgId(data.id);
-    const { tenant, created } = await this.tenants.ensureForOrganization(m, organization(data), scope);
+    const orgId = requireClerkOrgId(data.id);
+    const { tenant, created } = await this.tenants.ensureForOrganization(m, organizationOf(data), scope);
     if (created) {
       changes.tenants.add(tenant.id);
       return true;
@@ -55,7 +56,7 @@ export class ClerkOrganizationSync {
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
-    const orgId = requireOrgId(data.id);
+    const orgId = requireClerkOrgId(data.id);
     const existing = await this.tenants.byOrganization(m, orgId);
     if (!existing) return false;
     const { memberIds, afterCommit } = await this.tenants.deleteInTransaction(m, existing.id, scope, {
@@ -76,7 +77,7 @@ export class ClerkOrganizationSync {
   ): Promise<boolean> {
     const org = data.organization;
     if (!org) throw new AppError(400, 'invalid_webhook_payload', 'The membership event has no organization');
-    const { tenant, created } = await this.tenants.ensureForOrganization(m, organization(org), scope);
+    const { tenant, created } = await this.tenants.ensureForOrganization(m, organizationOf(org), scope);
     if (created) changes.tenants.add(tenant.id);
     const user = await this.users.ensureForMembership(m, data.public_user_data ?? {});
     if (!user) return false;
@@ -93,7 +94,7 @@ export class ClerkOrganizationSync {
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
-    const orgId = requireOrgId(data.organization?.id);
+    const orgId = requireClerkOrgId(data.organization?.id);
     const clerkUserId = data.public_user_data?.user_id;
     const tenant = await this.tenants.byOrganization(m, orgId);
     const user = typeof clerkUserId === 'string' ? await this.users.byClerkId(m, clerkUserId) : null;
@@ -104,20 +105,4 @@ export class ClerkOrganizationSync {
     changes.afterCommit.push(...afterCommit);
     return true;
   }
-}
-
-function organization(data: ClerkOrganizationData): { id: string; name: string; slug: string | null } {
-  const id = requireOrgId(data.id);
-  return { id, name: text(data.name) ?? text(data.slug) ?? id, slug: text(data.slug) };
-}
-
-function requireOrgId(value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,128}$/.test(value)) {
-    throw new AppError(400, 'invalid_webhook_payload', 'The event names no valid Clerk organization id');
-  }
-  return value;
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 }

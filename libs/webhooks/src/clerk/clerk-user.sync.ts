@@ -1,10 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService, type AuditScope } from '#libs/audit';
-import { AppError } from '#libs/common';
+import {
+  ClerkPublicUserData,
+  ClerkUserData,
+  profileFromPublicUserData,
+  profileFromUser,
+  requireClerkUserId,
+} from '#libs/clerk';
 import { KeyDeletionQueue } from '#libs/openrouter';
 import { UserAccounts, UserRef } from '#libs/users';
-import { AppliedChanges, ClerkUserData, primaryEmail } from './clerk-event.types';
+import { AppliedChanges } from './clerk-event.types';
 
 /**
  * Applies Clerk's user events through the owners: the users lib's accounts (profile, claim,
@@ -25,17 +31,7 @@ export class ClerkUserSync {
    */
   async upsertProfile(m: EntityManager, data: ClerkUserData, changes: AppliedChanges): Promise<boolean> {
     const clerkUserId = requireClerkUserId(data.id);
-    const id = await this.accounts.upsertFromClerk(
-      m,
-      clerkUserId,
-      {
-        email: primaryEmail(data),
-        firstName: text(data.first_name),
-        lastName: text(data.last_name),
-        imageUrl: text(data.image_url) ?? text(data.profile_image_url),
-      },
-      true,
-    );
+    const id = await this.accounts.upsertFromClerk(m, clerkUserId, profileFromUser(data), true);
     changes.users.add(id);
     return true;
   }
@@ -44,24 +40,9 @@ export class ClerkUserSync {
    * The user a membership event names, created from the event's public data when Clerk tells us
    * about them before their first sign-in. Null for a deactivated user: Clerk deleted them.
    */
-  async ensureForMembership(
-    m: EntityManager,
-    data: {
-      user_id?: string;
-      identifier?: string | null;
-      first_name?: string | null;
-      last_name?: string | null;
-      image_url?: string | null;
-    },
-  ): Promise<UserRef | null> {
+  async ensureForMembership(m: EntityManager, data: ClerkPublicUserData): Promise<UserRef | null> {
     const clerkUserId = requireClerkUserId(data.user_id);
-    const email = typeof data.identifier === 'string' && data.identifier.includes('@') ? data.identifier.trim() : null;
-    const user = await this.accounts.ensureKnown(m, clerkUserId, {
-      email,
-      firstName: text(data.first_name),
-      lastName: text(data.last_name),
-      imageUrl: text(data.image_url),
-    });
+    const user = await this.accounts.ensureKnown(m, clerkUserId, profileFromPublicUserData(data));
     return user && user.status !== 'deactivated' ? user : null;
   }
 
@@ -103,15 +84,4 @@ export class ClerkUserSync {
     changes.users.add(user.id);
     return true;
   }
-}
-
-function requireClerkUserId(value: unknown): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_]{1,128}$/.test(value)) {
-    throw new AppError(400, 'invalid_webhook_payload', 'The event names no valid Clerk user id');
-  }
-  return value;
-}
-
-function text(value: unknown): string | null {
-  return typeof value === 'string' && value.trim() !== '' ? value : null;
 }

@@ -32,6 +32,7 @@ function verified(id: string, overrides: Partial<VerifiedKey> = {}): VerifiedKey
     user: { id: 'u1', clerkUserId: 'user_1', email: 'a@example.test' },
     userStatus: 'active',
     userIsMember: true,
+    userRole: 'admin',
     apiKey: {
       id,
       tenantId: 't1',
@@ -43,6 +44,7 @@ function verified(id: string, overrides: Partial<VerifiedKey> = {}): VerifiedKey
       tokenQuota: null,
       quotaPeriod: null,
       expiresAt: null,
+      userRole: 'admin',
     },
     ...overrides,
   };
@@ -91,7 +93,11 @@ describe('ApiKeyAuthenticatorService', () => {
     t.bus.publish('tenant', 't1');
     await t.auth.authenticate(key);
     assert.equal(t.lookups(), 3);
-    assert.deepEqual(t.touched, ['k1', 'k1', 'k1', 'k1']);
+    // A membership, role or status change of the key's user is published on the user topic.
+    t.bus.publish('user', 'u1');
+    await t.auth.authenticate(key);
+    assert.equal(t.lookups(), 4);
+    assert.deepEqual(t.touched, ['k1', 'k1', 'k1', 'k1', 'k1']);
   });
 
   it('does not cache a row read while an invalidation arrived (generation check)', async () => {
@@ -123,6 +129,7 @@ describe('ApiKeyAuthenticatorService', () => {
       [{ isActive: false }, '403 api_key_disabled'],
       [{ userIsMember: false }, '401 api_key_revoked'],
       [{ userStatus: 'deactivated' }, '401 api_key_revoked'],
+      [{ userStatus: 'pending' }, '401 api_key_revoked'],
     ];
     for (const [state, expected] of states) {
       const t = setUp(async () => verified('k1', state));

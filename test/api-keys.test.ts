@@ -146,7 +146,7 @@ describe('tenant API keys', () => {
 
     const custom = await createKey(owner, {
       name: 'custom',
-      user_id: member.userId,
+      user_id: owner.userId,
       scopes: ['users:read'],
       rate_limit_per_minute: 7,
       token_quota: 1000,
@@ -154,22 +154,25 @@ describe('tenant API keys', () => {
     });
     assert.deepEqual(
       [custom.user_id, custom.scopes, custom.rate_limit_per_minute, custom.token_quota, custom.quota_period],
-      [member.userId, ['users:read'], 7, 1000, 'total'],
+      [owner.userId, ['users:read'], 7, 1000, 'total'],
     );
     const monthly = await createKey(owner, { token_quota: 5, quota_period: 'month' });
     assert.equal(monthly.quota_period, 'month');
-    const actsAsMember = await useKey(custom.key);
+    const actsAsOwner = await useKey(custom.key);
     assert.deepEqual(
-      [actsAsMember.body.user.id, actsAsMember.body.api_key.token_quota, actsAsMember.body.api_key.quota_period],
-      [member.userId, 1000, 'total'],
+      [actsAsOwner.body.user.id, actsAsOwner.body.api_key.token_quota, actsAsOwner.body.api_key.quota_period],
+      [owner.userId, 1000, 'total'],
     );
 
-    expectError(
-      await manage(owner, 'POST', '', { name: 'x', user_id: outsider.userId }),
-      400,
-      'user_not_member',
-      'user of another tenant',
-    );
+    // A key acts as its creator: nobody mints a key spending another person's OpenRouter credit.
+    for (const other of [member, outsider]) {
+      expectError(
+        await manage(owner, 'POST', '', { name: 'x', user_id: other.userId }),
+        403,
+        'forbidden',
+        'other user',
+      );
+    }
     expectError(
       await manage(owner, 'POST', '', { name: 'x', expires_at: new Date(Date.now() - 1000).toISOString() }),
       400,
@@ -409,9 +412,9 @@ describe('tenant API keys', () => {
     const t: Owner = { ...owner, tenantId: tenant.body.id };
     await app.request('POST', `/api/tenants/${t.tenantId}/members`, {
       headers: owner.session(),
-      body: { user_id: member.userId, role: 'member' },
+      body: { user_id: member.userId, role: 'admin' },
     });
-    const memberKey = await createKey(t, { user_id: member.userId });
+    const memberKey = await createKey({ ...member, tenantId: t.tenantId }); // a key acts as its creator
     const ownerKey = await createKey(t);
     assert.equal((await useKey(memberKey.key)).status, 200);
     assert.equal((await useKey(ownerKey.key)).status, 200);

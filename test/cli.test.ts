@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, type TestDatabase } from './support/app';
+import { createTestDatabase, startApp, type TestDatabase } from './support/app';
 import { cliRunner } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
+import { newClerkUser, sessionHeaders } from './support/users';
 
 describe('command line: tenants and API keys', () => {
   const fake = new FakeOpenRouter();
@@ -80,12 +81,27 @@ describe('command line: tenants and API keys', () => {
     assert.match(table.stdout, new RegExp(`^${tenantId}\\s+${slug}\\s+Acme Corp\\s+1\\s+0`, 'm'));
   });
 
+  it('api-keys:create needs --user, a member who has signed in; refuses others in one line', async () => {
+    await fails(/--user is required/, 'api-keys:create', slug, '--name', 'x');
+    await fails(/has never signed in/, 'api-keys:create', slug, '--name', 'x', '--user', ownerEmail);
+  });
+
   it('api-keys:create prints the key once; api-keys:list never shows it', async () => {
+    // The invited owner signs in once (the server on this database, then stopped: one process at a time).
+    const app = await startApp({ database, openRouter: fake });
+    try {
+      const owner = newClerkUser({ email: ownerEmail });
+      assert.equal((await app.request('GET', '/api/users/me', { headers: sessionHeaders(owner) })).status, 200);
+    } finally {
+      await app.stop();
+    }
     const res = await ok(
       'api-keys:create',
       slug,
       '--name',
       'ci pipeline',
+      '--user',
+      ownerEmail,
       '--scopes',
       'chat,usage:read',
       '--rate-limit',
@@ -96,17 +112,36 @@ describe('command line: tenants and API keys', () => {
     plaintextKey = keys[0];
     assert.match(res.stdout, /shown once/);
     assert.match(res.stdout, /scopes:\s+chat, usage:read/);
-    assert.match(res.stdout, new RegExp(`acts as:\\s+${ownerId}`), 'acts as the tenant owner by default');
+    assert.match(res.stdout, new RegExp(`acts as:\\s+${ownerId}`), 'acts as the named member');
     keyId = /id:\s+([0-9a-f-]{36})/.exec(res.stdout)![1];
 
     const json = JSON.parse(
-      (await ok('api-keys:create', tenantId, '--name', 'machine', '--without-user', '--scopes', 'usage:read', '--json'))
-        .stdout,
+      (
+        await ok(
+          'api-keys:create',
+          tenantId,
+          '--name',
+          'machine',
+          '--user',
+          ownerId,
+          '--scopes',
+          'usage:read',
+          '--json',
+        )
+      ).stdout,
     );
     assert.match(json.key, /^umk_/);
-    assert.deepEqual([json.user_id, json.scopes, json.tenant_id], [null, ['usage:read'], tenantId]);
+    assert.deepEqual([json.user_id, json.scopes, json.tenant_id], [ownerId, ['usage:read'], tenantId]);
 
-    await fails(/unknown tenant "no-such-tenant"/, 'api-keys:create', 'no-such-tenant', '--name', 'x');
+    await fails(
+      /unknown tenant "no-such-tenant"/,
+      'api-keys:create',
+      'no-such-tenant',
+      '--name',
+      'x',
+      '--user',
+      ownerId,
+    );
 
     const list = await ok('api-keys:list', slug);
     assert.match(list.stdout, /^ID\s+NAME\s+PREFIX\s+STATUS/m);

@@ -15,3 +15,4 @@ export * from './members/member.mapper';
 export * from './tenant-crud/tenant-commands.service';
 export * from './members/invitee-resolver';
 export * from './tenant-crud/dto/create-tenant.dto';
+export * from './tenant-crud/tenant-insert';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import type { TenantRole } from '#libs/common';
 import { Tenant } from './tenant.entity';
+import { InsertedTenant, insertTenant, TenantValues } from './tenant-crud/tenant-insert';
 
 export interface OrganizationClaim {
   id: string;
@@ -44,27 +44,13 @@ export class TenantMappingService {
     return tenant;
   }
 
-  /**
-   * Inserts unless the row already exists (found by `existing`). A slug taken by an unrelated
-   * tenant gets a random suffix.
-   */
+  /** Inserts unless the row already exists (found by `existing`), through the one tenant insertion. */
   private async insertOnce(
     m: EntityManager,
-    values: Partial<Tenant> & { slug: string },
+    values: TenantValues,
     existing: () => Promise<Tenant | null>,
   ): Promise<Tenant> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const found = await existing();
-      if (found) return found;
-      const slug = attempt === 0 ? values.slug : `${values.slug}-${randomBytes(3).toString('hex')}`;
-      await m
-        .createQueryBuilder()
-        .insert()
-        .into(Tenant)
-        .values({ ...values, slug })
-        .orIgnore()
-        .execute();
-    }
+    await insertTenant(m, values, { existing: async () => toInserted(await existing()) });
     const found = await existing();
     if (!found) throw new Error('Could not create tenant');
     return found;
@@ -88,6 +74,12 @@ export class TenantMappingService {
       [tenantId, userId, role, followClaim],
     );
   }
+}
+
+function toInserted(t: Tenant | null): InsertedTenant | null {
+  return t
+    ? { id: t.id, name: t.name, slug: t.slug, createdAt: t.createdAt, personalOwnerId: t.personalOwnerId }
+    : null;
 }
 
 export function roleFromClaim(role: string | null | undefined): TenantRole {

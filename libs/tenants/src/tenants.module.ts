@@ -33,8 +33,10 @@ import { Tenant } from './tenant.entity';
     MembershipQueries,
     TenantAccessGuard,
     TenantChangeHooks,
+    MemberRepository,
     MemberDirectory,
     MembersService,
+    TenantCommands,
   ],
 })
 export class TenantsModule {}

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ClerkModule } from '#libs/clerk';
 import { OpenRouterModule } from '#libs/openrouter';
 import { TenantsModule } from '#libs/tenants';
-import { ClerkProfileClient } from './login/clerk-profile.client';
+import { UserAccounts } from './accounts/user-accounts.service';
 import { LoginService } from './login/login.service';
 import { MeController } from './me/me.controller';
 import { MeService } from './me/me.service';
@@ -12,9 +13,9 @@ import { UserProviderKey } from './user-provider-key.entity';
 import { User } from './user.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, UserProviderKey]), TenantsModule, OpenRouterModule],
+  imports: [TypeOrmModule.forFeature([User, UserProviderKey]), TenantsModule, OpenRouterModule, ClerkModule],
   controllers: [MeController],
-  providers: [LoginService, ClerkProfileClient, MeService, ProviderKeysService, UserSnapshotCache],
-  exports: [LoginService, ProviderKeysService, UserSnapshotCache],
+  providers: [UserAccounts, LoginService, MeService, ProviderKeysService, UserSnapshotCache],
+  exports: [UserAccounts, LoginService, ProviderKeysService, UserSnapshotCache],
 })
 export class UsersModule {}

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ApiKeysModule } from '#libs/api-keys';
 import { OpenRouterModule } from '#libs/openrouter';
 import { TenantsModule } from '#libs/tenants';
+import { UsersModule } from '#libs/users';
 import { ClerkOrganizationSync } from './clerk/clerk-organization.sync';
 import { ClerkUserSync } from './clerk/clerk-user.sync';
 import { ClerkWebhookController } from './clerk/clerk-webhook.controller';
@@ -10,7 +11,7 @@ import { SvixVerifier } from './clerk/svix-verifier';
 
 /** Incoming webhooks. Needs the raw request body (`rawBody: true` in NestFactory.create). */
 @Module({
-  imports: [TenantsModule, OpenRouterModule, ApiKeysModule],
+  imports: [TenantsModule, OpenRouterModule, ApiKeysModule, UsersModule],
   controllers: [ClerkWebhookController],
   providers: [SvixVerifier, ClerkUserSync, ClerkOrganizationSync, ClerkWebhookProcessor],
 })

@@ -1,6 +1,4 @@
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Option } from 'nest-commander';
-import { DataSource } from 'typeorm';
 import { ApiKeyIssuer, toCreatedApiKeyResponse } from '#libs/api-keys';
 import { CreateApiKeyDto } from '#libs/api-keys';
 import { cliActor } from '../cli-actor';
@@ -11,7 +9,6 @@ import { out, printJson } from '../cli-output';
 interface Options {
   name?: string;
   user?: string;
-  withoutUser?: boolean;
   scopes?: string;
   rateLimit?: string;
   tokenQuota?: string;
@@ -40,25 +37,24 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
   constructor(
     private readonly lookup: CliLookup,
     private readonly issuer: ApiKeyIssuer,
-    @InjectDataSource() private readonly dataSource: DataSource,
   ) {
     super();
   }
 
   async run([tenantRef]: string[], opts: Options): Promise<void> {
     if (!opts.name) throw new CliError('--name is required');
-    if (opts.user && opts.withoutUser) throw new CliError('--user and --without-user exclude each other');
+    // A key acts as one person and spends their OpenRouter credit: the operator names them.
+    if (!opts.user) throw new CliError('--user is required: the member the key acts as (a member who has signed in)');
     const tenant = await this.lookup.tenant(tenantRef);
-    const userId = opts.withoutUser
-      ? null
-      : opts.user
-        ? (await this.lookup.existingUser(opts.user)).id
-        : await this.firstOwner(tenant.id);
+    const user = await this.lookup.existingUser(opts.user);
+    if (user.status === 'pending')
+      throw new CliError(`user "${opts.user}" has never signed in: a key can only act as a user who has`);
+    const userId = user.id;
     const dto = await validateLike(
       CreateApiKeyDto,
       {
         name: opts.name,
-        ...(userId ? { user_id: userId } : {}),
+        user_id: userId,
         ...(opts.scopes !== undefined
           ? {
               scopes: opts.scopes
@@ -98,21 +94,11 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
     out(
       `  quota:      ${created.token_quota === null ? 'unlimited' : `${created.token_quota} tokens per ${created.quota_period}`}`,
     );
-    out(`  acts as:    ${created.user_id ?? 'no user (cannot call chat completions)'}`);
+    out(`  acts as:    ${created.user_id}`);
     out(`  expires:    ${created.expires_at ?? 'never'}`);
     out('');
     out('Key (shown once; store it now, it cannot be shown again):');
     out(plaintext);
-  }
-
-  /** Without --user the key acts as the tenant's first owner, as a key made in the API acts as its creator. */
-  private async firstOwner(tenantId: string): Promise<string | null> {
-    const rows: { user_id: string }[] = await this.dataSource.query(
-      `SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id
-        WHERE m.tenant_id = $1 AND m.role = 'owner' AND u.status <> 'deactivated' ORDER BY m.created_at LIMIT 1`,
-      [tenantId],
-    );
-    return rows[0]?.user_id ?? null;
   }
 
   @Option({ flags: '--name <name>', description: 'what the key is for (required)' })
@@ -122,15 +108,10 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
 
   @Option({
     flags: '--user <user>',
-    description: 'the member the key acts as: id, Clerk id or email (default: the first owner)',
+    description: 'the member the key acts as (required; one who has signed in): id, Clerk id or email',
   })
   parseUser(value: string): string {
     return value;
-  }
-
-  @Option({ flags: '--without-user', description: 'a key acting as no user (it cannot call chat completions)' })
-  parseNoUser(): boolean {
-    return true;
   }
 
   @Option({

@@ -1,10 +1,5 @@
-import { ModuleRef } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Option } from 'nest-commander';
-import { DataSource } from 'typeorm';
-import { InviteeResolver } from '#libs/tenants';
-import { CreateTenantDto } from '#libs/tenants';
-import { TenantCommands } from '#libs/tenants';
+import { CreateTenantDto, MembersService, TenantCommands } from '#libs/tenants';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { CliLookup, validateLike } from '../cli-lookup';
@@ -25,8 +20,8 @@ interface Options {
 export class TenantsCreateCommand extends CliCommandRunner {
   constructor(
     private readonly lookup: CliLookup,
-    private readonly moduleRef: ModuleRef,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tenants: TenantCommands,
+    private readonly members: MembersService,
   ) {
     super();
   }
@@ -39,7 +34,7 @@ export class TenantsCreateCommand extends CliCommandRunner {
       { name: '<name>', slug: '--slug' },
     );
     const owner = await this.owner(opts.owner);
-    const tenant = await this.service(TenantCommands).create(
+    const tenant = await this.tenants.create(
       owner.id,
       { name: input.name, slug: input.slug },
       { actor: cliActor(), requestId: null },
@@ -63,13 +58,8 @@ export class TenantsCreateCommand extends CliCommandRunner {
     if (user) return { id: user.id, email: user.email, pending: user.status === 'pending' };
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(ref))
       throw new CliError(`unknown user "${ref}" (give their id, Clerk id or email)`);
-    const invitee = await this.dataSource.transaction((m) => this.service(InviteeResolver).byEmail(m, ref));
+    const invitee = await this.members.invite(ref);
     return { id: invitee.id, email: ref.trim().toLowerCase(), pending: invitee.status === 'pending' };
-  }
-
-  /** Issue 3's services, found in TenantsModule even where it does not export them. */
-  private service<T>(type: new (...args: never[]) => T): T {
-    return this.moduleRef.get(type, { strict: false });
   }
 
   @Option({ flags: '--owner <user>', description: 'the owner: user id, Clerk id (user_…) or email (required)' })

@@ -30,10 +30,16 @@ export class ApiKeyAuthenticatorService {
     const now = Date.now();
     const refusal = refusalFor(statusOf(key, now));
     if (refusal) throw refusal;
+    // A key never outlives its user's right to act in the tenant: left, deactivated, or never signed in.
     if (!key.userIsMember)
       throw new AppError('api_key_revoked', "This API key's user is no longer a member of its tenant");
-    if (key.userStatus === 'deactivated')
-      throw new AppError('api_key_revoked', "This API key's user has been deactivated");
+    if (key.userId !== null && key.userStatus !== 'active')
+      throw new AppError(
+        'api_key_revoked',
+        key.userStatus === 'pending'
+          ? "This API key's user has never signed in"
+          : "This API key's user has been deactivated",
+      );
     this.lastUsed.touch(key.id, now);
     return {
       kind: 'api_key',
@@ -70,5 +76,7 @@ export class ApiKeyAuthenticatorService {
 function asOutage(err: unknown): unknown {
   if (err instanceof AppError) return err;
   if (err instanceof QueryFailedError && !isDatabaseUnavailable(err)) return err;
-  return Errors.databaseUnavailable();
+  return new AppError('database_unavailable', 'The database is unavailable; retry shortly', undefined, {
+    'retry-after': '1',
+  });
 }

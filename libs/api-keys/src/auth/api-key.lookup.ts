@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { ApiKeyScope } from '#libs/common';
+import type { ApiKeyScope, TenantRole } from '#libs/common';
 import type { QuotaPeriod } from '../api-key.entity';
 import type { VerifiedKey } from './verified-key';
 
@@ -24,6 +24,7 @@ interface Row {
   clerk_user_id: string | null;
   user_status: string | null;
   user_is_member: boolean;
+  user_role: TenantRole | null;
 }
 
 /**
@@ -38,7 +39,8 @@ export class ApiKeyLookup {
     const rows: Row[] = await this.dataSource.query(
       `SELECT k.id, k.tenant_id, k.user_id, k.name, k.prefix, k.scopes, k.rate_limit_per_minute, k.token_quota, k.quota_period,
               k.is_active, k.expires_at, k.revoked_at, t.name AS tenant_name, t.slug AS tenant_slug,
-              u.email AS user_email, u.clerk_user_id, u.status AS user_status, (m.user_id IS NOT NULL) AS user_is_member
+              u.email AS user_email, u.clerk_user_id, u.status AS user_status, (m.user_id IS NOT NULL) AS user_is_member,
+              m.role AS user_role
          FROM api_keys k
          JOIN tenants t ON t.id = k.tenant_id
          LEFT JOIN users u ON u.id = k.user_id
@@ -63,6 +65,7 @@ function toVerifiedKey(r: Row): VerifiedKey {
     user: r.user_id ? Object.freeze({ id: r.user_id, clerkUserId: r.clerk_user_id, email: r.user_email }) : null,
     userStatus: r.user_status,
     userIsMember: r.user_id === null || r.user_is_member,
+    userRole: r.user_role,
     apiKey: Object.freeze({
       id: r.id,
       tenantId: r.tenant_id,
@@ -74,6 +77,7 @@ function toVerifiedKey(r: Row): VerifiedKey {
       tokenQuota: r.token_quota === null ? null : Number(r.token_quota),
       quotaPeriod: r.quota_period,
       expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs).toISOString(),
+      userRole: r.user_role,
     }),
   };
 }

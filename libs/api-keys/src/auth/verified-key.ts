@@ -1,4 +1,4 @@
-import type { ContextApiKey, ContextTenant, ContextUser, RequestContext } from '#libs/common';
+import type { ContextApiKey, ContextTenant, ContextUser, RequestContext, TenantRole } from '#libs/common';
 import type { QuotaPeriod } from '../api-key.entity';
 import type { ApiKeyTimes } from '../api-key-state';
 
@@ -8,6 +8,11 @@ export interface VerifiedApiKey extends ContextApiKey {
   tokenQuota: number | null;
   quotaPeriod: QuotaPeriod | null;
   expiresAt: string | null;
+  /**
+   * The key's user's role in the key's tenant when the key was verified (null: the key acts as no
+   * user). A key never does more than this role allows; the cache drops the key on any change of it.
+   */
+  userRole: TenantRole | null;
 }
 
 /** What the authenticator caches per key hash: the context parts plus what is checked per request. */
@@ -21,6 +26,7 @@ export interface VerifiedKey extends ApiKeyTimes {
   userStatus: string | null;
   /** False when the key's user is no longer a member of the key's tenant. */
   userIsMember: boolean;
+  userRole: TenantRole | null;
 }
 
 /** The api key of a context resolved by this capability (null for Clerk requests). */

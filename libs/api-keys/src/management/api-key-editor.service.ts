@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#libs/audit';
-import type { AuditScope } from '#libs/tenants';
+import { AuditService, type AuditScope } from '#libs/audit';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService } from '#libs/audit';
+import { AuditService, AuditScope } from '#libs/audit';
 import { API_KEY_SCOPES, AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { QuotaService } from '#libs/quota';
-import type { AuditScope } from '#libs/tenants';
+import { MemberRepository } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
 import { generateApiKey } from '../format/api-key-format';
-import { assertFuture, assertMember, keyRevoked } from './api-key-rules';
+import { assertFuture, assertSignedInMember, keyRevoked, keyUserFor } from './api-key-rules';
 import { NewApiKey, quotaPeriodFor } from './new-api-key';
 
 export interface IssuedApiKey {
@@ -30,14 +30,19 @@ export class ApiKeyIssuer {
     private readonly config: AppConfig,
     private readonly sync: ApiKeyCacheSync,
     private readonly quota: QuotaService,
+    private readonly members: MemberRepository,
   ) {}
 
+  /**
+   * `creatorId`: the signed-in user creating the key (the key acts as them); null for an operator on
+   * the command line, who names the user in `input.userId`.
+   */
   async create(tenantId: string, input: NewApiKey, creatorId: string | null, scope: AuditScope): Promise<IssuedApiKey> {
+    const userId = keyUserFor(creatorId, input.userId);
     assertFuture(input.expiresAt);
-    const userId = input.userId === undefined ? creatorId : input.userId;
     const tokenQuota = input.tokenQuota ?? null;
     return this.dataSource.transaction(async (m) => {
-      if (userId) await assertMember(m, tenantId, userId);
+      await assertSignedInMember(this.members, m, tenantId, userId);
       const secret = generateApiKey();
       const key = await this.keys.insert(m, tenantId, {
         name: input.name,

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '#libs/audit';
-import type { AfterCommit, AuditScope } from '#libs/tenants';
+import { AuditService, type AuditScope } from '#libs/audit';
+import type { AfterCommit } from '#libs/tenants';
 import { ApiKeyRepository, RevokedKey } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';

@@ -7,8 +7,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { AuditScope, CurrentAuditScope } from '#libs/audit';
 import { ClerkAuth, ContextUser, CurrentUser } from '#libs/common';
-import { AuditScope, CurrentAuditScope, PathTenant, PathTenantAccess, TenantRoles } from '#libs/tenants';
+import { PathTenant, PathTenantAccess, TenantRoles } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { TokensUsedView } from '../usage/tokens-used.view';

@@ -4,7 +4,7 @@ import type { QuotaPeriod } from '../api-key.entity';
 /** What a key is created with, from the HTTP API or the command line. */
 export interface NewApiKey {
   name: string;
-  /** The member the key acts as; undefined: the creator; null: no user (command line only). */
+  /** The member the key acts as: the creator's own id or undefined (HTTP); required on the command line. */
   userId?: string | null;
   scopes?: ApiKeyScope[];
   rateLimitPerMinute?: number;

@@ -32,6 +32,7 @@ export const ERROR_CATALOGUE = {
   invalid_slug: entry(400, 'invalid_request_error'),
   invalid_expires_at: entry(400, 'invalid_request_error'),
   user_not_member: entry(400, 'invalid_request_error'),
+  user_not_signed_in: entry(400, 'invalid_request_error'),
   invalid_webhook_payload: entry(400, 'invalid_request_error'),
   invalid_webhook_signature: entry(400, 'invalid_request_error'),
   // 401: no usable credential.

@@ -26,6 +26,28 @@ export class KeyDeletionQueue {
     );
   }
 
+  /**
+   * The user is gone (deleted in Clerk): their key row becomes 'disabled' (inserted if missing, which
+   * also stops the login hook from provisioning a new one) and their upstream key is queued for
+   * deletion, in the caller's transaction. Returns the queued hash (delete it with deleteNow after the
+   * commit), or null when they had none.
+   */
+  async disableUserKey(manager: EntityManager, userId: string, reason: string): Promise<string | null> {
+    const rows: { upstream_hash: string | null }[] = await manager.query(
+      `SELECT upstream_hash FROM openrouter_keys WHERE user_id = $1 FOR UPDATE`,
+      [userId],
+    );
+    const hash = rows[0]?.upstream_hash ?? null;
+    await manager.query(
+      `INSERT INTO openrouter_keys (user_id, status) VALUES ($1, 'disabled')
+       ON CONFLICT (user_id) DO UPDATE SET status = 'disabled', key_encrypted = NULL, upstream_hash = NULL, label = NULL,
+         last_error_code = NULL, updated_at = now()`,
+      [userId],
+    );
+    if (hash) await this.enqueue(manager, hash, userId, reason);
+    return hash;
+  }
+
   /** Deletes one queued key upstream now; on failure it stays queued with a later attempt time. */
   async deleteNow(upstreamHash: string): Promise<boolean> {
     try {

@@ -47,6 +47,10 @@ export class OpenRouterKeyProvisioner {
   async ensureUserOpenRouterKey(userId: string): Promise<OpenRouterKey | null> {
     const current = await this.store.find(userId);
     if (this.isUsable(current) || current?.status === 'disabled' || !this.configured) return current;
+    if (!(await this.store.mayHoldKey(userId))) {
+      this.logger.warn(`No OpenRouter key for user ${userId}: they have not signed in (or are deactivated)`);
+      return current;
+    }
     try {
       return await this.flights.run(`ensure:${userId}`, () => this.provisionOnce(userId));
     } catch (err) {
@@ -67,6 +71,8 @@ export class OpenRouterKeyProvisioner {
     failedHash?: string | null,
   ): Promise<OpenRouterKey> {
     if (!this.configured) throw new AppError('openrouter_not_configured', 'OpenRouter provisioning is not configured');
+    if (!(await this.store.mayHoldKey(userId)))
+      throw new AppError('user_not_active', 'Only a user who has signed in (and is active) gets an OpenRouter key');
     const flightKey = kind === 'renewal' ? `renew:${userId}:${failedHash ?? ''}` : `refresh:${userId}`;
     return this.flights.run(flightKey, () =>
       this.underLease(

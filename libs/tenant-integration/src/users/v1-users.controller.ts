@@ -8,8 +8,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ApiKeyAuth, ContextTenant, CurrentTenant, RequireScopes } from '#libs/common';
-import { AuditScope, CurrentAuditScope, MemberDirectory, MembersService } from '#libs/tenants';
+import { AuditScope, CurrentAuditScope } from '#libs/audit';
+import { ApiKeyAuth, ContextTenant, ContextUser, CurrentTenant, CurrentUser, RequireScopes } from '#libs/common';
+import { KeyManager, MemberDirectory, MembersService } from '#libs/tenants';
 import { CreateUserDto } from './dto/create-user.dto';
 import { IntegrationUserDto, IntegrationUserPageDto } from './dto/integration-user.response';
 import { ListUsersQuery } from './dto/list-users.query';
@@ -18,7 +19,8 @@ import { toIntegrationUser } from './integration-user.mapper';
 
 /**
  * The members of the key's tenant, for the tenant's own servers. Another tenant's user is a 404. A key
- * manages members as an admin would: it cannot grant the owner role, nor change or remove an owner.
+ * manages members as its user could signed in, judged at each request by MembersService: the user's
+ * current role (owner or admin; only an owner touches the owner role), never their own membership.
  */
 @ApiTags('tenant integration')
 @ApiKeyAuth()
@@ -55,11 +57,12 @@ export class V1UsersController {
   @ApiConflictResponse({ description: '`already_member`, `invitee_deactivated`' })
   async create(
     @CurrentTenant() tenant: ContextTenant,
+    @CurrentUser() user: ContextUser | null,
     @Body() dto: CreateUserDto,
     @CurrentAuditScope() scope: AuditScope,
   ): Promise<IntegrationUserDto> {
     return toIntegrationUser(
-      await this.members.add(tenant.id, 'admin', { email: dto.email, role: dto.role ?? 'member' }, scope),
+      await this.members.add(tenant.id, keyManager(user), { email: dto.email, role: dto.role ?? 'member' }, scope),
     );
   }
 
@@ -69,12 +72,15 @@ export class V1UsersController {
   @ApiOkResponse({ type: IntegrationUserDto })
   async update(
     @CurrentTenant() tenant: ContextTenant,
+    @CurrentUser() user: ContextUser | null,
     @Param('userId') userId: string,
     @Body() dto: UpdateUserDto,
     @CurrentAuditScope() scope: AuditScope,
   ): Promise<IntegrationUserDto> {
     const member = await this.directory.get(tenant.id, userId);
-    return toIntegrationUser(await this.members.changeRole(tenant.id, 'admin', member.userId, dto.role, scope));
+    return toIntegrationUser(
+      await this.members.changeRole(tenant.id, keyManager(user), member.userId, dto.role, scope),
+    );
   }
 
   @Delete(':userId')
@@ -85,10 +91,16 @@ export class V1UsersController {
   @ApiConflictResponse({ description: '`last_owner`' })
   async remove(
     @CurrentTenant() tenant: ContextTenant,
+    @CurrentUser() user: ContextUser | null,
     @Param('userId') userId: string,
     @CurrentAuditScope() scope: AuditScope,
   ): Promise<void> {
     const member = await this.directory.get(tenant.id, userId);
-    await this.members.remove(tenant.id, 'admin', member.userId, scope);
+    await this.members.remove(tenant.id, keyManager(user), member.userId, scope);
   }
+}
+
+/** The key acts as its user (the request context's user, null for a key acting as no one). */
+function keyManager(user: ContextUser | null): KeyManager {
+  return { keyUserId: user?.id ?? null };
 }

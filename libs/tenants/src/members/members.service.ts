@@ -7,7 +7,7 @@ import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
 import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
-import { InviteeResolver } from './invitee-resolver';
+import { Invitee, InviteeResolver } from './invitee-resolver';
 import { MemberRepository, MemberRow } from './member.repository';
 
 /**
@@ -15,6 +15,17 @@ import { MemberRepository, MemberRow } from './member.repository';
  * or an API key with users:write). Only owners grant, change or remove the owner role.
  */
 export type MemberManagerRole = 'owner' | 'admin';
+
+/**
+ * An API key acting on memberships: it may do what its user could do signed in, judged now (under the
+ * tenant lock), and never touches its own user's membership.
+ */
+export interface KeyManager {
+  keyUserId: string | null;
+}
+
+/** Who manages: a role already checked (Clerk routes, operators), or a key's user, checked here. */
+export type MemberManager = MemberManagerRole | KeyManager;
 
 export type NewMember =
   { email: string; userId?: undefined; role: TenantRole } | { userId: string; email?: undefined; role: TenantRole };
@@ -33,14 +44,17 @@ export class MembersService {
     private readonly bus: InvalidationBus,
   ) {}
 
-  async add(tenantId: string, manager: MemberManagerRole, input: NewMember, scope: AuditScope): Promise<MemberRow> {
-    mayManage(manager, input.role);
+  async add(tenantId: string, manager: MemberManager, input: NewMember, scope: AuditScope): Promise<MemberRow> {
+    if (typeof manager === 'string') mayManage(manager, input.role);
     const member = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
+      const role = await this.managerRole(m, tenantId, manager, input.userId ?? null);
+      mayManage(role, input.role);
       const user =
         input.userId !== undefined
           ? await this.invitees.byId(m, input.userId)
           : await this.invitees.byEmail(m, input.email);
+      if (typeof manager !== 'string' && user.id === manager.keyUserId) throw selfTouch();
       if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
         throw new AppError('already_member', 'This user is already a member of the tenant');
       }
@@ -60,17 +74,23 @@ export class MembersService {
     return member;
   }
 
+  /** The user an email names, a pending (invited) one when nobody signed in with it yet. */
+  async invite(email: string): Promise<Invitee> {
+    return this.dataSource.transaction((m) => this.invitees.byEmail(m, email));
+  }
+
   async changeRole(
     tenantId: string,
-    manager: MemberManagerRole,
+    manager: MemberManager,
     userId: string,
     role: TenantRole,
     scope: AuditScope,
   ): Promise<MemberRow> {
     const member = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
+      const managerRole = await this.managerRole(m, tenantId, manager, userId);
       const current = await this.requireRole(m, tenantId, userId);
-      mayManage(manager, current, role);
+      mayManage(managerRole, current, role);
       if (current !== role) {
         if (current === 'owner') await this.keepAnOwner(m, tenantId);
         await this.members.setRole(m, tenantId, userId, role);
@@ -92,28 +112,126 @@ export class MembersService {
   }
 
   /** Removes the membership; capabilities on top (the user's API keys in the tenant) follow. */
-  async remove(tenantId: string, manager: MemberManagerRole, userId: string, scope: AuditScope): Promise<void> {
+  async remove(tenantId: string, manager: MemberManager, userId: string, scope: AuditScope): Promise<void> {
     const after = await this.dataSource.transaction(async (m) => {
       await lockTenant(m, tenantId);
+      const managerRole = await this.managerRole(m, tenantId, manager, userId);
       const current = await this.requireRole(m, tenantId, userId);
-      mayManage(manager, current);
+      mayManage(managerRole, current);
       if (current === 'owner') await this.keepAnOwner(m, tenantId);
-      const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
-      await this.members.delete(m, tenantId, userId);
-      await this.audit.record(
-        {
-          action: 'member.removed',
-          ...scope,
-          tenantId,
-          target: { type: 'user', id: userId },
-          metadata: { role: current },
-        },
-        m,
-      );
-      return work;
+      return this.removeLocked(m, tenantId, userId, current, scope);
     });
     await this.bus.publish(CacheTopic.user, userId);
     await this.runAfterCommit(after);
+  }
+
+  /**
+   * Clerk's organization membership, mirrored in the caller's transaction (a webhook delivery): added
+   * with Clerk's role, or re-roled to it; an owner is never demoted by Clerk (as at login). Returns
+   * whether anything changed; the caller publishes the user's invalidation after its commit.
+   */
+  async mirrorMembership(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    role: TenantRole,
+    scope: AuditScope,
+    clerkRole: string | null,
+  ): Promise<boolean> {
+    await lockTenant(m, tenantId);
+    const current = await this.members.lockRole(m, tenantId, userId);
+    if (!current) {
+      await this.members.insert(m, tenantId, userId, role);
+      await this.audit.record(
+        {
+          action: 'member.added',
+          ...scope,
+          tenantId,
+          target: { type: 'user', id: userId },
+          metadata: { role, clerk_role: clerkRole },
+        },
+        m,
+      );
+      return true;
+    }
+    if (current === role || current === 'owner') return false;
+    await this.members.setRole(m, tenantId, userId, role);
+    await this.audit.record(
+      {
+        action: 'member.role_changed',
+        ...scope,
+        tenantId,
+        target: { type: 'user', id: userId },
+        metadata: { from: current, to: role },
+      },
+      m,
+    );
+    return true;
+  }
+
+  /**
+   * Clerk ended the membership: removed in the caller's transaction, with the same rule as every
+   * removal (the last owner stays: then nothing changes and `removed` is false). Returns the work to run
+   * after the caller's commit.
+   */
+  async mirrorRemoval(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    scope: AuditScope,
+  ): Promise<{ removed: boolean; afterCommit: AfterCommit[] }> {
+    await lockTenant(m, tenantId);
+    const current = await this.members.lockRole(m, tenantId, userId);
+    if (!current) return { removed: false, afterCommit: [] };
+    if (current === 'owner' && (await this.members.countOwners(m, tenantId)) <= 1) {
+      this.logger.warn(`Clerk removed the last owner of tenant ${tenantId}; the membership is kept`);
+      return { removed: false, afterCommit: [] };
+    }
+    return { removed: true, afterCommit: await this.removeLocked(m, tenantId, userId, current, scope) };
+  }
+
+  /** The removal itself, the tenant locked and the rules checked: hooks, delete, audit. */
+  private async removeLocked(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    current: TenantRole,
+    scope: AuditScope,
+  ): Promise<AfterCommit[]> {
+    const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
+    await this.members.delete(m, tenantId, userId);
+    await this.audit.record(
+      {
+        action: 'member.removed',
+        ...scope,
+        tenantId,
+        target: { type: 'user', id: userId },
+        metadata: { role: current },
+      },
+      m,
+    );
+    return work;
+  }
+
+  /**
+   * The role the change is judged with. A key's user must hold owner or admin in the tenant at this
+   * moment (the tenant is locked, so a concurrent demotion is either before or after), and may not
+   * touch their own membership through a key.
+   */
+  private async managerRole(
+    m: EntityManager,
+    tenantId: string,
+    manager: MemberManager,
+    targetUserId: string | null,
+  ): Promise<MemberManagerRole> {
+    if (typeof manager === 'string') return manager;
+    if (manager.keyUserId === null) throw Errors.forbidden('This API key acts as no user: it cannot manage members');
+    const role = await this.members.lockRole(m, tenantId, manager.keyUserId);
+    if (role !== 'owner' && role !== 'admin') {
+      throw Errors.forbidden("Managing members needs the key's user to be an owner or admin of the tenant");
+    }
+    if (targetUserId === manager.keyUserId) throw selfTouch();
+    return role;
   }
 
   private async requireRole(m: EntityManager, tenantId: string, userId: string): Promise<TenantRole> {
@@ -136,6 +254,10 @@ export class MembersService {
       this.logger.error({ err }, 'After-commit work of a membership change failed');
     }
   }
+}
+
+function selfTouch() {
+  return Errors.forbidden("An API key cannot change or remove its own user's membership");
 }
 
 function mayManage(manager: MemberManagerRole, ...roles: TenantRole[]): void {

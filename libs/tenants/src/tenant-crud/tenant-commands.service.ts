@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
-import { lockTenant } from '../access/tenant-lock';
+import { LockedTenant, lockTenant } from '../access/tenant-lock';
 import { isUuid, requireTenantId } from '../access/tenant-scope';
-import { TenantChangeHooks } from '../hooks/tenant-change.hooks';
+import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
 import { slugify } from '../tenant-mapping.service';
+import { insertTenant, InsertedTenant } from './tenant-insert';
 import type { TenantView } from './tenant.mapper';
 
 interface TenantRow {
@@ -39,7 +39,11 @@ export class TenantCommands {
     if (input.slug && isUuid(input.slug))
       throw new AppError('invalid_slug', 'A slug must not look like a tenant id', { fields: ['slug'] });
     const created = await this.dataSource.transaction(async (m) => {
-      const tenant = await this.insertTenant(m, input.name, input.slug);
+      const tenant = await insertTenant(
+        m,
+        { name: input.name, slug: input.slug ?? slugify(input.name) },
+        { explicit: input.slug !== undefined },
+      );
       await m.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [
         tenant.id,
         ownerId,
@@ -97,37 +101,122 @@ export class TenantCommands {
     const after = await this.dataSource.transaction(async (m) => {
       const tenant = await lockTenant(m, tenantId);
       if (tenant.personalOwnerId) throw new AppError('personal_tenant', 'A personal tenant cannot be deleted');
-      const work = await this.hooks.tenantDeleting({ manager: m, tenantId, audit: scope });
-      await this.audit.record(
-        {
-          action: 'tenant.deleted',
-          ...scope,
-          tenantId,
-          target: { type: 'tenant', id: tenantId },
-          metadata: { name: tenant.name, slug: tenant.slug },
-        },
-        m,
-      );
-      await m.query(`DELETE FROM tenants WHERE id = $1`, [tenantId]);
-      return work;
+      return (await this.deleteLocked(m, tenant, scope, {})).afterCommit;
     });
     await this.bus.publish(CacheTopic.tenant, tenantId);
     await this.afterCommit(() => TenantChangeHooks.runAll(after));
   }
 
-  /** Inserts without aborting the transaction on a taken slug (ON CONFLICT), retrying derived slugs. */
-  private async insertTenant(m: EntityManager, name: string, explicitSlug: string | undefined): Promise<TenantRow> {
-    const base = explicitSlug ?? slugify(name);
-    for (let attempt = 0; attempt < 6; attempt++) {
-      const slug = attempt === 0 && !isUuid(base) ? base : `${base.slice(0, 41)}-${randomBytes(3).toString('hex')}`;
-      const rows: TenantRow[] = await m.query(
-        `INSERT INTO tenants (name, slug) VALUES ($1, $2) ON CONFLICT (slug) DO NOTHING ${RETURNING}`,
-        [name, slug],
-      );
-      if (rows[0]) return rows[0];
-      if (explicitSlug) throw new AppError('slug_taken', `The slug "${explicitSlug}" is already in use`);
+  /**
+   * A Clerk organization's tenant, created on first sight in the caller's transaction (a webhook
+   * delivery), or the one that exists. `created` tells whether this call inserted it.
+   */
+  async ensureForOrganization(
+    m: EntityManager,
+    org: { id: string; name: string; slug: string | null },
+    scope: AuditScope,
+  ): Promise<{ tenant: InsertedTenant; created: boolean }> {
+    const existing = () => this.byOrganization(m, org.id);
+    const found = await existing();
+    if (found) return { tenant: found, created: false };
+    let base = slugify(org.slug ?? org.name);
+    if (isUuid(base)) base = `org-${base.slice(0, 40)}`;
+    const tenant = await insertTenant(m, { name: org.name, slug: base, clerkOrgId: org.id }, { existing });
+    await this.audit.record(
+      {
+        action: 'tenant.created',
+        ...scope,
+        tenantId: tenant.id,
+        target: { type: 'tenant', id: tenant.id },
+        metadata: { name: tenant.name, slug: tenant.slug, clerk_org_id: org.id },
+      },
+      m,
+    );
+    return { tenant, created: true };
+  }
+
+  /** The tenant mirroring a Clerk organization, row-locked for the caller's transaction. */
+  async byOrganization(m: EntityManager, clerkOrgId: string): Promise<InsertedTenant | null> {
+    const rows: InsertedTenant[] = await m.query(
+      `SELECT id, name, slug, created_at AS "createdAt", personal_owner_id AS "personalOwnerId"
+         FROM tenants WHERE clerk_org_id = $1 FOR UPDATE`,
+      [clerkOrgId],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Clerk deleted the organization: its tenant goes in the caller's transaction, as through
+   * `DELETE /api/tenants/{id}`. Returns the former members (their cached tenant lists change) and the
+   * work to run after the caller's commit.
+   */
+  async deleteInTransaction(
+    m: EntityManager,
+    tenantId: string,
+    scope: AuditScope,
+    metadata: Record<string, unknown>,
+  ): Promise<{ memberIds: string[]; afterCommit: AfterCommit[] }> {
+    const tenant = await lockTenant(m, tenantId);
+    return this.deleteLocked(m, tenant, scope, metadata);
+  }
+
+  /**
+   * Renames (and re-slugs) in the caller's transaction, as Clerk has the organization; a wanted slug
+   * already in use is not taken (the old one stays). Returns whether anything changed.
+   */
+  async mirrorOrganization(
+    m: EntityManager,
+    tenantId: string,
+    wanted: { name: string; slug: string },
+    scope: AuditScope,
+    metadata: Record<string, unknown>,
+  ): Promise<boolean> {
+    const before = await lockTenant(m, tenantId);
+    let slug = slugify(wanted.slug);
+    if (slug !== before.slug) {
+      const taken =
+        isUuid(slug) ||
+        (await m.query(`SELECT 1 FROM tenants WHERE slug = $1 AND id <> $2`, [slug, tenantId])).length > 0;
+      if (taken) slug = before.slug;
     }
-    throw new Error('Could not find a free slug');
+    if (wanted.name === before.name && slug === before.slug) return false;
+    await m.query(`UPDATE tenants SET name = $2, slug = $3, updated_at = now() WHERE id = $1`, [
+      tenantId,
+      wanted.name,
+      slug,
+    ]);
+    const changes: Record<string, unknown> = { ...metadata };
+    if (wanted.name !== before.name) changes.name = { from: before.name, to: wanted.name };
+    if (slug !== before.slug) changes.slug = { from: before.slug, to: slug };
+    await this.audit.record(
+      { action: 'tenant.updated', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: changes },
+      m,
+    );
+    return true;
+  }
+
+  private async deleteLocked(
+    m: EntityManager,
+    tenant: LockedTenant,
+    scope: AuditScope,
+    metadata: Record<string, unknown>,
+  ): Promise<{ memberIds: string[]; afterCommit: AfterCommit[] }> {
+    const members: { user_id: string }[] = await m.query(`SELECT user_id FROM memberships WHERE tenant_id = $1`, [
+      requireTenantId(tenant.id),
+    ]);
+    const work = await this.hooks.tenantDeleting({ manager: m, tenantId: tenant.id, audit: scope });
+    await this.audit.record(
+      {
+        action: 'tenant.deleted',
+        ...scope,
+        tenantId: tenant.id,
+        target: { type: 'tenant', id: tenant.id },
+        metadata: { name: tenant.name, slug: tenant.slug, ...metadata },
+      },
+      m,
+    );
+    await m.query(`DELETE FROM tenants WHERE id = $1`, [tenant.id]);
+    return { memberIds: members.map((r) => r.user_id), afterCommit: work };
   }
 
   private async afterCommit(work: () => Promise<void>): Promise<void> {

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { ClerkClaims, ClerkProfile, ClerkProfileClient } from '#libs/clerk';
 import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService } from '#libs/tenants';
+import { UserAccounts } from '../accounts/user-accounts.service';
 import { User } from '../user.entity';
-import { ClerkClaims } from './clerk-claims';
-import { ClerkProfileClient, ClerkProfile } from './clerk-profile.client';
 
 /**
  * The login hook. The first request of a session id not seen before is a login: the user is created
@@ -21,6 +21,7 @@ export class LoginService {
     private readonly profiles: ClerkProfileClient,
     private readonly provisioner: OpenRouterKeyProvisioner,
     private readonly bus: InvalidationBus,
+    private readonly accounts: UserAccounts,
   ) {}
 
   async isKnownSession(sessionId: string): Promise<boolean> {
@@ -32,17 +33,15 @@ export class LoginService {
   async login(claims: ClerkClaims & { sid: string }): Promise<{ user: User; firstOfSession: boolean }> {
     const profile = await this.profileFor(claims);
     const result = await this.dataSource.transaction(async (m) => {
-      const user = await this.upsertUser(m, claims.sub, profile);
+      const userId = await this.accounts.upsertFromClerk(m, claims.sub, profileFields(profile), false);
+      const user = await m.findOneByOrFail(User, { id: userId });
       const inserted = await m.query(
         `INSERT INTO user_sessions (session_id, user_id) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
         [claims.sid, user.id],
       );
       const firstOfSession = inserted.length > 0;
       if (firstOfSession) {
-        await m.query(
-          `UPDATE users SET login_count = login_count + 1, last_login_at = now(), updated_at = now() WHERE id = $1`,
-          [user.id],
-        );
+        await this.accounts.recordLogin(m, user.id);
         await this.tenants.ensurePersonalTenant(m, user);
       }
       if (claims.organization) await this.tenants.ensureOrganizationTenant(m, claims.organization, user.id);
@@ -63,29 +62,13 @@ export class LoginService {
     if (claims.email) return fromClaims;
     return (await this.profiles.fetch(claims.sub)) ?? fromClaims;
   }
+}
 
-  /**
-   * Creates or updates the user of a Clerk id. A pending user invited by this email is claimed
-   * first, so that their memberships carry over.
-   */
-  private async upsertUser(m: EntityManager, clerkUserId: string, p: ClerkProfile): Promise<User> {
-    if (p.email) {
-      await m.query(
-        `UPDATE users SET clerk_user_id = $1, status = 'active', updated_at = now()
-         WHERE clerk_user_id IS NULL AND lower(email) = lower($2)
-           AND NOT EXISTS (SELECT 1 FROM users WHERE clerk_user_id = $1)`,
-        [clerkUserId, p.email],
-      );
-    }
-    const rows = await m.query(
-      `INSERT INTO users (clerk_user_id, email, first_name, last_name, image_url) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (clerk_user_id) WHERE clerk_user_id IS NOT NULL DO UPDATE SET
-         email = COALESCE(EXCLUDED.email, users.email), first_name = COALESCE(EXCLUDED.first_name, users.first_name),
-         last_name = COALESCE(EXCLUDED.last_name, users.last_name), image_url = COALESCE(EXCLUDED.image_url, users.image_url),
-         updated_at = now()
-       RETURNING id`,
-      [clerkUserId, p.email, p.firstName, p.lastName, p.imageUrl],
-    );
-    return m.findOneByOrFail(User, { id: rows[0].id });
-  }
+function profileFields(p: ClerkProfile) {
+  return {
+    email: p.email ?? null,
+    firstName: p.firstName ?? null,
+    lastName: p.lastName ?? null,
+    imageUrl: p.imageUrl ?? null,
+  };
 }

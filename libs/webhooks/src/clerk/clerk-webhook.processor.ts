@@ -1,18 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import type { AuditScope } from '#libs/audit';
 import { ApiKeyRevoker } from '#libs/api-keys';
+import { ClerkEvent, ClerkMembershipData, ClerkOrganizationData, ClerkUserData } from '#libs/clerk';
 import { KeyDeletionQueue } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
-import type { AuditScope } from '#libs/tenants';
-import {
-  AppliedChanges,
-  ClerkEvent,
-  ClerkMembershipData,
-  ClerkOrganizationData,
-  ClerkUserData,
-  noChanges,
-} from './clerk-event.types';
+import { AppliedChanges, noChanges } from './clerk-event.types';
 import { ClerkOrganizationSync } from './clerk-organization.sync';
 import { ClerkUserSync } from './clerk-user.sync';
 

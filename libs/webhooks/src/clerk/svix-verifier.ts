@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Webhook, WebhookVerificationError } from 'svix';
 import { AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
-import type { ClerkEvent } from './clerk-event.types';
+import type { ClerkEvent } from '#libs/clerk';
 
 export interface SvixHeaders {
   'svix-id'?: string;

@@ -30,7 +30,10 @@ export class CreateApiKeyDto {
   @Length(1, 100)
   name: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'The member the key acts as (default: the caller)' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'The key acts as its creator: omit, or give your own id (any other id is a 403)',
+  })
   @IsOptional()
   @IsUUID()
   user_id?: string;

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, MaxLength } from 'class-validator';
+import { TENANT_ROLES } from '#libs/common';
 
-/** Roles an API key may grant: the owner role is for owners signed in with Clerk. */
-export const GRANTABLE_ROLES = ['admin', 'member'] as const;
+/** Any role: whether the key's user may grant it is judged at the request (only owners grant owner). */
+export const GRANTABLE_ROLES = TENANT_ROLES;
 
 export class CreateUserDto {
   @ApiProperty({

@@ -1,4 +1,9 @@
-import type { OrganizationClaim } from '#libs/tenants';
+/** The organization a session token names (Clerk's own role string, mapped to a tenant role by tenants). */
+export interface ClerkOrganizationClaim {
+  id: string;
+  slug: string | null;
+  role: string | null;
+}
 
 /** The parts of a verified Clerk session token this service uses. */
 export interface ClerkClaims {
@@ -8,7 +13,7 @@ export interface ClerkClaims {
   firstName: string | null;
   lastName: string | null;
   imageUrl: string | null;
-  organization: OrganizationClaim | null;
+  organization: ClerkOrganizationClaim | null;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);

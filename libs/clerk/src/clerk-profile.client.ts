@@ -2,20 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import axios from 'axios';
 import { AppConfig } from '#libs/config';
 
-export interface ClerkProfile {
-  email: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  imageUrl: string | null;
-}
-
-interface ClerkUserResponse {
-  primary_email_address_id?: string | null;
-  email_addresses?: { id: string; email_address: string }[];
-  first_name?: string | null;
-  last_name?: string | null;
-  image_url?: string | null;
-}
+import { ClerkProfile, ClerkUserData, profileFromUser } from './clerk-payloads';
 
 /** Clerk's Backend API, read for a profile when the session token carries none. */
 @Injectable()
@@ -32,7 +19,7 @@ export class ClerkProfileClient {
   async fetch(clerkUserId: string): Promise<ClerkProfile | null> {
     if (!this.configured) return null;
     try {
-      const res = await axios.get<ClerkUserResponse>(
+      const res = await axios.get<ClerkUserData>(
         `${this.config.clerk.apiUrl}/v1/users/${encodeURIComponent(clerkUserId)}`,
         {
           headers: { Authorization: `Bearer ${this.config.clerk.secretKey}` },
@@ -44,14 +31,7 @@ export class ClerkProfileClient {
         this.logger.warn(`Clerk profile lookup for ${clerkUserId} answered ${res.status}`);
         return null;
       }
-      const u = res.data;
-      const primary = u.email_addresses?.find((e) => e.id === u.primary_email_address_id) ?? u.email_addresses?.[0];
-      return {
-        email: primary?.email_address ?? null,
-        firstName: u.first_name ?? null,
-        lastName: u.last_name ?? null,
-        imageUrl: u.image_url ?? null,
-      };
+      return profileFromUser(res.data);
     } catch (err) {
       this.logger.warn(`Clerk profile lookup for ${clerkUserId} failed: ${(err as { code?: string }).code ?? 'error'}`);
       return null;

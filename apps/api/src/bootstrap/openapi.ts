@@ -16,6 +16,14 @@ export function setUpOpenApi(app: INestApplication): void {
         'clerk',
       )
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Tenant API key (umk_…)' }, 'api_key')
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Tenant API key as `Authorization: Bearer umk_…` (OpenAI SDKs)',
+        },
+        'api_key_bearer',
+      )
       .build(),
   );
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });

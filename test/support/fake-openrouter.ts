@@ -598,7 +598,11 @@ export class FakeOpenRouter extends EventEmitter {
     sendJson(ex, 200, {
       id: `gen-emb-${randomBytes(10).toString('hex')}`,
       object: 'list',
-      data: inputs.map((text, index) => ({ object: 'embedding', index, embedding: vectorOf(text as string) })),
+      data: inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: body.encoding_format === 'base64' ? base64Of(vectorOf(text as string)) : vectorOf(text as string),
+      })),
       model: typeof body.model === 'string' ? body.model : 'openai/text-embedding-3-small',
       usage: { prompt_tokens, total_tokens: prompt_tokens, cost },
     });
@@ -730,6 +734,11 @@ function keyView(record: KeyRecord): Record<string, unknown> {
 function vectorOf(text: string): number[] {
   const digest = createHash('sha256').update(text).digest();
   return Array.from({ length: 8 }, (_, i) => Math.round((digest[i] / 255) * 2e6 - 1e6) / 1e6);
+}
+
+/** OpenAI's `encoding_format: "base64"`: the little-endian float32 bytes. */
+function base64Of(vector: number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
 
 function usageView(settings: UsageSettings) {

@@ -82,6 +82,7 @@ export class OpenRouterClient implements OnModuleDestroy {
   private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
   private readonly transport = new InferenceTransport();
+  private readonly inferenceUrls = new Map<InferencePath, URL>();
 
   constructor(@Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions) {
     this.baseUrl = normaliseBaseUrl(options.baseUrl);
@@ -247,7 +248,7 @@ export class OpenRouterClient implements OnModuleDestroy {
     let res: RawInferenceResponse;
     try {
       res = await this.transport.post(
-        new URL(this.baseUrl + path),
+        this.inferenceUrl(path),
         {
           authorization: `Bearer ${apiKey}`,
           'content-type': 'application/json',
@@ -277,6 +278,13 @@ export class OpenRouterClient implements OnModuleDestroy {
   }
 
   // ---- Plumbing ----
+
+  /** Built once per path: a URL parse per request is waste on the gateway's hot path. */
+  private inferenceUrl(path: InferencePath): URL {
+    let url = this.inferenceUrls.get(path);
+    if (!url) this.inferenceUrls.set(path, (url = new URL(this.baseUrl + path)));
+    return url;
+  }
 
   private async listPage(input: ListKeysInput): Promise<{ keys: UpstreamKey[]; rawCount: number }> {
     const query = new URLSearchParams();

@@ -2,7 +2,7 @@ import { parseUsage, TokenUsage } from './token-usage';
 
 /** OpenRouter puts `usage` last: it is looked for in this many trailing bytes only. */
 const TAIL_BYTES = 4096;
-/** `model` comes first; looked for in this many leading bytes. */
+/** `model` usually comes first; looked for in this many leading bytes, then in the tail. */
 const HEAD_BYTES = 1024;
 const MODEL_RE = /"model"\s*:\s*"([^"\\]{1,200})"/;
 
@@ -23,7 +23,7 @@ export interface JsonAnswerFacts {
  */
 export function readJsonAnswer(bytes: Buffer): JsonAnswerFacts {
   const usage = usageFromTail(bytes);
-  if (usage) return { usage, model: modelFromHead(bytes), valid: true };
+  if (usage) return { usage, model: modelOf(bytes), valid: true };
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
@@ -56,9 +56,12 @@ export function usageFromTail(bytes: Buffer): TokenUsage | null {
   }
 }
 
-function modelFromHead(bytes: Buffer): string | null {
-  const match = MODEL_RE.exec(bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES)));
-  return match ? match[1] : null;
+/** Chat and completion answers name the model first; embedding answers after the data, near the end. */
+function modelOf(bytes: Buffer): string | null {
+  const head = MODEL_RE.exec(bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES)));
+  if (head || bytes.length <= HEAD_BYTES) return head ? head[1] : null;
+  const tail = MODEL_RE.exec(bytes.toString('utf8', Math.max(HEAD_BYTES, bytes.length - TAIL_BYTES)));
+  return tail ? tail[1] : null;
 }
 
 /** Index of the `}` closing the object opened at `open`, strings skipped; -1 when it does not close. */

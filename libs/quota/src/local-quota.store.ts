@@ -87,6 +87,17 @@ export class LocalQuotaStore implements QuotaStore {
   }
 
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
+    // Counters not in memory yet are read in one query (a page of API keys), not one each.
+    const missing = keys.filter(
+      (k) => !this.counters.has(idOf(k.apiKeyId, k.window)) && !this.loading.has(idOf(k.apiKeyId, k.window)),
+    );
+    if (missing.length > 1) {
+      const bases = await this.db.used(missing);
+      missing.forEach((k, i) => {
+        if (!this.counters.has(idOf(k.apiKeyId, k.window)))
+          this.counters.set(idOf(k.apiKeyId, k.window), newCounter(k.apiKeyId, k.window, bases[i]));
+      });
+    }
     const counters = await Promise.all(
       keys.map((k) => this.counters.get(idOf(k.apiKeyId, k.window)) ?? this.load(k.apiKeyId, k.window)),
     );
@@ -157,16 +168,7 @@ export class LocalQuotaStore implements QuotaStore {
         .then(([base]) => {
           const existing = this.counters.get(id);
           if (existing) return existing;
-          const c: Counter = {
-            apiKeyId,
-            window,
-            base,
-            pending: 0,
-            writing: 0,
-            reservations: new Map(),
-            reserved: 0,
-            touched: Date.now(),
-          };
+          const c = newCounter(apiKeyId, window, base);
           this.counters.set(id, c);
           return c;
         })
@@ -175,6 +177,10 @@ export class LocalQuotaStore implements QuotaStore {
     }
     return loading;
   }
+}
+
+function newCounter(apiKeyId: string, window: QuotaWindow, base: number): Counter {
+  return { apiKeyId, window, base, pending: 0, writing: 0, reservations: new Map(), reserved: 0, touched: Date.now() };
 }
 
 function idOf(apiKeyId: string, window: QuotaWindow): string {

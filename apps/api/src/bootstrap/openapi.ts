@@ -20,6 +20,7 @@ export function setUpOpenApi(app: INestApplication): void {
         {
           type: 'http',
           scheme: 'bearer',
+          bearerFormat: 'umk_…',
           description: 'Tenant API key as `Authorization: Bearer umk_…` (OpenAI SDKs)',
         },
         'api_key_bearer',

@@ -32,7 +32,12 @@ export class ModelsController {
   @ApiOperation({
     summary: 'One model of the cached list, by id (ids contain `/`, e.g. `/api/v1/models/openai/gpt-4o-mini`)',
   })
-  @ApiParam({ name: '*', description: 'The model id, e.g. `openai/gpt-4o-mini`', example: 'openai/gpt-4o-mini' })
+  // Swagger names the wildcard `path`.
+  @ApiParam({
+    name: 'path',
+    description: 'The model id, which may contain `/` (e.g. `openai/gpt-4o-mini`, or encoded `openai%2Fgpt-4o-mini`)',
+    example: 'openai/gpt-4o-mini',
+  })
   @ApiOkResponse({ schema: { type: 'object', properties: { id: { type: 'string' } } } })
   @ApiResponse({ status: 401, type: OpenAiErrorDto })
   @ApiResponse({ status: 404, type: OpenAiErrorDto, description: '`model_not_found`' })

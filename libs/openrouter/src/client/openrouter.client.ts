@@ -221,7 +221,8 @@ export class OpenRouterClient implements OnModuleDestroy {
    */
   async chatCompletion(apiKey: string, body: unknown, opts: ChatCompletionOptions): Promise<UpstreamResponse> {
     const res = await this.inference('/chat/completions', apiKey, JSON.stringify(body), opts);
-    if (res.stream) return res;
+    if (res.stream)
+      return { ...res, stream: guardStream(res.stream as Readable, { method: 'POST', path: '/chat/completions' }) };
     const json = parseJson(res.bytes.toString('utf8'));
     if (json === undefined && isOk(res.status))
       throw badResponse({ method: 'POST', path: '/chat/completions' }, res.status, 'a body that is not JSON');
@@ -267,7 +268,9 @@ export class OpenRouterClient implements OnModuleDestroy {
 
     const status = res.status;
     const headers = toHeaders(res.headers);
-    if (opts.stream && isOk(status)) return { status, headers, stream: guardStream(res.body, call) };
+    // Handed over as undici gives it (no extra stream hop on the gateway's path): its errors carry no request
+    // header, and destroying it aborts the upstream request.
+    if (opts.stream && isOk(status)) return { status, headers, stream: res.body };
     const left = Math.max(1, timeoutMs - (performance.now() - started));
     const bytes = await readBytes(res.body, opts.stream ? MAX_ERROR_BODY_BYTES : MAX_BUFFERED_BYTES, left);
     if (bytes === null) {

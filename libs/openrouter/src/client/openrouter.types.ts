@@ -73,8 +73,10 @@ export type UpstreamResponse =
 export type InferencePath = '/chat/completions' | '/completions' | '/embeddings';
 
 /**
- * An inference answer, any status. A 2xx stream is handed over unread (`stream`); anything else is read
- * whole (`bytes`, as OpenRouter sent them: the gateway relays them without re-serialising).
+ * An inference answer, any status. A 2xx stream is handed over unread (`stream`, the HTTP client's own
+ * body: it errors when the connection breaks or the signal aborts, and destroying it aborts the request);
+ * anything else is read whole (`bytes`, as OpenRouter sent them: the gateway relays them without
+ * re-serialising).
  */
 export type InferenceResponse =
   | { status: number; headers: UpstreamHeaders; bytes: Buffer; stream?: undefined }

@@ -57,7 +57,8 @@ describe('embeddings, completions and one model', () => {
   it("forwards embeddings on the user's own key, the body as sent, the answer as OpenRouter gave it", async () => {
     const t = await newTenantKey(app);
     fake.setUsage({ prompt_tokens: 7, completion_tokens: 20, cost: 0.00002 });
-    const sent = JSON.stringify(embeddingBody({ dimensions: 8, user: 'u-1' }));
+    // Odd spacing and key order: the bytes reach OpenRouter exactly as sent, not parsed and serialised again.
+    const sent = `{ "input" : ["one", "two"],\n  "model":"openai/text-embedding-3-small", "dimensions": 8, "user": "u-1" }`;
     const res = await post(app, PATHS.embeddings, t.key, sent, 'bearer');
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
@@ -66,7 +67,7 @@ describe('embeddings, completions and one model', () => {
     assert.equal(body.data.length, 2);
     assert.deepEqual(body.usage, { prompt_tokens: 7, total_tokens: 7, cost: 0.00002 });
     const call = fake.requests.filter((r) => r.route === 'embeddings').at(-1)!;
-    assert.deepEqual(call.body, JSON.parse(sent));
+    assert.equal(call.text, sent);
     assert.equal(fake.callsFor('embeddings', t.openRouterKey!), 1);
   });
 

@@ -55,6 +55,8 @@ export interface LoggedRequest {
   /** SHA-256 of the bearer, i.e. the key's `hash` when the bearer is a key this fake issued. */
   readonly keyHash: string | null;
   readonly body: unknown;
+  /** The body's bytes as received (utf-8), '' when there was none. */
+  readonly text: string;
   /** 0 until a status line was written. */
   readonly status: number;
   /** True when the client went away before the response was complete. */
@@ -119,6 +121,7 @@ interface MutableLogEntry {
   auth: string | null;
   keyHash: string | null;
   body: unknown;
+  text: string;
   status: number;
   aborted: boolean;
 }
@@ -353,7 +356,7 @@ export class FakeOpenRouter extends EventEmitter {
     const match = this.match(req.method ?? 'GET', url.pathname);
     const ex = this.track(req, res, url, match?.route.name ?? null);
     try {
-      ex.entry.body = await readJson(req);
+      ex.entry.body = await readJson(req, ex.entry);
       if (!match) throw new HttpError(404, 'Not Found');
       if (await this.applyInjectedBehaviour(ex, match.route.name)) return;
       await match.route.handle(ex, match.params);
@@ -387,6 +390,7 @@ export class FakeOpenRouter extends EventEmitter {
       auth: bearer === null ? null : maskSecret(bearer),
       keyHash: bearer === null ? null : hashKey(bearer),
       body: undefined,
+      text: '',
       status: 0,
       aborted: false,
     };
@@ -661,10 +665,11 @@ function bearerOf(req: http.IncomingMessage): string | null {
   return match ? match[1].trim() : null;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+async function readJson(req: http.IncomingMessage, entry: MutableLogEntry): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
+  entry.text = text;
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);

@@ -11,6 +11,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { openDatabaseEndpoint, type DatabaseEndpoint } from '#libs/database';
 import { dataSourceOptions } from '../libs/database/src/data-source-options';
+import { LocalQuotaStore } from '../libs/quota/src/local-quota.store';
 import { PostgresQuotaStore } from '../libs/quota/src/postgres-quota.store';
 import { QuotaWindow, windowOf, windowsAt } from '../libs/quota/src/quota-period';
 import { QuotaSettler } from '../libs/quota/src/quota-settler';
@@ -175,6 +176,64 @@ describe('quota stores', () => {
         rows.map((r) => r.period),
         ['total'],
       );
+    });
+  });
+
+  describe('in memory, written to PostgreSQL in batches (one instance, no Redis)', () => {
+    // Flushed only when asked to here: the timer would fire after the test.
+    const local = () => new LocalQuotaStore(pg, { flushEveryMs: 3_600_000 });
+    let shared: LocalQuotaStore;
+    before(() => {
+      shared = local();
+    });
+    storeContract('in memory', () => shared);
+
+    const rowsOf = async (apiKeyId: string) =>
+      (
+        await dataSource.query(`SELECT period, used FROM quota_counters WHERE api_key_id = $1 ORDER BY period`, [
+          apiKeyId,
+        ])
+      ).map((r: { period: string; used: string }) => [r.period, Number(r.used)]);
+
+    it('counts settled usage for admissions at once, writes nothing until it flushes, then one row per counter', async () => {
+      const store = local();
+      const apiKeyId = randomUUID();
+      const now = new Date();
+      const windows = windowsAt(now);
+      const total = windowOf('total', now);
+      const first = { window: total, reservationId: randomUUID(), tokens: 50 };
+      assert.equal((await store.reserve({ apiKeyId, quota: 100, ...first })).granted, true);
+      await store.settle([{ apiKeyId, windows, tokens: 100, reservation: first }]);
+      assert.deepEqual(await store.used(windows.map((window) => ({ apiKeyId, window }))), [100, 100, 100]);
+      // The quota is used up: refused, though PostgreSQL has not been written yet.
+      const second = await store.reserve({ apiKeyId, window: total, quota: 100, tokens: 1, reservationId: 'b' });
+      assert.deepEqual(second, { granted: false, used: 100 });
+      assert.deepEqual(await rowsOf(apiKeyId), [], 'nothing written on the request path');
+
+      await store.flush();
+      assert.deepEqual(await rowsOf(apiKeyId), [
+        ['day', 100],
+        ['month', 100],
+        ['total', 100],
+      ]);
+      // A restarted instance reads the counters back.
+      assert.deepEqual(await local().used(windows.map((window) => ({ apiKeyId, window }))), [100, 100, 100]);
+    });
+
+    it('is flushed by the settler drain that shutdown runs', async () => {
+      const store = local();
+      const service = new QuotaService(store, new QuotaSettler(store));
+      const apiKeyId = randomUUID();
+      const admitted = await service.admit(apiKeyId, { tokenQuota: 1000, period: 'month' }, 100);
+      assert.ok(admitted.granted);
+      service.settle(admitted.ticket, 42);
+      const settler = (service as unknown as { settler: QuotaSettler }).settler;
+      await settler.beforeApplicationShutdown();
+      assert.deepEqual(await rowsOf(apiKeyId), [
+        ['day', 42],
+        ['month', 42],
+        ['total', 42],
+      ]);
     });
   });
 

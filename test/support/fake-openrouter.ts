@@ -13,7 +13,19 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export type RouteName = 'keys.create' | 'keys.list' | 'keys.get' | 'keys.update' | 'keys.delete' | 'chat' | 'models';
+export type RouteName =
+  | 'keys.create'
+  | 'keys.list'
+  | 'keys.get'
+  | 'keys.update'
+  | 'keys.delete'
+  | 'chat'
+  | 'completions'
+  | 'embeddings'
+  | 'models';
+
+/** The routes that spend a user's key (forced statuses and usage apply to each). */
+export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
 
 /** What an injected fault does: answer with a status, stall before answering normally, or drop the socket. */
 export type Behaviour = { status: number; body?: unknown } | { delayMs: number } | 'reset';
@@ -43,6 +55,8 @@ export interface LoggedRequest {
   /** SHA-256 of the bearer, i.e. the key's `hash` when the bearer is a key this fake issued. */
   readonly keyHash: string | null;
   readonly body: unknown;
+  /** The body's bytes as received (utf-8), '' when there was none. */
+  readonly text: string;
   /** 0 until a status line was written. */
   readonly status: number;
   /** True when the client went away before the response was complete. */
@@ -107,6 +121,7 @@ interface MutableLogEntry {
   auth: string | null;
   keyHash: string | null;
   body: unknown;
+  text: string;
   status: number;
   aborted: boolean;
 }
@@ -190,6 +205,8 @@ export class FakeOpenRouter extends EventEmitter {
     },
     { name: 'chat', method: 'POST', pattern: /^\/chat\/completions$/, handle: (ex) => this.chat(ex) },
     { name: 'models', method: 'GET', pattern: /^\/models$/, handle: (ex) => this.models(ex) },
+    { name: 'completions', method: 'POST', pattern: /^\/completions$/, handle: (ex) => this.completions(ex) },
+    { name: 'embeddings', method: 'POST', pattern: /^\/embeddings$/, handle: (ex) => this.embeddings(ex) },
   ];
 
   constructor(options: FakeOpenRouterOptions = {}) {
@@ -326,6 +343,12 @@ export class FakeOpenRouter extends EventEmitter {
     return this.requests.filter((r) => r.route === 'chat' && r.keyHash === hash).length;
   }
 
+  /** Calls of an inference route that presented this key, whatever they were answered (401s included). */
+  callsFor(route: InferenceRoute, plaintextOrHash: string): number {
+    const hash = this.findRecord(plaintextOrHash).hash;
+    return this.requests.filter((r) => r.route === route && r.keyHash === hash).length;
+  }
+
   // ---- dispatch --------------------------------------------------------------------------------
 
   private async dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -333,7 +356,7 @@ export class FakeOpenRouter extends EventEmitter {
     const match = this.match(req.method ?? 'GET', url.pathname);
     const ex = this.track(req, res, url, match?.route.name ?? null);
     try {
-      ex.entry.body = await readJson(req);
+      ex.entry.body = await readJson(req, ex.entry);
       if (!match) throw new HttpError(404, 'Not Found');
       if (await this.applyInjectedBehaviour(ex, match.route.name)) return;
       await match.route.handle(ex, match.params);
@@ -367,6 +390,7 @@ export class FakeOpenRouter extends EventEmitter {
       auth: bearer === null ? null : maskSecret(bearer),
       keyHash: bearer === null ? null : hashKey(bearer),
       body: undefined,
+      text: '',
       status: 0,
       aborted: false,
     };
@@ -529,6 +553,65 @@ export class FakeOpenRouter extends EventEmitter {
     sendJson(ex, 200, { data: FAKE_MODELS });
   }
 
+  /** `POST /completions` (legacy text completions): the prompt echoed back, streamed like chat. */
+  private async completions(ex: Exchange): Promise<void> {
+    const forced = ex.entry.keyHash === null ? undefined : this.forcedChat.get(ex.entry.keyHash);
+    if (forced) return sendJson(ex, forced.status, forced.body);
+    const caller = this.requireLiveKey(ex);
+    const body = requireObject(ex.entry.body);
+    const prompt = Array.isArray(body.prompt) ? body.prompt.join('') : body.prompt;
+    if (typeof prompt !== 'string') throw new HttpError(400, 'prompt is required');
+    await pause(this.chatDelayMs, ex.closed);
+    const usage = usageView(this.usageSettings);
+    caller.usage += usage.cost;
+    const id = `gen-${Math.floor(Date.now() / 1000)}-${randomBytes(10).toString('hex')}`;
+    const model = typeof body.model === 'string' ? body.model : DEFAULT_MODEL;
+    const created = Math.floor(Date.now() / 1000);
+    const choice = (text: string, finish: string | null) => ({ text, index: 0, finish_reason: finish, logprobs: null });
+    const base = { id, provider: 'OpenAI', model, object: 'text_completion', created };
+    if (body.stream !== true) return sendJson(ex, 200, { ...base, choices: [choice(prompt || 'ok', 'stop')], usage });
+    ex.entry.status = 200;
+    ex.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    ex.res.write(': OPENROUTER PROCESSING\n\n');
+    const events = [
+      ...splitText(prompt || 'ok', STREAM_CONTENT_CHUNKS).map((piece) => ({ ...base, choices: [choice(piece, null)] })),
+      { ...base, choices: [choice('', 'stop')] },
+      { ...base, choices: [], usage },
+    ];
+    for (const [i, event] of events.entries()) {
+      if (i > 0) await pause(this.streamChunkDelayMs, ex.closed);
+      if (ex.closed.aborted) return;
+      ex.res.write(`data: ${JSON.stringify(event)}\n\n`);
+    }
+    if (!ex.closed.aborted) ex.res.end('data: [DONE]\n\n');
+  }
+
+  /** `POST /embeddings`: one 8-dimension vector per input, derived from its text; usage has no completion. */
+  private async embeddings(ex: Exchange): Promise<void> {
+    const forced = ex.entry.keyHash === null ? undefined : this.forcedChat.get(ex.entry.keyHash);
+    if (forced) return sendJson(ex, forced.status, forced.body);
+    const caller = this.requireLiveKey(ex);
+    const body = requireObject(ex.entry.body);
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((i) => typeof i === 'string')) {
+      throw new HttpError(400, 'input must be a string or an array of strings');
+    }
+    await pause(this.chatDelayMs, ex.closed);
+    const { prompt_tokens, cost } = this.usageSettings;
+    caller.usage += cost;
+    sendJson(ex, 200, {
+      id: `gen-emb-${randomBytes(10).toString('hex')}`,
+      object: 'list',
+      data: inputs.map((text, index) => ({
+        object: 'embedding',
+        index,
+        embedding: body.encoding_format === 'base64' ? base64Of(vectorOf(text as string)) : vectorOf(text as string),
+      })),
+      model: typeof body.model === 'string' ? body.model : 'openai/text-embedding-3-small',
+      usage: { prompt_tokens, total_tokens: prompt_tokens, cost },
+    });
+  }
+
   // ---- records ---------------------------------------------------------------------------------
 
   private issueKey(name: string, limit: number | null): KeyRecord {
@@ -582,10 +665,11 @@ function bearerOf(req: http.IncomingMessage): string | null {
   return match ? match[1].trim() : null;
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
+async function readJson(req: http.IncomingMessage, entry: MutableLogEntry): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
+  entry.text = text;
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
@@ -649,6 +733,17 @@ function keyView(record: KeyRecord): Record<string, unknown> {
     updated_at: record.updatedAt,
     expires_at: null,
   };
+}
+
+/** A deterministic unit-ish vector of 8 numbers from a text's SHA-256. */
+function vectorOf(text: string): number[] {
+  const digest = createHash('sha256').update(text).digest();
+  return Array.from({ length: 8 }, (_, i) => Math.round((digest[i] / 255) * 2e6 - 1e6) / 1e6);
+}
+
+/** OpenAI's `encoding_format: "base64"`: the little-endian float32 bytes. */
+function base64Of(vector: number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
 }
 
 function usageView(settings: UsageSettings) {

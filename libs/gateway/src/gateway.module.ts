@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
 import { OpenRouterModule } from '#libs/openrouter';
 import { ChatCompletionsController } from './chat/chat-completions.controller';
-import { ChatProxyService } from './chat/chat-proxy.service';
-import { QuotaPolicyResolver } from './chat/quota-policy.resolver';
-import { UpstreamCaller } from './chat/upstream-caller';
-import { UserKeyResolver } from './chat/user-key.resolver';
+import { CompletionsController } from './completions/completions.controller';
+import { EmbeddingsController } from './embeddings/embeddings.controller';
+import { InferenceProxy } from './proxy/inference-proxy';
+import { QuotaPolicyResolver } from './proxy/quota-policy.resolver';
+import { UpstreamCaller } from './proxy/upstream-caller';
+import { UserKeyResolver } from './proxy/user-key.resolver';
 import { ModelsCatalog } from './models/models.catalog';
 import { ModelsController } from './models/models.controller';
 import { QuotaModule } from '#libs/quota';
@@ -13,14 +15,20 @@ import { UsageQuery } from './usage/usage.query';
 import { UsageRecorder } from './usage/usage.recorder';
 
 /**
- * The OpenAI-compatible gateway (`/api/v1/chat/completions`, `/api/v1/models`) on each user's own
- * OpenRouter key, with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
+ * The OpenAI-compatible gateway (`/api/v1/chat/completions`, `/api/v1/completions`, `/api/v1/embeddings`,
+ * `/api/v1/models[/{model}]`) on each user's own OpenRouter key, through one proxy core, with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
  */
 @Module({
   imports: [OpenRouterModule, QuotaModule],
-  controllers: [ChatCompletionsController, ModelsController, UsageController],
+  controllers: [
+    ChatCompletionsController,
+    CompletionsController,
+    EmbeddingsController,
+    ModelsController,
+    UsageController,
+  ],
   providers: [
-    ChatProxyService,
+    InferenceProxy,
     UpstreamCaller,
     UserKeyResolver,
     QuotaPolicyResolver,

@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { PostgresQuotaStore } from './postgres-quota.store';
 import { QUOTA_STORE, QuotaStore } from './quota.store';
 
 const PRUNE_EVERY_MS = 6 * 3_600_000;
@@ -15,10 +14,10 @@ export class QuotaPruner implements OnModuleInit, OnApplicationShutdown {
   constructor(@Inject(QUOTA_STORE) private readonly store: QuotaStore) {}
 
   onModuleInit(): void {
-    if (!(this.store instanceof PostgresQuotaStore)) return;
-    const store = this.store;
+    const prune = this.store.prune?.bind(this.store);
+    if (!prune) return;
     this.timer = setInterval(() => {
-      store.prune(KEEP_DAYS).then(
+      prune(KEEP_DAYS).then(
         (n) => n > 0 && this.logger.log(`Pruned ${n} old quota counter(s)`),
         (err: { code?: string }) => this.logger.warn(`Pruning quota counters failed: ${err?.code ?? 'error'}`),
       );

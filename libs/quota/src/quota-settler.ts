@@ -15,7 +15,7 @@ export class QuotaSettler implements BeforeApplicationShutdown, OnApplicationShu
   private readonly batcher: WriteBatcher<Settlement>;
   private readonly lastSeqByKey = new Map<string, number>();
 
-  constructor(@Inject(QUOTA_STORE) store: QuotaStore) {
+  constructor(@Inject(QUOTA_STORE) private readonly store: QuotaStore) {
     // A short linger batches the writes of busy keys; an admission or a reader waiting cuts it short.
     this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger, {
       lingerMs: SETTLE_LINGER_MS,
@@ -36,9 +36,10 @@ export class QuotaSettler implements BeforeApplicationShutdown, OnApplicationShu
     return seq === undefined || this.batcher.isDone(seq) ? null : this.batcher.waitFor(seq);
   }
 
-  /** Everything added so far is written (or given up on). */
-  drain(): Promise<void> {
-    return this.batcher.drain();
+  /** Everything added so far is written (or given up on), through the store's own memory to its database. */
+  async drain(): Promise<void> {
+    await this.batcher.drain();
+    await this.store.flush?.();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { REDIS_CLIENT, RedisClient } from '#libs/redis';
+import { LocalQuotaStore } from './local-quota.store';
 import { PostgresQuotaStore } from './postgres-quota.store';
 import { QuotaPruner } from './quota-pruner';
 import { QuotaSettler } from './quota-settler';
@@ -12,7 +13,7 @@ import { TokenUsageReader } from './token-usage.reader';
 
 /**
  * Token quotas and counters per API key: Redis when REDIS_URL is set (shared by every instance),
- * PostgreSQL otherwise. Depends only on the database and Redis, so that the API-key capability can
+ * otherwise in this process's memory, written to PostgreSQL in batches (one instance). Depends only on the database and Redis, so that the API-key capability can
  * import it for `tokens_used` (TokenUsageReader) without depending on the gateway.
  */
 @Module({
@@ -21,7 +22,7 @@ import { TokenUsageReader } from './token-usage.reader';
       provide: QUOTA_STORE,
       inject: [REDIS_CLIENT, getDataSourceToken()],
       useFactory: (redis: RedisClient, dataSource: DataSource): QuotaStore =>
-        redis ? new RedisQuotaStore(redis) : new PostgresQuotaStore(dataSource),
+        redis ? new RedisQuotaStore(redis) : new LocalQuotaStore(new PostgresQuotaStore(dataSource)),
     },
     QuotaSettler,
     QuotaService,

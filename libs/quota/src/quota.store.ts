@@ -41,6 +41,10 @@ export interface QuotaStore {
   settle(settlements: Settlement[]): Promise<void>;
   /** Settled tokens of each (key, window). */
   used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]>;
+  /** Writes what the store holds in memory (a store that writes through has nothing to do). */
+  flush?(): Promise<void>;
+  /** Forgets day and month counters long over, where the store does not expire them itself. */
+  prune?(olderThanDays: number): Promise<number>;
 }
 
 export const QUOTA_STORE = Symbol('QUOTA_STORE');

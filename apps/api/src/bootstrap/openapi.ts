@@ -17,6 +17,15 @@ export function setUpOpenApi(app: INestApplication): void {
         'clerk',
       )
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'Tenant API key (umk_…)' }, 'api_key')
+      .addBearerAuth(
+        {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'umk_…',
+          description: 'Tenant API key as `Authorization: Bearer umk_…` (OpenAI SDKs)',
+        },
+        'api_key_bearer',
+      )
       .build(),
   );
   document.paths = { [LIVENESS_PATH]: LIVENESS_OPENAPI, ...document.paths }; // a Fastify route, not Nest's

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { AppError, Errors, isDatabaseUnavailable, RequestContext } from '#libs/common';
+import { AppError, isDatabaseUnavailable, RequestContext } from '#libs/common';
 import { hashApiKey, isWellFormedApiKey } from '../format/api-key-format';
 import { invalidApiKey, refusalFor, statusOf } from '../api-key-state';
 import { ApiKeyLookup } from './api-key.lookup';

@@ -1,15 +1,16 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyAuth, CurrentContext, RequestContext, RequireScopes } from '#libs/common';
-import { OpenAiErrorDto } from '../errors/openai-error.dto';
-import { ChatProxyService } from './chat-proxy.service';
+import { CHAT_COMPLETIONS } from '../proxy/inference-endpoint';
+import { InferenceProxy } from '../proxy/inference-proxy';
+import { ApiInferenceErrors } from '../proxy/inference-responses.decorator';
 
 @ApiTags('OpenAI-compatible')
 @ApiKeyAuth({ bearer: true })
 @Controller('v1/chat/completions')
 export class ChatCompletionsController {
-  constructor(private readonly proxy: ChatProxyService) {}
+  constructor(private readonly proxy: InferenceProxy) {}
 
   @Post()
   @RequireScopes('chat')
@@ -34,40 +35,13 @@ export class ChatCompletionsController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ description: 'A chat.completion object, or a stream of chat.completion.chunk events' })
-  @ApiResponse({
-    status: 401,
-    type: OpenAiErrorDto,
-    description: 'No, unknown, revoked or expired API key; or OpenRouter refused the renewed key too',
-  })
-  @ApiResponse({
-    status: 402,
-    type: OpenAiErrorDto,
-    description: "OpenRouter's answer, passed through: the user's key is out of credits",
-  })
-  @ApiResponse({
-    status: 403,
-    type: OpenAiErrorDto,
-    description: 'Missing `chat` scope, disabled key; or OpenRouter’s 403, passed through',
-  })
-  @ApiResponse({
-    status: 429,
-    type: OpenAiErrorDto,
-    description: '`insufficient_quota` / `quota_exceeded` (token quota), or `rate_limited`',
-  })
-  @ApiResponse({
-    status: 502,
-    type: OpenAiErrorDto,
-    description:
-      '`upstream_error`, `upstream_unavailable`, `openrouter_key_unavailable`, `openrouter_key_renewal_failed`',
-  })
-  @ApiResponse({ status: 503, type: OpenAiErrorDto, description: '`openrouter_not_configured`, `openrouter_key_busy`' })
-  @ApiResponse({ status: 504, type: OpenAiErrorDto, description: '`upstream_timeout`' })
+  @ApiInferenceErrors()
   async create(
     @CurrentContext() ctx: RequestContext,
     @Body() body: unknown,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await this.proxy.handle(ctx, body, request, reply);
+    await this.proxy.handle(CHAT_COMPLETIONS, ctx, body, request, reply);
   }
 }

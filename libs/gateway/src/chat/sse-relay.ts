@@ -1,12 +1,12 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { ChatUsage } from './chat-usage';
+import { TokenUsage } from '../proxy/token-usage';
 import { SseUsageParser, StreamError } from './sse-usage.parser';
 
 export type RelayOutcome = 'completed' | 'client_aborted' | 'upstream_failed';
 
 export interface RelayResult {
   outcome: RelayOutcome;
-  usage: ChatUsage | null;
+  usage: TokenUsage | null;
   model: string | null;
   /** An error event sent by the upstream mid-stream. */
   error: StreamError | null;

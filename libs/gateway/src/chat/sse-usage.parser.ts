@@ -1,5 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
-import { ChatUsage, parseUsage } from './chat-usage';
+import { TokenUsage, parseUsage } from '../proxy/token-usage';
 
 /** An event larger than this is not a chat chunk we need to read; it is passed on, not parsed. */
 const MAX_EVENT_CHARS = 1024 * 1024;
@@ -10,13 +10,13 @@ export interface StreamError {
 }
 
 /**
- * Watches a chat completion's server-sent events go by, without changing them, for what the gateway
+ * Watches a chat completion's (or completion's) server-sent events go by, without changing them, for what the gateway
  * needs: the usage of the final chunk, the model, an error sent mid-stream (`data: {"error": …}`), and
  * how much text was generated (to estimate usage when the stream ends early). Comments such as
  * `: OPENROUTER PROCESSING` are skipped.
  */
 export class SseUsageParser {
-  usage: ChatUsage | null = null;
+  usage: TokenUsage | null = null;
   model: string | null = null;
   error: StreamError | null = null;
   done = false;
@@ -69,7 +69,9 @@ export class SseUsageParser {
     if (usage) this.usage = usage;
     if (chunk.error !== undefined && chunk.error !== null) this.error = streamError(chunk.error);
     if (Array.isArray(chunk.choices)) {
-      for (const choice of chunk.choices as { delta?: { content?: unknown; reasoning?: unknown } }[]) {
+      for (const choice of chunk.choices as { delta?: { content?: unknown; reasoning?: unknown }; text?: unknown }[]) {
+        // A completion chunk (`/completions`) carries `text` rather than a delta.
+        if (typeof choice?.text === 'string') this.contentChars += choice.text.length;
         const delta = choice?.delta;
         if (typeof delta?.content === 'string') this.contentChars += delta.content.length;
         if (typeof delta?.reasoning === 'string') this.contentChars += delta.reasoning.length;

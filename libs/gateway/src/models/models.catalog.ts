@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OpenRouterClient, OpenRouterError } from '#libs/openrouter';
+import { AppError } from '#libs/common';
 import { GatewayErrors } from '../errors/openai-error';
 
 /** The list is fresh this long; OpenRouter's catalogue changes a few times a day. */
@@ -10,6 +11,9 @@ const STALE_MS = 60 * 60_000;
 interface Entry {
   /** Serialised once, sent as is to every caller. */
   json: string;
+  /** Each model serialised on its own, by id; built at the first lookup. */
+  byId: Map<string, string> | null;
+  list: unknown;
   fetchedAt: number;
 }
 
@@ -23,14 +27,28 @@ export class ModelsCatalog {
   constructor(private readonly client: OpenRouterClient) {}
 
   async json(now = Date.now()): Promise<string> {
+    return (await this.current(now)).json;
+  }
+
+  /** One model object of the list, serialised; 404 `model_not_found` in OpenAI's shape when it is not listed. */
+  async model(id: string, now = Date.now()): Promise<string> {
+    const entry = await this.current(now);
+    entry.byId ??= indexById(entry.list);
+    const json = entry.byId.get(id);
+    if (json === undefined)
+      throw new AppError('model_not_found', `The model '${id.slice(0, 200)}' does not exist or is not served`);
+    return json;
+  }
+
+  private async current(now: number): Promise<Entry> {
     const entry = this.entry;
-    if (entry && now - entry.fetchedAt < FRESH_MS) return entry.json;
+    if (entry && now - entry.fetchedAt < FRESH_MS) return entry;
     try {
-      return (await this.refresh()).json;
+      return await this.refresh();
     } catch (err) {
       if (entry && now - entry.fetchedAt < STALE_MS) {
         this.logger.warn(`Serving a stale model list: ${err instanceof OpenRouterError ? err.code : 'error'}`);
-        return entry.json;
+        return entry;
       }
       throw GatewayErrors.modelsUnavailable();
     }
@@ -39,8 +57,18 @@ export class ModelsCatalog {
   private refresh(): Promise<Entry> {
     this.inFlight ??= this.client
       .listModels()
-      .then((list) => (this.entry = { json: JSON.stringify(list), fetchedAt: Date.now() }))
+      .then((list) => (this.entry = { json: JSON.stringify(list), byId: null, list, fetchedAt: Date.now() }))
       .finally(() => (this.inFlight = null));
     return this.inFlight;
   }
+}
+
+function indexById(list: unknown): Map<string, string> {
+  const byId = new Map<string, string>();
+  const data = (list as { data?: unknown } | null)?.data;
+  if (!Array.isArray(data)) return byId;
+  for (const model of data as { id?: unknown }[]) {
+    if (typeof model?.id === 'string') byId.set(model.id, JSON.stringify(model));
+  }
+  return byId;
 }

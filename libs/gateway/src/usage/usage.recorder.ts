@@ -4,12 +4,16 @@ import { DataSource } from 'typeorm';
 import { WriteBatcher } from '#libs/common';
 import { UsageRecord } from './usage-record';
 
-/** Records wait this long for others to share their INSERT; GET /api/v1/usage writes them at once. */
-const USAGE_LINGER_MS = 20;
+/**
+ * Records wait in memory this long for others to share their INSERT (a full batch of 500 goes at once);
+ * GET /api/v1/usage and shutdown write them at once. A hard kill loses at most this long of records.
+ */
+const USAGE_FLUSH_MS = 1_000;
 
 /**
- * Appends usage records without holding up responses: records are queued and written by a multi-row
- * INSERT per batch (one round trip for however many requests finished meanwhile).
+ * Appends usage records without holding up responses and without a database write on the request path:
+ * records are queued in memory and written by a multi-row INSERT per batch (one round trip for however
+ * many requests finished meanwhile).
  */
 @Injectable()
 export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationShutdown {
@@ -18,7 +22,7 @@ export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationSh
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.batcher = new WriteBatcher('usage records', (records) => this.insert(records), this.logger, {
-      lingerMs: USAGE_LINGER_MS,
+      lingerMs: USAGE_FLUSH_MS,
     });
   }
 

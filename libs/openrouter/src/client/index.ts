@@ -4,6 +4,9 @@ export { maskKey } from './mask-key';
 export {
   OPENROUTER_CLIENT_OPTIONS,
   type ChatCompletionOptions,
+  type InferenceOptions,
+  type InferencePath,
+  type InferenceResponse,
   type CreatedKey,
   type CreateKeyInput,
   type ListKeysInput,

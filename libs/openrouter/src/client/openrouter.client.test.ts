@@ -112,7 +112,7 @@ afterEach(() => {
 });
 
 after(async () => {
-  for (const c of clients) c.onModuleDestroy();
+  await Promise.all(clients.map((c) => c.onModuleDestroy()));
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   assert.ok(
@@ -477,7 +477,8 @@ describe('chatCompletion', () => {
   });
 
   it('maps a wait for headers beyond the timeout to openrouter_timeout', async () => {
-    handler = (_req, res) => setTimeout(() => json(res, 200, {}), 300);
+    // The wait for headers is timed on undici's shared clock (about one second's resolution).
+    handler = (_req, res) => setTimeout(() => json(res, 200, {}), 3000);
     const err = await rejection(client({ timeoutMs: 60 }).chatCompletion(USER_KEY, body, { stream: true }));
     assert.equal(err.code, 'openrouter_timeout');
     assert.equal(seen.length, 1);

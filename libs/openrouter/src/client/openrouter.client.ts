@@ -3,7 +3,7 @@ import * as https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import axios, { AxiosHeaders, type AxiosInstance } from 'axios';
-import { httpPost, type RawResponse } from './http-post';
+import { InferenceTransport, type RawInferenceResponse } from './inference-transport';
 import { maskKey } from './mask-key';
 import {
   badResponse,
@@ -17,6 +17,9 @@ import {
 import {
   OPENROUTER_CLIENT_OPTIONS,
   type ChatCompletionOptions,
+  type InferenceOptions,
+  type InferencePath,
+  type InferenceResponse,
   type CreatedKey,
   type CreateKeyInput,
   type ListKeysInput,
@@ -78,6 +81,8 @@ export class OpenRouterClient implements OnModuleDestroy {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
+  private readonly transport = new InferenceTransport();
+  private readonly inferenceUrls = new Map<InferencePath, URL>();
 
   constructor(@Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions) {
     this.baseUrl = normaliseBaseUrl(options.baseUrl);
@@ -108,9 +113,10 @@ export class OpenRouterClient implements OnModuleDestroy {
     return this.provisioningKey !== undefined;
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
+    await this.transport.close();
   }
 
   // ---- Management API (provisioning key) ----
@@ -210,48 +216,78 @@ export class OpenRouterClient implements OnModuleDestroy {
   }
 
   /**
-   * `POST /chat/completions` with the user's key. HTTP error statuses are returned as data (the gateway
-   * acts on 401/402/403/429); only transport failures throw. Never retried: a completion costs money.
-   * For `stream: true` and a 2xx, the body is handed over unread; the timeout covers the wait for headers.
+   * `POST /chat/completions` with the user's key, the answer parsed. HTTP error statuses are returned as
+   * data; only transport failures throw. For `stream: true` and a 2xx, the body is handed over unread.
    */
   async chatCompletion(apiKey: string, body: unknown, opts: ChatCompletionOptions): Promise<UpstreamResponse> {
-    const call: CallDescription = { method: 'POST', path: '/chat/completions' };
+    const res = await this.inference('/chat/completions', apiKey, JSON.stringify(body), opts);
+    if (res.stream)
+      return { ...res, stream: guardStream(res.stream as Readable, { method: 'POST', path: '/chat/completions' }) };
+    const json = parseJson(res.bytes.toString('utf8'));
+    if (json === undefined && isOk(res.status))
+      throw badResponse({ method: 'POST', path: '/chat/completions' }, res.status, 'a body that is not JSON');
+    // A non-JSON error body (an HTML page from a proxy, say) is null: the gateway answers its own error.
+    return { status: res.status, headers: res.headers, json: json ?? null };
+  }
+
+  /**
+   * `POST` of an inference endpoint (chat completions, completions, embeddings) with the user's key and
+   * the request body as the caller sent it. HTTP error statuses are returned as data (the gateway acts on
+   * 401/402/403/429); only transport failures throw. Never retried: a completion costs money. For
+   * `stream: true` and a 2xx the body is handed over unread and the timeout covers the wait for headers;
+   * otherwise the timeout covers the whole answer.
+   */
+  async inference(
+    path: InferencePath,
+    apiKey: string,
+    payload: string | Buffer,
+    opts: InferenceOptions,
+  ): Promise<InferenceResponse> {
+    const call: CallDescription = { method: 'POST', path };
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const started = performance.now();
-    const url = new URL(`${this.baseUrl}/chat/completions`);
-    let res: RawResponse;
+    let res: RawInferenceResponse;
     try {
-      res = await httpPost(
-        url,
+      res = await this.transport.post(
+        this.inferenceUrl(path),
         {
-          Authorization: `Bearer ${apiKey}`,
-          'Content-Type': 'application/json',
-          Accept: opts.stream ? 'text/event-stream' : 'application/json',
+          authorization: `Bearer ${apiKey}`,
+          'content-type': 'application/json',
+          accept: opts.stream ? 'text/event-stream' : 'application/json',
           // Uncompressed: each SSE event is passed on as it arrives, and nothing needs inflating.
-          'Accept-Encoding': 'identity',
+          'accept-encoding': 'identity',
         },
-        JSON.stringify(body),
-        { agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent, timeoutMs, signal: opts.signal },
+        payload,
+        { timeoutMs, signal: opts.signal },
       );
     } catch (err) {
       const error = transportError(err, call, timeoutMs);
-      this.logger.warn(`POST /chat/completions failed after ${elapsed(started)}ms: ${error.code}`);
+      this.logger.warn(`POST ${path} failed after ${elapsed(started)}ms: ${error.code}`);
       throw error;
     }
 
     const status = res.status;
     const headers = toHeaders(res.headers);
-    this.logger.debug(`POST /chat/completions -> ${status} (${elapsed(started)}ms${opts.stream ? ', stream' : ''})`);
-    if (opts.stream && isOk(status)) return { status, headers, stream: guardStream(res.body, call) };
-
-    const text = await readText(res.body, opts.stream ? MAX_ERROR_BODY_BYTES : MAX_BUFFERED_BYTES, timeoutMs);
-    const json = parseJson(text);
-    if (json === undefined && isOk(status)) throw badResponse(call, status, 'a body that is not JSON');
-    // A non-JSON error body (an HTML page from a proxy, say) is null: the gateway answers its own error.
-    return { status, headers, json: json ?? null };
+    // Handed over as undici gives it (no extra stream hop on the gateway's path): its errors carry no request
+    // header, and destroying it aborts the upstream request.
+    if (opts.stream && isOk(status)) return { status, headers, stream: res.body };
+    const left = Math.max(1, timeoutMs - (performance.now() - started));
+    const bytes = await readBytes(res.body, opts.stream ? MAX_ERROR_BODY_BYTES : MAX_BUFFERED_BYTES, left);
+    if (bytes === null) {
+      this.logger.warn(`POST ${path} timed out reading the answer after ${elapsed(started)}ms`);
+      throw transportError({ code: 'ETIMEDOUT' }, call, timeoutMs);
+    }
+    return { status, headers, bytes };
   }
 
   // ---- Plumbing ----
+
+  /** Built once per path: a URL parse per request is waste on the gateway's hot path. */
+  private inferenceUrl(path: InferencePath): URL {
+    let url = this.inferenceUrls.get(path);
+    if (!url) this.inferenceUrls.set(path, (url = new URL(this.baseUrl + path)));
+    return url;
+  }
 
   private async listPage(input: ListKeysInput): Promise<{ keys: UpstreamKey[]; rawCount: number }> {
     const query = new URLSearchParams();
@@ -410,28 +446,35 @@ function streamError(cause: unknown, call: CallDescription): OpenRouterError {
   return new OpenRouterError('openrouter_unavailable', `OpenRouter ${call.method} ${call.path} stream ${why}`);
 }
 
-/** Reads a (small) body whole; never throws: a cut or oversized body just yields what arrived. */
-function readText(stream: Readable, maxBytes: number, timeoutMs: number): Promise<string> {
+/**
+ * Reads a body whole, up to `maxBytes` (a larger one is cut there: it yields what arrived). Null when
+ * `timeoutMs` ran out first; a cut body yields what arrived, the caller judges it.
+ */
+function readBytes(stream: Readable, maxBytes: number, timeoutMs: number): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    const finish = () => {
+    const finish = (timedOut: boolean) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      stream.destroy();
-      resolve(Buffer.concat(chunks).toString('utf8'));
+      if (!stream.readableEnded) stream.destroy();
+      resolve(timedOut ? null : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, Math.min(size, maxBytes)));
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const timer = setTimeout(() => finish(true), timeoutMs);
     stream.on('data', (chunk: Buffer) => {
+      if (size + chunk.length > maxBytes) {
+        chunks.push(chunk.subarray(0, maxBytes - size));
+        size = maxBytes;
+        return finish(false);
+      }
       size += chunk.length;
-      if (size > maxBytes) return finish();
       chunks.push(chunk);
     });
-    stream.once('end', finish);
-    stream.once('error', finish);
-    stream.once('close', finish);
+    stream.once('end', () => finish(false));
+    stream.once('error', () => finish(false));
+    stream.once('close', () => finish(false));
   });
 }
 

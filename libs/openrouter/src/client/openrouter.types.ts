@@ -69,6 +69,21 @@ export type UpstreamResponse =
   | { status: number; headers: UpstreamHeaders; json: unknown; stream?: undefined }
   | { status: number; headers: UpstreamHeaders; stream: NodeJS.ReadableStream; json?: undefined };
 
+/** The inference endpoints the gateway proxies, below the base URL. */
+export type InferencePath = '/chat/completions' | '/completions' | '/embeddings';
+
+/**
+ * An inference answer, any status. A 2xx stream is handed over unread (`stream`, the HTTP client's own
+ * body: it errors when the connection breaks or the signal aborts, and destroying it aborts the request);
+ * anything else is read whole (`bytes`, as OpenRouter sent them: the gateway relays them without
+ * re-serialising).
+ */
+export type InferenceResponse =
+  | { status: number; headers: UpstreamHeaders; bytes: Buffer; stream?: undefined }
+  | { status: number; headers: UpstreamHeaders; stream: NodeJS.ReadableStream; bytes?: undefined };
+
+export type InferenceOptions = ChatCompletionOptions;
+
 export interface ChatCompletionOptions {
   stream: boolean;
   /** Aborts the upstream request (and, for streams, the body) e.g. when the client disconnects. */

@@ -1,5 +1,5 @@
-/** Token usage of one completion, from OpenAI's `usage` object (`cost` is OpenRouter's addition). */
-export interface ChatUsage {
+/** Token usage of one completion or embedding, from OpenAI's `usage` object (`cost` is OpenRouter's addition). */
+export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
   totalTokens: number;
@@ -7,7 +7,7 @@ export interface ChatUsage {
 }
 
 /** Reads a `usage` object; null when it is missing or holds no token count. */
-export function parseUsage(raw: unknown): ChatUsage | null {
+export function parseUsage(raw: unknown): TokenUsage | null {
   if (typeof raw !== 'object' || raw === null) return null;
   const u = raw as Record<string, unknown>;
   const prompt = count(u.prompt_tokens);

@@ -1,25 +1,29 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RequestContext } from '#libs/common';
-import { UpstreamResponse } from '#libs/openrouter';
-import { GatewayErrors } from '../errors/openai-error';
+import { InferenceResponse, UpstreamHeaders } from '#libs/openrouter';
 import { QuotaService, QuotaTicket } from '#libs/quota';
+import { relaySse, RelayResult } from '../chat/sse-relay';
+import { GatewayErrors } from '../errors/openai-error';
 import { UsageOutcome, UsageRecord } from '../usage/usage-record';
 import { UsageRecorder } from '../usage/usage.recorder';
-import { ChatUsage, parseUsage } from './chat-usage';
+import { InferenceEndpoint } from './inference-endpoint';
+import { readJsonAnswer } from './json-answer';
 import { QuotaPolicyResolver } from './quota-policy.resolver';
-import { relaySse, RelayResult } from './sse-relay';
 import { estimatePromptTokens, estimateRequestTokens, estimateTextTokens } from './token-estimate';
+import { TokenUsage } from './token-usage';
 import { UpstreamCaller } from './upstream-caller';
 import { passThroughBody, transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
 
 /** Nginx's "client closed request", kept in usage records of callers that went away. */
 const CLIENT_CLOSED = 499;
 const RENEWED_HEADER = 'x-openrouter-key-renewed';
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** What is known about a request from its start, carried to its usage record. */
 interface Exchange {
   readonly ctx: RequestContext;
+  readonly endpoint: InferenceEndpoint;
   readonly apiKeyId: string;
   readonly userId: string | null;
   readonly requestId: string;
@@ -31,13 +35,15 @@ interface Exchange {
 }
 
 /**
- * POST /api/v1/chat/completions: admits the request against the key's token quota, forwards it to
- * OpenRouter on the user's own key (renewed once on a 401), answers with OpenRouter's answer (JSON, or
- * SSE relayed as it arrives), then settles the quota and records usage off the response path.
+ * The one proxy core of the OpenAI-compatible inference routes (chat completions, completions,
+ * embeddings): admits the request against the key's token quota, forwards the caller's body to
+ * OpenRouter on the user's own key (renewed once on a 401), relays OpenRouter's answer (JSON bytes as
+ * they came, or SSE as it arrives), then settles the quota and records usage in memory, written in
+ * batches off the request path.
  */
 @Injectable()
-export class ChatProxyService {
-  private readonly logger = new Logger(ChatProxyService.name);
+export class InferenceProxy {
+  private readonly logger = new Logger(InferenceProxy.name);
 
   constructor(
     private readonly upstream: UpstreamCaller,
@@ -46,17 +52,24 @@ export class ChatProxyService {
     private readonly usage: UsageRecorder,
   ) {}
 
-  async handle(ctx: RequestContext, rawBody: unknown, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const body = requireObject(rawBody);
+  async handle(
+    endpoint: InferenceEndpoint,
+    ctx: RequestContext,
+    rawBody: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<void> {
+    const body = requireObject(rawBody, endpoint);
     const apiKey = ctx.apiKey;
-    if (!apiKey) throw GatewayErrors.noUser(); // the route only admits API keys
+    if (!apiKey) throw GatewayErrors.noUser(); // the routes only admit API keys
     const ex: Exchange = {
       ctx,
+      endpoint,
       apiKeyId: apiKey.id,
       userId: apiKey.userId ?? ctx.user?.id ?? null,
       requestId: String(request.id),
       body,
-      stream: body.stream === true,
+      stream: endpoint.streams && body.stream === true,
       startedAt: new Date(),
       started: performance.now(),
       renewed: false,
@@ -64,7 +77,9 @@ export class ChatProxyService {
     if (!ex.userId) return this.refuse(ex, GatewayErrors.noUser(), 'failed');
 
     const policy = await this.policies.policyOf(apiKey);
-    const admission = await this.quota.admit(apiKey.id, policy, estimateRequestTokens(body), ex.startedAt);
+    // Only a key with a quota reserves: the estimate (which walks the prompt) is not worked out otherwise.
+    const estimate = policy.tokenQuota === null ? 0 : estimateRequestTokens(body, endpoint.generates);
+    const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt);
     if (!admission.granted)
       return this.refuse(ex, GatewayErrors.quotaExceeded(admission.quota, admission.period), 'quota_exceeded');
     const ticket = admission.ticket;
@@ -75,12 +90,13 @@ export class ChatProxyService {
       if (!reply.raw.writableFinished) abort.abort();
     });
 
-    let response: UpstreamResponse;
+    let response: InferenceResponse;
     try {
-      const result = await this.upstream.complete({
+      const result = await this.upstream.call({
+        path: endpoint.path,
         userId: ex.userId,
         actor: { type: 'api_key', id: apiKey.id },
-        body,
+        payload: payloadOf(request, body),
         stream: ex.stream,
         signal: abort.signal,
       });
@@ -101,36 +117,43 @@ export class ChatProxyService {
 
     if (ex.renewed) void reply.header(RENEWED_HEADER, 'true');
     if (response.stream) return this.relay(ex, ticket, response.status, response.stream, abort.signal, reply);
-    return this.answer(ex, ticket, response.status, response.headers, response.json, reply);
+    return this.answer(ex, ticket, response.status, response.headers, response.bytes, reply);
   }
 
-  /** A JSON answer: sent as OpenRouter gave it (4xx included), OpenRouter's own failures mapped. */
+  /** A JSON answer: a 2xx relayed byte for byte, other 4xx passed through, OpenRouter's own failures mapped. */
   private answer(
     ex: Exchange,
     ticket: QuotaTicket,
     status: number,
-    headers: Record<string, string>,
-    json: unknown,
+    headers: UpstreamHeaders,
+    bytes: Buffer,
     reply: FastifyReply,
   ): void {
     if (status >= 200 && status < 300) {
-      const usage = parseUsage((json as { usage?: unknown } | null)?.usage);
-      const charged = usage ?? this.estimateFromText(ex, contentCharsOf(json));
+      const facts = readJsonAnswer(bytes);
+      if (!facts.valid) {
+        this.quota.release(ticket);
+        const failure = GatewayErrors.upstreamBadResponse('a body that is not JSON');
+        this.record(ex, { status: failure.status, outcome: 'failed', errorCode: failure.code });
+        throw failure;
+      }
+      const charged = facts.usage ?? this.estimateFromText(ex, contentCharsOf(facts.parsed));
       this.quota.settle(ticket, charged.totalTokens);
-      void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(json));
-      const error = (json as { error?: unknown } | null)?.error;
+      void reply.status(status).header('content-type', JSON_TYPE).send(bytes);
+      const error = (facts.parsed as { error?: unknown } | undefined)?.error;
       this.record(ex, {
         status,
         outcome: error ? 'upstream_error' : 'completed',
-        errorCode: error ? upstreamErrorCode(status, json) : null,
+        errorCode: error ? upstreamErrorCode(status, facts.parsed) : null,
         usage: charged,
-        estimated: !usage,
-        model: modelOf(json),
+        estimated: !facts.usage,
+        model: facts.model,
       });
       return;
     }
 
     this.quota.release(ticket);
+    const json = parseOrNull(bytes);
     const failure = upstreamStatusFailure(status, json);
     if (failure) {
       const { status: mapped, code } = statusOf(failure);
@@ -140,7 +163,7 @@ export class ChatProxyService {
     if (headers['retry-after']) void reply.header('retry-after', headers['retry-after']);
     void reply
       .status(status)
-      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-type', JSON_TYPE)
       .send(JSON.stringify(passThroughBody(status, json)));
     this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
   }
@@ -197,7 +220,7 @@ export class ChatProxyService {
     throw error;
   }
 
-  private estimateFromText(ex: Exchange, chars: number): ChatUsage {
+  private estimateFromText(ex: Exchange, chars: number): TokenUsage {
     const prompt = estimatePromptTokens(ex.body);
     const completion = estimateTextTokens(chars);
     return { promptTokens: prompt, completionTokens: completion, totalTokens: prompt + completion, cost: null };
@@ -209,7 +232,7 @@ export class ChatProxyService {
       status: number;
       outcome: UsageOutcome;
       errorCode: string | null;
-      usage?: ChatUsage | null;
+      usage?: TokenUsage | null;
       estimated?: boolean;
       model?: string | null;
     },
@@ -238,32 +261,49 @@ export class ChatProxyService {
   }
 }
 
-function requireObject(body: unknown): Record<string, unknown> {
+function requireObject(body: unknown, endpoint: InferenceEndpoint): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw GatewayErrors.invalidBody('The request body must be a JSON object (an OpenAI chat completion request)');
+    throw GatewayErrors.invalidBody(`The request body must be a JSON object (${endpoint.what})`);
   }
   const b = body as Record<string, unknown>;
   if (b.stream !== undefined && typeof b.stream !== 'boolean')
     throw GatewayErrors.invalidBody('`stream` must be a boolean');
+  if (b.stream === true && !endpoint.streams)
+    throw GatewayErrors.invalidBody(`\`stream\` is not supported on ${endpoint.path}`);
   if (b.model !== undefined && typeof b.model !== 'string') throw GatewayErrors.invalidBody('`model` must be a string');
   return b;
+}
+
+/**
+ * The caller's own bytes when the server kept them (nothing in the body needs changing), so that the
+ * body is not serialised again; otherwise the parsed body, serialised.
+ */
+function payloadOf(request: FastifyRequest, body: Record<string, unknown>): string | Buffer {
+  const raw = (request as { rawBody?: unknown }).rawBody;
+  return Buffer.isBuffer(raw) || typeof raw === 'string' ? raw : JSON.stringify(body);
+}
+
+function parseOrNull(bytes: Buffer): unknown {
+  if (bytes.length === 0) return null;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    // A non-JSON error body (an HTML page from a proxy, say): the gateway answers its own error.
+    return null;
+  }
 }
 
 function statusOf(err: unknown): { status: number; code: string } {
   return err instanceof AppError ? { status: err.status, code: err.code } : { status: 500, code: 'internal_error' };
 }
 
-function modelOf(json: unknown): string | null {
-  const model = (json as { model?: unknown } | null)?.model;
-  return typeof model === 'string' ? model.slice(0, 200) : null;
-}
-
+/** Generated characters of a chat completion (`message.content`) or completion (`text`). */
 function contentCharsOf(json: unknown): number {
   const choices = (json as { choices?: unknown } | null)?.choices;
   if (!Array.isArray(choices)) return 0;
   let chars = 0;
-  for (const choice of choices as { message?: { content?: unknown } }[]) {
-    const content = choice?.message?.content;
+  for (const choice of choices as { message?: { content?: unknown }; text?: unknown }[]) {
+    const content = choice?.message?.content ?? choice?.text;
     if (typeof content === 'string') chars += content.length;
   }
   return chars;

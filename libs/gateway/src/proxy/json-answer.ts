@@ -1,0 +1,81 @@
+import { parseUsage, TokenUsage } from './token-usage';
+
+/** OpenRouter puts `usage` last: it is looked for in this many trailing bytes only. */
+const TAIL_BYTES = 4096;
+/** `model` usually comes first; looked for in this many leading bytes, then in the tail. */
+const HEAD_BYTES = 1024;
+const MODEL_RE = /"model"\s*:\s*"([^"\\]{1,200})"/;
+
+/** What the gateway needs from a JSON answer it relays as bytes. */
+export interface JsonAnswerFacts {
+  usage: TokenUsage | null;
+  model: string | null;
+  /** The answer parsed whole: only when its tail held no usage (an error body, an answer without usage). */
+  parsed?: unknown;
+  /** False when the bytes are not JSON at all. */
+  valid: boolean;
+}
+
+/**
+ * Reads usage and model from a completion's or embedding's JSON without parsing the whole answer (an
+ * embedding is mostly numbers): `usage` from the tail, `model` from the head. When the tail holds no usage
+ * object, the answer is parsed whole, as it then is small or unusual.
+ */
+export function readJsonAnswer(bytes: Buffer): JsonAnswerFacts {
+  const usage = usageFromTail(bytes);
+  if (usage) return { usage, model: modelOf(bytes), valid: true };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return { usage: null, model: null, valid: false };
+  }
+  const model = (parsed as { model?: unknown } | null)?.model;
+  return {
+    usage: parseUsage((parsed as { usage?: unknown } | null)?.usage),
+    model: typeof model === 'string' ? model.slice(0, 200) : null,
+    parsed,
+    valid: true,
+  };
+}
+
+/** The last `"usage": {…}` object of the answer; null when there is none (or it is not one piece of JSON). */
+export function usageFromTail(bytes: Buffer): TokenUsage | null {
+  const tail = bytes.toString('utf8', Math.max(0, bytes.length - TAIL_BYTES));
+  // Inside a JSON string the quotes would be escaped: an unescaped `"usage"` is a key.
+  const at = tail.lastIndexOf('"usage"');
+  if (at < 0) return null;
+  const open = tail.indexOf('{', at + 7);
+  if (open < 0 || tail.slice(at + 7, open).trim() !== ':') return null;
+  const close = objectEnd(tail, open);
+  if (close < 0) return null;
+  try {
+    return parseUsage(JSON.parse(tail.slice(open, close + 1)));
+  } catch {
+    return null;
+  }
+}
+
+/** Chat and completion answers name the model first; embedding answers after the data, near the end. */
+function modelOf(bytes: Buffer): string | null {
+  const head = MODEL_RE.exec(bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES)));
+  if (head || bytes.length <= HEAD_BYTES) return head ? head[1] : null;
+  const tail = MODEL_RE.exec(bytes.toString('utf8', Math.max(HEAD_BYTES, bytes.length - TAIL_BYTES)));
+  return tail ? tail[1] : null;
+}
+
+/** Index of the `}` closing the object opened at `open`, strings skipped; -1 when it does not close. */
+function objectEnd(text: string, open: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = open; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */) depth++;
+    else if (c === 125 /* } */ && --depth === 0) return i;
+  }
+  return -1;
+}

@@ -57,8 +57,6 @@ const CROSS_TENANT: Record<string, string> = {
   'libs/tenants/src/membership.queries.ts': "a signed-in user's own tenants (scoped by the user)",
   'libs/tenants/src/members/member.repository.ts':
     'SELECT_MEMBER is a column list; every use appends WHERE m.tenant_id = $1 (asserted below)',
-  'libs/gateway/src/chat/quota-policy.resolver.ts':
-    "a verified key's quota settings by key id (to move behind the api-keys lib's service)",
 };
 
 interface Source {

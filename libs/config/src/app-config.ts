@@ -70,6 +70,9 @@ export class AppConfig {
     };
   }
 
+  get metricsToken() {
+    return this.env.METRICS_TOKEN;
+  }
   get apiKeyDefaultRateLimit() {
     return this.env.API_KEY_DEFAULT_RATE_LIMIT;
   }

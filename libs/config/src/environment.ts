@@ -129,6 +129,12 @@ export class Environment {
   @IsBase64()
   ENCRYPTION_KEY?: string;
 
+  /** Unset: /api/metrics does not exist. Set: Prometheus text for `Authorization: Bearer <METRICS_TOKEN>`. */
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
+
   @Transform(({ value }) => (value === undefined || value === '' ? 60 : Number(value)))
   @IsInt()
   @Min(1)

@@ -5,8 +5,10 @@ import { Logger } from 'nestjs-pino';
 import { AccessLogController, createRootLogger, requestIdFor } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { DatabaseEndpoint } from '#libs/database';
+import { MetricsService } from '#libs/metrics';
 import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
+import { installMetricsHook } from './metrics-hook';
 import { setUpOpenApi } from './openapi';
 
 /** Builds the whole HTTP application (not yet listening): the server process and the in-process tests use this. */
@@ -27,6 +29,7 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
   app.setGlobalPrefix('api');
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   installHttpEdge(app.getHttpAdapter().getInstance(), config);
+  installMetricsHook(app.getHttpAdapter().getInstance(), app.get(MetricsService));
   setUpOpenApi(app);
   return app;
 }

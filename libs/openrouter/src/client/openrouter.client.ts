@@ -1,8 +1,9 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import axios, { AxiosHeaders, type AxiosInstance } from 'axios';
+import { MetricsService } from '#libs/metrics';
 import { httpPost, type RawResponse } from './http-post';
 import { maskKey } from './mask-key';
 import {
@@ -79,7 +80,10 @@ export class OpenRouterClient implements OnModuleDestroy {
   private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
 
-  constructor(@Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions) {
+  constructor(
+    @Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     this.baseUrl = normaliseBaseUrl(options.baseUrl);
     this.provisioningKey = options.provisioningKey?.trim() || undefined;
     this.timeoutMs = positive('timeoutMs', options.timeoutMs);
@@ -235,12 +239,14 @@ export class OpenRouterClient implements OnModuleDestroy {
       );
     } catch (err) {
       const error = transportError(err, call, timeoutMs);
+      this.metrics?.upstreamCall('POST /chat/completions', error.code, elapsed(started) / 1000, true);
       this.logger.warn(`POST /chat/completions failed after ${elapsed(started)}ms: ${error.code}`);
       throw error;
     }
 
     const status = res.status;
     const headers = toHeaders(res.headers);
+    this.metrics?.upstreamCall('POST /chat/completions', status, elapsed(started) / 1000, !isOk(status));
     this.logger.debug(`POST /chat/completions -> ${status} (${elapsed(started)}ms${opts.stream ? ', stream' : ''})`);
     if (opts.stream && isOk(status)) return { status, headers, stream: guardStream(res.body, call) };
 
@@ -303,6 +309,7 @@ export class OpenRouterClient implements OnModuleDestroy {
         });
         if (isOk(res.status) || call.accept?.includes(res.status)) {
           const line = `${desc.method} ${desc.path} -> ${res.status} (${elapsed(started)}ms)`;
+          this.metrics?.upstreamCall(`${desc.method} ${desc.path}`, res.status, elapsed(started) / 1000, false);
           // Changes are worth an info line; reads are debug noise.
           if (call.method === 'GET') this.logger.debug(line);
           else this.logger.log(line);
@@ -314,6 +321,12 @@ export class OpenRouterClient implements OnModuleDestroy {
         error = transportError(err, desc, this.timeoutMs);
       }
 
+      this.metrics?.upstreamCall(
+        `${desc.method} ${desc.path}`,
+        error.upstreamStatus ?? error.code,
+        elapsed(started) / 1000,
+        true,
+      );
       const outcome =
         `${desc.method} ${desc.path} failed after ${elapsed(started)}ms: ${error.code}` +
         (error.upstreamStatus !== undefined ? ` (HTTP ${error.upstreamStatus})` : '');

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, RequestContext } from '#libs/common';
-import { OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
+import { KeySpendCache, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
 import { ProviderKeysService } from '../provider-keys.service';
 import { UserSnapshotCache } from '../snapshot/user-snapshot.cache';
-import { MeResponseDto, toMeResponse } from './me.response';
+import { MeResponseDto, toMeResponse, withKeySpend } from './me.response';
 
 /** Assembles the signed-in user's own view from their (cached) snapshot. */
 @Injectable()
@@ -13,13 +13,14 @@ export class MeService {
     private readonly keys: OpenRouterKeyStore,
     private readonly provisioner: OpenRouterKeyProvisioner,
     private readonly providerKeys: ProviderKeysService,
+    private readonly spend: KeySpendCache,
   ) {}
 
   async me(ctx: RequestContext): Promise<MeResponseDto> {
     const snapshot = ctx.user?.clerkUserId ? await this.snapshots.get(ctx.user.clerkUserId) : null;
     if (!snapshot) throw new AppError(401, 'invalid_token', 'The user of this session no longer exists');
     const { user, keyRow, tenants, glmKeyEncrypted } = snapshot;
-    return toMeResponse({
+    const response = toMeResponse({
       user,
       keyRow,
       openRouterKey: keyRow?.status === 'active' ? this.keys.plaintextOf(keyRow) : null,
@@ -28,5 +29,6 @@ export class MeService {
       activeTenant: { ...ctx.tenant, role: ctx.role },
       tenants,
     });
+    return withKeySpend(response, this.spend.peek(keyRow?.upstreamHash));
   }
 }

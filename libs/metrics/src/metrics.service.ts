@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export type CacheName = 'user_snapshot' | 'verified_api_key' | 'key_spend';
-export type RefusalReason = 'rate_limited' | 'quota_exceeded' | 'auth_failures';
+export type RefusalReason = 'rate_limited' | 'quota_exceeded';
 export type KeyEvent = 'provisioned' | 'refreshed' | 'renewed' | 'provisioning_failed';
 
 /**

@@ -29,7 +29,8 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
   app.setGlobalPrefix('api');
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   installHttpEdge(app.getHttpAdapter().getInstance(), config);
-  installMetricsHook(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+  // Per-request timing only when someone can scrape it (METRICS_TOKEN): the bench compares both.
+  if (config.metricsToken) installMetricsHook(app.getHttpAdapter().getInstance(), app.get(MetricsService));
   setUpOpenApi(app);
   return app;
 }

@@ -10,6 +10,7 @@ import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
 import { installMetricsHook } from './metrics-hook';
 import { setUpOpenApi } from './openapi';
+import { installRootRoutes } from './root-routes';
 
 /** Builds the whole HTTP application (not yet listening): the server process and the in-process tests use this. */
 export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): Promise<NestFastifyApplication> {
@@ -32,5 +33,6 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
   // Per-request timing only when someone can scrape it (METRICS_TOKEN): the bench compares both.
   if (config.metricsToken) installMetricsHook(app.getHttpAdapter().getInstance(), app.get(MetricsService));
   setUpOpenApi(app);
+  installRootRoutes(app.getHttpAdapter().getInstance());
   return app;
 }

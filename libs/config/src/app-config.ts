@@ -27,7 +27,7 @@ export class AppConfig {
     return this.env.PORT;
   }
   get host() {
-    return this.env.HOST;
+    return this.env.LISTEN_HOST ?? this.env.HOST;
   }
   get logLevel() {
     return this.env.LOG_LEVEL;

@@ -35,6 +35,12 @@ export class Environment {
   @IsString()
   HOST = '127.0.0.1';
 
+  /** Wins over HOST: the Docker image sets it to 0.0.0.0, so that a `.env` saying HOST=127.0.0.1 cannot hide the container. */
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
+  LISTEN_HOST?: string;
+
   @Transform(trim)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })

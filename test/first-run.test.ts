@@ -62,4 +62,20 @@ describe('first run', () => {
       assert.equal(res.headers.get('location'), '/api/docs');
     }
   });
+
+  it('documents tags sorted with descriptions, usage under gateway, and both key schemes on OpenAI routes', async () => {
+    const doc = (await app.request('GET', '/api/docs-json')).body;
+    const names = doc.tags.map((t: { name: string }) => t.name);
+    assert.deepEqual(
+      names,
+      [...names].sort((a: string, b: string) => a.localeCompare(b)),
+    );
+    for (const tag of doc.tags) assert.ok(tag.description, `tag ${tag.name} is described`);
+    assert.deepEqual(doc.paths['/api/v1/usage'].get.tags, ['gateway']);
+    const chat = doc.paths['/api/v1/chat/completions'].post;
+    assert.deepEqual(chat.tags, ['gateway']);
+    assert.deepEqual(chat.security, [{ api_key: [] }, { api_key_bearer: [] }]);
+    assert.equal(doc.components.securitySchemes.api_key_bearer.scheme, 'bearer');
+    assert.deepEqual(doc.paths['/api/v1/me'].get.security, [{ api_key: [] }], 'Bearer keys only on OpenAI routes');
+  });
 });

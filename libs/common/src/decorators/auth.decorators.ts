@@ -28,6 +28,7 @@ export const ApiKeyAuth = (opts: { bearer?: boolean } = {}) =>
     SetMetadata(AUTH_KINDS, (opts.bearer ? ['api_key', 'api_key_bearer'] : ['api_key']) satisfies AuthKind[]),
     UseGuards(ApiKeyThrottlerGuard),
     ApiSecurity('api_key'),
+    ...(opts.bearer ? [ApiSecurity('api_key_bearer')] : []),
   );
 
 /** API-key scopes the route needs (Clerk users are not scope-limited). */

@@ -3,7 +3,12 @@
 # dependencies and compiled JavaScript only), as an unprivileged user.
 #
 #   docker build -t umb-api .
-#   docker run --env-file .env -e DATABASE_URL=postgres://… -p 8000:8000 umb-api
+#   cp .env.example .env
+#   docker run --env-file .env -p 8000:8000 -v umb-data:/app/data umb-api
+#
+# `.env` may say HOST=127.0.0.1 (right on a workstation): the image sets LISTEN_HOST=0.0.0.0, which wins over
+# HOST, so the container is reachable through -p whatever `.env` says (-e LISTEN_HOST=… to listen elsewhere).
+# DATA_DIR is a volume: the embedded database and, in development, the generated encryption key live there.
 #
 # Node 22 LTS: the code needs require(esm) (Node >= 20.19, unflagged in 22.12+), since Nest 12 ships ESM.
 
@@ -24,14 +29,17 @@ RUN npm run build \
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
+    LISTEN_HOST=0.0.0.0 \
     PORT=8000 \
     DATA_DIR=/app/data
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./package.json
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
-# Only used without DATABASE_URL (embedded PGlite); compose points the replicas at PostgreSQL.
+# The embedded database (without DATABASE_URL) and a generated development encryption key live here: a volume,
+# so they outlive the container. Created and owned before VOLUME, so a new named volume starts owned by node.
 RUN mkdir -p /app/data && chown node:node /app/data
+VOLUME ["/app/data"]
 USER node
 EXPOSE 8000
 # Liveness through the API's own route; the slim image has no curl, node has fetch.

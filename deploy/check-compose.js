@@ -198,6 +198,8 @@ function checkProxy(doc) {
     if (!upstreams.some((u) => u.host === name && u.port === port))
       fail(`deploy/nginx.conf: no upstream server ${name}:${port}`);
     if (svc.environment?.HOST !== '0.0.0.0') fail(`services.${name}: HOST must be 0.0.0.0 in a container`);
+    if (![undefined, '0.0.0.0'].includes(svc.environment?.LISTEN_HOST))
+      fail(`services.${name}: LISTEN_HOST must be 0.0.0.0 in a container`);
     if (!/^redis:\/\//.test(svc.environment?.REDIS_URL ?? ''))
       fail(`services.${name}: REDIS_URL must point at the redis service (limits shared by the replicas)`);
     if (!/^postgres(ql)?:\/\/.+@postgres:5432\//.test(svc.environment?.DATABASE_URL ?? ''))
@@ -224,6 +226,10 @@ function checkDockerfile() {
   if (!/^CMD\s+\["node",\s*"dist\/apps\/api\/src\/main\.js"\]/m.test(text))
     fail('Dockerfile: CMD must run node dist/apps/api/src/main.js directly (signals reach it)');
   if (!/HOST=0\.0\.0\.0/.test(text)) fail('Dockerfile: HOST=0.0.0.0 must be set');
+  // A .env passed with --env-file overrides HOST; LISTEN_HOST wins over it, so the container stays reachable.
+  if (!/LISTEN_HOST=0\.0\.0\.0/.test(text)) fail('Dockerfile: LISTEN_HOST=0.0.0.0 must be set');
+  if (!/^VOLUME\s+(\[\s*"\/app\/data"\s*\]|\/app\/data)\s*$/m.test(text))
+    fail('Dockerfile: DATA_DIR (/app/data) must be a VOLUME');
   for (const m of text.matchAll(/^COPY\s+(?!--from)(?:--\S+\s+)*(.+)\s+\S+$/gm)) {
     for (const src of m[1].trim().split(/\s+/))
       if (!fs.existsSync(path.join(ROOT, src))) fail(`Dockerfile: COPY source ${src} does not exist`);

@@ -45,7 +45,9 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
       'label',
       'last_renewal_at',
       'limit',
+      'limit_remaining',
       'renewal_count',
+      'usage',
     ]);
     assert.equal(me.openrouter_key.limit, 15);
     assert.equal(me.openrouter_key.auto_renewed, false);

@@ -282,6 +282,15 @@ export class FakeOpenRouter extends EventEmitter {
     this.findRecord(plaintextOrHash).deleted = true;
   }
 
+  // ---- key spend (GET /keys/{hash} answers usage and limit_remaining from these) ---------------
+
+  /** Sets what a key has spent (USD), as if its user had used it elsewhere too. */
+  setKeyUsage(plaintextOrHash: string, usd: number): void {
+    this.findRecord(plaintextOrHash).usage = usd;
+  }
+
+  // ---- end of key spend ------------------------------------------------------------------------
+
   // ---- fault injection -------------------------------------------------------------------------
 
   /** Applies `behaviour` to the next `times` requests of `route`, before any auth check. */

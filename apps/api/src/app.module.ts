@@ -11,6 +11,7 @@ import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { GatewayModule } from '#libs/gateway';
 import { HealthModule } from '#libs/health';
+import { MetricsModule } from '#libs/metrics';
 import { OpenRouterModule } from '#libs/openrouter';
 import { RateLimitModule } from '#libs/rate-limit';
 import { ReconciliationModule } from '#libs/reconciliation';
@@ -30,6 +31,7 @@ export class AppModule {
         AppConfigModule,
         DatabaseModule.forEndpoint(endpoint),
         RedisModule,
+        MetricsModule,
         // @nestjs/throttler on constant-cost storage (Redis across instances when configured).
         RateLimitModule.forRoot(),
         AuditModule,

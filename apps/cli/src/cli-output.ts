@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 /** Output helpers: results on stdout, progress and errors on stderr, so that `--json` output stays parseable. */
 export const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 export const progress = (line: string): void => void process.stderr.write(`${line}\n`);
@@ -13,10 +14,15 @@ export function printTable(columns: string[], rows: (string | number | boolean |
   for (const r of cells) out(line(r));
 }
 
-export function parsePositiveInt(name: string, max: number) {
+/**
+ * An option's parser. Commander prefixes the message with the option and the value given
+ * ("option '--limit <n>' argument 'x' is invalid."), so the message does not name the option again.
+ */
+export function parsePositiveInt(max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be a whole number from 1 to ${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new InvalidArgumentError(`Expected a whole number from 1 to ${max}.`);
     return n;
   };
 }

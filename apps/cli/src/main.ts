@@ -94,10 +94,37 @@ async function probeDatabase(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    throw new CliError(`cannot reach the database (${code ?? (err as Error).message}); check DATABASE_URL`);
+    throw new CliError(databaseFailure(url, err));
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/** What went wrong in words an operator acts on; the URL is shown without its password. */
+function databaseFailure(url: string, err: unknown): string {
+  const code = (err as { code?: string }).code;
+  let where = 'the database server';
+  let name = '';
+  try {
+    const u = new URL(url);
+    name = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres';
+    where = `${u.hostname}:${u.port || 5432}`;
+  } catch {
+    // An unparsable URL still gets the generic message below.
+  }
+  switch (code) {
+    case '3D000':
+      return `the database "${name}" does not exist on ${where}: create it (createdb ${name}) or fix DATABASE_URL`;
+    case '28P01':
+    case '28000':
+      return `${where} refused the credentials in DATABASE_URL (${code})`;
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+      return `cannot reach the database server at ${where} (${code}); is it running? check DATABASE_URL`;
+    default:
+      return `cannot use the database at ${where} (${code ?? (err as Error).message}); check DATABASE_URL`;
   }
 }
 

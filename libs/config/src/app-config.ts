@@ -27,7 +27,7 @@ export class AppConfig {
     return this.env.PORT;
   }
   get host() {
-    return this.env.HOST;
+    return this.env.LISTEN_HOST ?? this.env.HOST;
   }
   get logLevel() {
     return this.env.LOG_LEVEL;
@@ -86,6 +86,9 @@ export class AppConfig {
     };
   }
 
+  get metricsToken() {
+    return this.env.METRICS_TOKEN;
+  }
   get apiKeyDefaultRateLimit() {
     return this.env.API_KEY_DEFAULT_RATE_LIMIT;
   }

@@ -36,6 +36,12 @@ export class Environment {
   @IsString()
   HOST = '127.0.0.1';
 
+  /** Wins over HOST: the Docker image sets it to 0.0.0.0, so that a `.env` saying HOST=127.0.0.1 cannot hide the container. */
+  @Transform(trim)
+  @IsOptional()
+  @IsString()
+  LISTEN_HOST?: string;
+
   @Transform(trim)
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
@@ -129,6 +135,12 @@ export class Environment {
   @IsOptional()
   @IsBase64()
   ENCRYPTION_KEY?: string;
+
+  /** Unset: /api/metrics does not exist. Set: Prometheus text for `Authorization: Bearer <METRICS_TOKEN>`. */
+  @Transform(trim)
+  @IsOptional()
+  @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
+  METRICS_TOKEN?: string;
 
   @Transform(({ value }) => (value === undefined || value === '' ? 60 : Number(value)))
   @IsInt()

@@ -8,6 +8,7 @@ import { OpenRouterKeyDeletion } from './keys/openrouter-key-deletion.entity';
 import { OpenRouterKey } from './keys/openrouter-key.entity';
 import { OpenRouterKeyProvisioner } from './keys/openrouter-key.provisioner';
 import { OpenRouterKeyStore } from './keys/openrouter-key.store';
+import { KeySpendCache } from './spend/key-spend.cache';
 
 @Module({
   imports: [TypeOrmModule.forFeature([OpenRouterKey, OpenRouterKeyDeletion])],
@@ -26,7 +27,8 @@ import { OpenRouterKeyStore } from './keys/openrouter-key.store';
     KeyLease,
     KeyDeletionQueue,
     OpenRouterKeyProvisioner,
+    KeySpendCache,
   ],
-  exports: [OpenRouterClient, OpenRouterKeyStore, KeyDeletionQueue, OpenRouterKeyProvisioner],
+  exports: [OpenRouterClient, OpenRouterKeyStore, KeyDeletionQueue, OpenRouterKeyProvisioner, KeySpendCache],
 })
 export class OpenRouterModule {}

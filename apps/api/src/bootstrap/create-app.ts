@@ -15,7 +15,10 @@ import { edgeServerOptions } from '#libs/http-edge';
 import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
 import { installLiveness } from './liveness';
+import { installMetricsHook } from './metrics-hook';
+import { MetricsService } from '#libs/metrics';
 import { setUpOpenApi } from './openapi';
+import { installRootRoutes } from './root-routes';
 
 /** Builds the whole HTTP application (not yet listening): the server process and the in-process tests use this. */
 export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): Promise<NestFastifyApplication> {
@@ -40,6 +43,9 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
   // Before Nest's routes: liveness is answered by Fastify alone.
   installLiveness(app.getHttpAdapter().getInstance());
   installHttpEdge(app, config);
+  // Per-request timing only when someone can scrape it (METRICS_TOKEN): the bench compares both.
+  if (config.metricsToken) installMetricsHook(app.getHttpAdapter().getInstance(), app.get(MetricsService));
   setUpOpenApi(app);
+  installRootRoutes(app.getHttpAdapter().getInstance());
   return app;
 }

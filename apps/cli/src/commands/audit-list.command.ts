@@ -55,7 +55,7 @@ export class AuditListCommand extends CliCommandRunner {
 
   @Option({ flags: '--limit <n>', description: 'at most this many (1-200, default 50)' })
   parseLimit(value: string): number {
-    return parsePositiveInt('--limit', 200)(value);
+    return parsePositiveInt(200)(value);
   }
 
   @Option({ flags: '--json', description: 'print JSON' })

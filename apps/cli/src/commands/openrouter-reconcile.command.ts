@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from 'commander';
 import { Option } from 'nest-commander';
 import {
   OpenRouterReconciler,
@@ -56,7 +57,7 @@ export class OpenRouterReconcileCommand extends CliCommandRunner {
   parseGrace(value: string): number {
     const n = Number(value);
     if (!Number.isInteger(n) || n < 0 || n > 30 * 86_400)
-      throw new Error('--grace-seconds must be a whole number of seconds from 0');
+      throw new InvalidArgumentError('Expected a whole number of seconds from 0 to 2592000.');
     return n;
   }
 

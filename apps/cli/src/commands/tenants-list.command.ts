@@ -26,7 +26,7 @@ export class TenantsListCommand extends CliCommandRunner {
 
   @Option({ flags: '--limit <n>', description: 'at most this many (1-200, default 200)' })
   parseLimit(value: string): number {
-    return parsePositiveInt('--limit', 200)(value);
+    return parsePositiveInt(200)(value);
   }
 
   @Option({ flags: '--json', description: 'print JSON' })

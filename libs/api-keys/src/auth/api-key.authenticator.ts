@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
 import { AppError, isDatabaseUnavailable, RequestContext } from '#libs/common';
+import { MetricsService } from '#libs/metrics';
 import { hashApiKey, isWellFormedApiKey } from '../format/api-key-format';
 import { invalidApiKey, refusalFor, statusOf } from '../api-key-state';
 import { ApiKeyLookup } from './api-key.lookup';
@@ -21,6 +22,7 @@ export class ApiKeyAuthenticatorService {
     private readonly lookup: ApiKeyLookup,
     private readonly sync: ApiKeyCacheSync,
     private readonly lastUsed: LastUsedTracker,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async authenticate(rawKey: string): Promise<RequestContext> {
@@ -55,6 +57,7 @@ export class ApiKeyAuthenticatorService {
   private async find(hash: string): Promise<VerifiedKey | null> {
     const cache = this.sync.cache;
     const cached = cache.get(hash);
+    this.metrics?.cacheLookup('verified_api_key', cached !== undefined);
     if (cached !== undefined) return cached;
     const generation = cache.generation;
     let found: VerifiedKey | null;

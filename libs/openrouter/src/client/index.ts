@@ -16,3 +16,4 @@ export {
   type UpstreamKey,
   type UpstreamResponse,
 } from './openrouter.types';
+export { readKeySpend, type KeySpend } from './key-usage';

@@ -1,9 +1,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { PassThrough, type Readable } from 'node:stream';
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import axios, { AxiosHeaders, type AxiosInstance } from 'axios';
 import { InferenceTransport, type RawInferenceResponse } from './inference-transport';
+import { MetricsService } from '#libs/metrics';
 import { maskKey } from './mask-key';
 import {
   badResponse,
@@ -84,7 +85,10 @@ export class OpenRouterClient implements OnModuleDestroy {
   private readonly transport = new InferenceTransport();
   private readonly inferenceUrls = new Map<InferencePath, URL>();
 
-  constructor(@Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions) {
+  constructor(
+    @Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions,
+    @Optional() private readonly metrics?: MetricsService,
+  ) {
     this.baseUrl = normaliseBaseUrl(options.baseUrl);
     this.provisioningKey = options.provisioningKey?.trim() || undefined;
     this.timeoutMs = positive('timeoutMs', options.timeoutMs);
@@ -262,12 +266,14 @@ export class OpenRouterClient implements OnModuleDestroy {
       );
     } catch (err) {
       const error = transportError(err, call, timeoutMs);
+      this.metrics?.upstreamCall(`POST ${path}`, error.code, elapsed(started) / 1000, true);
       this.logger.warn(`POST ${path} failed after ${elapsed(started)}ms: ${error.code}`);
       throw error;
     }
 
     const status = res.status;
     const headers = toHeaders(res.headers);
+    this.metrics?.upstreamCall(`POST ${path}`, status, elapsed(started) / 1000, !isOk(status));
     // Handed over as undici gives it (no extra stream hop on the gateway's path): its errors carry no request
     // header, and destroying it aborts the upstream request.
     if (opts.stream && isOk(status)) return { status, headers, stream: res.body };
@@ -339,6 +345,7 @@ export class OpenRouterClient implements OnModuleDestroy {
         });
         if (isOk(res.status) || call.accept?.includes(res.status)) {
           const line = `${desc.method} ${desc.path} -> ${res.status} (${elapsed(started)}ms)`;
+          this.metrics?.upstreamCall(`${desc.method} ${desc.path}`, res.status, elapsed(started) / 1000, false);
           // Changes are worth an info line; reads are debug noise.
           if (call.method === 'GET') this.logger.debug(line);
           else this.logger.log(line);
@@ -350,6 +357,12 @@ export class OpenRouterClient implements OnModuleDestroy {
         error = transportError(err, desc, this.timeoutMs);
       }
 
+      this.metrics?.upstreamCall(
+        `${desc.method} ${desc.path}`,
+        error.upstreamStatus ?? error.code,
+        elapsed(started) / 1000,
+        true,
+      );
       const outcome =
         `${desc.method} ${desc.path} failed after ${elapsed(started)}ms: ${error.code}` +
         (error.upstreamStatus !== undefined ? ` (HTTP ${error.upstreamStatus})` : '');

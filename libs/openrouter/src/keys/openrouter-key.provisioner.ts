@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, Not } from 'typeorm';
@@ -12,6 +12,7 @@ import { KeyLease } from './key-lease';
 import { OpenRouterKey } from './openrouter-key.entity';
 import { OpenRouterKeyStore } from './openrouter-key.store';
 import { SingleFlight } from '#libs/common';
+import { MetricsService } from '#libs/metrics';
 
 type Replacement = 'refresh' | 'renewal';
 
@@ -34,6 +35,7 @@ export class OpenRouterKeyProvisioner {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     private readonly bus: InvalidationBus,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   get configured(): boolean {
@@ -188,6 +190,7 @@ export class OpenRouterKeyProvisioner {
     this.logger.log(
       `OpenRouter key ${kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'auto-renewed'} for user ${userId} (hash ${created.hash})`,
     );
+    this.metrics?.keyEvent(kind === 'provision' ? 'provisioned' : kind === 'refresh' ? 'refreshed' : 'renewed');
     if (oldHash) await this.deletions.deleteNow(oldHash);
     return (await this.store.find(userId))!;
   }
@@ -199,6 +202,7 @@ export class OpenRouterKeyProvisioner {
     err: unknown,
   ): Promise<void> {
     const code = codeOf(err);
+    this.metrics?.keyEvent('provisioning_failed');
     this.logger.warn(`OpenRouter key ${kind} failed for user ${userId}: ${code}`);
     await this.dataSource.transaction(async (m) => {
       await m.update(

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { OpenRouterKey } from '#libs/openrouter';
+import type { KeySpend, OpenRouterKey } from '#libs/openrouter';
 import type { TenantWithRole } from '#libs/tenants';
 import type { User } from '../user.entity';
 
@@ -15,6 +15,14 @@ export class TenantSummaryDto {
 export class OpenRouterKeyInfoDto {
   @ApiProperty({ nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
   @ApiProperty({ nullable: true }) limit: number | null;
+  @ApiProperty({
+    nullable: true,
+    example: 0.42,
+    description: 'USD spent, from OpenRouter (cached briefly); null when unknown',
+  })
+  usage: number | null;
+  @ApiProperty({ nullable: true, example: 14.58, description: 'USD left under the limit; null when unknown' })
+  limit_remaining: number | null;
   @ApiProperty() auto_renewed: boolean;
   @ApiProperty() renewal_count: number;
   @ApiProperty({ nullable: true }) last_renewal_at: string | null;
@@ -69,6 +77,8 @@ export function toMeResponse(p: MeParts): MeResponseDto {
       ? {
           label: p.keyRow.label,
           limit: p.keyRow.spendingLimit,
+          usage: null,
+          limit_remaining: null,
           auto_renewed: p.keyRow.autoRenewed,
           renewal_count: p.keyRow.renewalCount,
           last_renewal_at: iso(p.keyRow.lastRenewalAt),
@@ -89,6 +99,23 @@ export function toMeResponse(p: MeParts): MeResponseDto {
     login_count: p.user.loginCount,
     created_at: iso(p.user.createdAt)!,
     updated_at: iso(p.user.updatedAt)!,
+  };
+}
+
+/**
+ * Adds the key's spend at response time: spend changes by the minute while the rest of the response only
+ * changes with the user's snapshot, so a response built (or cached) per snapshot gets it merged here.
+ * Returns a new object; the one passed in is left as it was.
+ */
+export function withKeySpend(response: MeResponseDto, spend: KeySpend | null): MeResponseDto {
+  if (!response.openrouter_key) return response;
+  return {
+    ...response,
+    openrouter_key: {
+      ...response.openrouter_key,
+      usage: spend?.usage ?? null,
+      limit_remaining: spend?.limitRemaining ?? null,
+    },
   };
 }
 

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, RequestContext } from '#libs/common';
-import { OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
+import { KeySpendCache, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
 import { ProviderKeysService } from '../provider-keys.service';
 import { UserSnapshotCache } from '../snapshot/user-snapshot.cache';
 import type { UserSnapshot } from '../snapshot/user-snapshot';
-import { MeResponseDto, toMeResponse } from './me.response';
+import { MeResponseDto, toMeResponse, withKeySpend } from './me.response';
 
 /** What a snapshot yields for `/me`: its keys decrypted once, and the response per active tenant. */
 interface MeViews {
@@ -32,6 +32,7 @@ export class MeService {
     private readonly keys: OpenRouterKeyStore,
     private readonly provisioner: OpenRouterKeyProvisioner,
     private readonly providerKeys: ProviderKeysService,
+    private readonly spend: KeySpendCache,
   ) {}
 
   async me(ctx: RequestContext): Promise<MeResponseDto> {
@@ -53,7 +54,7 @@ export class MeService {
       });
       views.byTenant.set(tenantKey, response);
     }
-    return response;
+    return withKeySpend(response, this.spend.peek(snapshot.keyRow?.upstreamHash));
   }
 
   private viewsOf(snapshot: UserSnapshot): MeViews {

@@ -1,10 +1,11 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LruCache } from '#libs/common';
 import { OpenRouterKeyStore } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { MembershipQueries } from '#libs/tenants';
+import { MetricsService } from '#libs/metrics';
 import { User } from '../user.entity';
 import { UserSnapshot } from './user-snapshot';
 
@@ -29,6 +30,7 @@ export class UserSnapshotCache {
     private readonly memberships: MembershipQueries,
     bus: InvalidationBus,
     @Inject(REDIS_CLIENT) private readonly redis: RedisClient,
+    @Optional() private readonly metrics?: MetricsService,
   ) {
     bus.on(CacheTopic.user, (userId) => this.dropUser(userId));
     bus.on(CacheTopic.tenant, (tenantId) => this.dropTenant(tenantId));
@@ -37,7 +39,9 @@ export class UserSnapshotCache {
   }
 
   async get(clerkUserId: string): Promise<UserSnapshot | null> {
-    return (this.trusted ? this.byClerkId.get(clerkUserId) : undefined) ?? this.load(clerkUserId);
+    const cached = this.trusted ? this.byClerkId.get(clerkUserId) : undefined;
+    this.metrics?.cacheLookup('user_snapshot', cached !== undefined);
+    return cached ?? this.load(clerkUserId);
   }
 
   /** Without Redis there is one instance and every change is seen; with Redis, only while connected. */

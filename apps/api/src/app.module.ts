@@ -12,6 +12,7 @@ import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { GatewayModule } from '#libs/gateway';
 import { HealthModule } from '#libs/health';
+import { InstallationModule } from '#libs/installation';
 import { OpenRouterModule } from '#libs/openrouter';
 import { RateLimitModule } from '#libs/rate-limit';
 import { ReconciliationModule } from '#libs/reconciliation';
@@ -31,6 +32,8 @@ export class AppModule {
         AppConfigModule,
         LoggerModule.forRoot(loggerModuleParams(config.logLevel)),
         DatabaseModule.forEndpoint(endpoint),
+        // Installation id and the encryption key's fingerprint, checked before anything is served.
+        InstallationModule.forRoot({ resealOnStartup: true }),
         RedisModule,
         // @nestjs/throttler on constant-cost storage (Redis across instances when configured).
         RateLimitModule.forRoot(),

@@ -24,7 +24,7 @@ export class MeService {
       keyRow,
       openRouterKey: keyRow?.status === 'active' ? this.keys.plaintextOf(keyRow) : null,
       provisioningConfigured: this.provisioner.configured,
-      glmKey: this.providerKeys.open(glmKeyEncrypted),
+      glmKey: this.providerKeys.open(user.id, 'glm', glmKeyEncrypted),
       activeTenant: { ...ctx.tenant, role: ctx.role },
       tenants,
     });

@@ -7,6 +7,7 @@ import { AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { InstallationModule } from '#libs/installation';
 import { OpenRouterModule } from '#libs/openrouter';
+import { RateLimitModule } from '#libs/rate-limit';
 import { ReconciliationModule } from '#libs/reconciliation';
 import { RedisModule } from '#libs/redis';
 import { TenantsModule } from '#libs/tenants';
@@ -36,7 +37,8 @@ export class CliModule {
         ReconciliationModule.forRoot({ schedule: false }),
         AdminModule,
         ApiKeysModule,
-        // Owns user_provider_keys, whose secrets secrets:reseal re-seals.
+        // Owns user_provider_keys, whose secrets secrets:reseal re-seals (its route guards need the throttler).
+        RateLimitModule.forRoot(),
         UsersModule,
       ],
       providers: [CliProgram, CliLookup, ...COMMANDS],

@@ -75,7 +75,9 @@ function showProgress(event: ReconcileProgress): void {
       progress(`page ${event.page}: ${event.scanned} keys scanned`);
       break;
     case 'scanned':
-      progress(`scan done: ${event.scanned} keys, ${event.ours} created by this installation, ${event.orphans} orphaned`);
+      progress(
+        `scan done: ${event.scanned} keys, ${event.ours} created by this installation, ${event.orphans} orphaned`,
+      );
       break;
     case 'deleted':
       progress(`deleted ${event.name} (${event.hash})`);

@@ -39,8 +39,9 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
       await app.stop(); // keeps the database (startApp was given it)
     }
     // Upstream: orphans of this service (a crash between creation and storage), keys of other services.
+    const installation = fake.keys.find((k) => k.hash === bobKeyHash)!.name.split(':')[2];
     for (let i = 0; i < 3; i++)
-      orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${Date.now() - 3_600_000}` }).hash);
+      orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${installation}:${Date.now() - 3_600_000}` }).hash);
     for (let i = 0; i < 120; i++) fake.seedKey({ name: `other-service-${i}` });
     fake.seedKey({ name: 'umb:not-a-uuid:123' });
   });

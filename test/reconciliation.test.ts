@@ -23,6 +23,7 @@ describe('OpenRouter key reconciliation', () => {
   const orphans: FakeKey[] = [];
   const others: FakeKey[] = [];
   let replaced: FakeKey;
+  let installation: string;
 
   const reconcile = (body: Record<string, unknown>) =>
     app.request('POST', '/api/admin/openrouter/reconcile', { headers: asAdmin(), body });
@@ -45,13 +46,15 @@ describe('OpenRouter key reconciliation', () => {
         live.push(fake.keys.find((k) => k.key === refreshed.body.openrouter_api_key)!);
       }
     }
-    // Orphans of this service: a crash between creation and storage, a user deleted since; one disabled.
+    // Orphans of this installation (umb:<user>:<installation>:<ms>): a crash between creation and storage,
+    // a user deleted since; one disabled.
+    installation = live[0].name.split(':')[2];
     const old = Date.now() - 86_400_000;
-    orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${old}` }));
-    orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${old + 1}`, disabled: true }));
+    orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${installation}:${old}` }));
+    orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${installation}:${old + 1}`, disabled: true }));
     orphans.push(
-      fake.seedKey({ name: `umb:${live[0].name.split(':')[1]}:${old + 2}` }),
-      fake.seedKey({ name: `umb:${randomUUID()}:${old + 3}`, limit: 15 }),
+      fake.seedKey({ name: `umb:${live[0].name.split(':')[1]}:${installation}:${old + 2}` }),
+      fake.seedKey({ name: `umb:${randomUUID()}:${installation}:${old + 3}`, limit: 15 }),
     );
     // Keys of other services, some with names close to ours: never touched. Enough of them for several pages.
     for (const name of [
@@ -61,6 +64,9 @@ describe('OpenRouter key reconciliation', () => {
       `umb:${randomUUID()}`,
       `xumb:${randomUUID()}:1`,
       `umb:${randomUUID()}:1:extra`,
+      // Another installation sharing the provisioning key, and a name from before installation ids.
+      `umb:${randomUUID()}:${randomUUID()}:${old}`,
+      `umb:${randomUUID()}:${old}`,
     ]) {
       others.push(fake.seedKey({ name }));
     }
@@ -82,6 +88,7 @@ describe('OpenRouter key reconciliation', () => {
     assert.equal(report.scanned, fake.keys.filter((k) => !k.deleted).length);
     assert.equal(report.ours, live.length + orphans.length + 1, 'live, orphans and the queued replaced key');
     assert.deepEqual([report.referenced, report.queued, report.too_recent, report.deleted], [live.length, 1, 0, 0]);
+    assert.deepEqual([report.other_installations, report.unattributed], [1, 1]);
     const disabled = report.orphans.find((o: { hash: string }) => o.hash === orphans[1].hash);
     assert.equal(disabled.disabled, true, 'disabled keys are listed too');
     assert.equal(disabled.user_id, orphans[1].name.split(':')[1]);
@@ -192,7 +199,7 @@ describe('OpenRouter key reconciliation', () => {
   });
 
   it('keeps an orphan whose deletion fails for the next run, and reports it', async () => {
-    const orphan = fake.seedKey({ name: `umb:${randomUUID()}:${Date.now() - 86_400_000}` });
+    const orphan = fake.seedKey({ name: `umb:${randomUUID()}:${installation}:${Date.now() - 86_400_000}` });
     fake.failNext('keys.delete', { status: 500 }, 3);
     const res = await reconcile({ grace_seconds: 0 });
     assert.equal(res.status, 200);

@@ -11,6 +11,7 @@ import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { GatewayModule } from '#libs/gateway';
 import { HealthModule } from '#libs/health';
+import { InstallationModule } from '#libs/installation';
 import { MetricsModule } from '#libs/metrics';
 import { OpenRouterModule } from '#libs/openrouter';
 import { RateLimitModule } from '#libs/rate-limit';
@@ -30,6 +31,8 @@ export class AppModule {
       imports: [
         AppConfigModule,
         DatabaseModule.forEndpoint(endpoint),
+        // Installation id and the encryption key's fingerprint, checked before anything is served.
+        InstallationModule.forRoot({ resealOnStartup: true }),
         RedisModule,
         MetricsModule,
         // @nestjs/throttler on constant-cost storage (Redis across instances when configured).

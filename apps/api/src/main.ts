@@ -15,9 +15,17 @@ async function bootstrap(): Promise<void> {
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
   });
-  const app = await createApp(config, endpoint);
+  let app;
+  try {
+    app = await createApp(config, endpoint);
+    await app.listen(config.port, config.host);
+  } catch (err) {
+    // A refused start-up (e.g. the wrong ENCRYPTION_KEY) closes the embedded database cleanly, so that
+    // the next process (the command line) does not find it still open.
+    await endpoint.close().catch(() => undefined);
+    throw err;
+  }
   const logger = new Logger(); // the app's logger (NestPinoLogger), set by createApp
-  await app.listen(config.port, config.host);
   logStartupSummary(logger, config, endpoint);
   installGracefulShutdown(app, endpoint, config, logger);
 }

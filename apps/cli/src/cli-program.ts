@@ -10,11 +10,13 @@ Examples:
   npm run cli -- api-keys:revoke acme-corp <key id>
   npm run cli -- users:refresh-openrouter-key someone@acme.test
   npm run cli -- openrouter:reconcile --dry-run
+  npm run cli -- secrets:reseal
   npm run cli -- stats --json
 
 Configuration is the server's (environment or .env): DATABASE_URL, or the embedded database under
-DATA_DIR; ENCRYPTION_KEY; OPENROUTER_PROVISIONING_API_KEY and OPENROUTER_BASE_URL. The embedded
-database serves one process at a time: stop the server before running a command against its DATA_DIR.
+DATA_DIR; ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS while rotating); OPENROUTER_PROVISIONING_API_KEY
+and OPENROUTER_BASE_URL. The embedded database serves one process at a time: stop the server before
+running a command against its DATA_DIR.
 Every change a command makes is written to the audit trail with actor type "cli".
 Exit status: 0 on success, 1 with a one-line reason on stderr otherwise.`;
 

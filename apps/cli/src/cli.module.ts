@@ -5,10 +5,13 @@ import { AuditModule } from '#libs/audit';
 import { AuditReadModule } from '#libs/audit-read';
 import { AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
+import { InstallationModule } from '#libs/installation';
 import { OpenRouterModule } from '#libs/openrouter';
+import { RateLimitModule } from '#libs/rate-limit';
 import { ReconciliationModule } from '#libs/reconciliation';
 import { RedisModule } from '#libs/redis';
 import { TenantsModule } from '#libs/tenants';
+import { UsersModule } from '#libs/users';
 import { CliLookup } from './cli-lookup';
 import { CliProgram } from './cli-program';
 import { COMMANDS } from './commands';
@@ -25,6 +28,7 @@ export class CliModule {
       imports: [
         AppConfigModule,
         DatabaseModule.forEndpoint(endpoint),
+        InstallationModule.forRoot({ resealOnStartup: false }),
         RedisModule,
         AuditModule,
         OpenRouterModule,
@@ -33,6 +37,9 @@ export class CliModule {
         ReconciliationModule.forRoot({ schedule: false }),
         AdminModule,
         ApiKeysModule,
+        // Owns user_provider_keys, whose secrets secrets:reseal re-seals (its route guards need the throttler).
+        RateLimitModule.forRoot(),
+        UsersModule,
       ],
       providers: [CliProgram, CliLookup, ...COMMANDS],
     };

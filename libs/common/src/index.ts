@@ -2,6 +2,7 @@ export * from './errors';
 export * from './context/request-context';
 export * from './decorators/auth.decorators';
 export * from './crypto/secret-box';
+export * from './crypto/sealed-column';
 export * from './crypto/mask';
 export * from './http/user-throttler.guard';
 export * from './http/api-key-throttler.guard';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { encryptionKeyProblem } from '#libs/common';
 import { Environment, validateEnvironment } from './environment';
 
 const list = (value?: string) =>
@@ -99,18 +100,33 @@ export class AppConfig {
   private cachedEncryptionKey?: Buffer;
 
   /**
-   * ENCRYPTION_KEY, or in development a key generated once and kept under DATA_DIR, so that a
-   * restart can still read what was stored. Production refuses to start without one.
+   * ENCRYPTION_KEY, or for the embedded database outside production (validation refuses any other
+   * case) a key generated once and kept under DATA_DIR, so that a restart can read what was stored.
    */
   get encryptionKey(): Buffer {
     if (this.cachedEncryptionKey) return this.cachedEncryptionKey;
     if (this.env.ENCRYPTION_KEY) return (this.cachedEncryptionKey = Buffer.from(this.env.ENCRYPTION_KEY, 'base64'));
-    const file = join(this.dataDir, 'encryption.key');
-    if (!existsSync(file)) {
-      mkdirSync(this.dataDir, { recursive: true });
-      writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-    }
+    const file = join(ensurePrivateDir(this.dataDir), 'encryption.key');
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
-    return (this.cachedEncryptionKey = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64'));
+    const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+    const problem = encryptionKeyProblem(key);
+    if (problem) throw new Error(`Invalid configuration:\n  ENCRYPTION_KEY: the generated key in ${file} ${problem}`);
+    return (this.cachedEncryptionKey = key);
   }
+
+  /** The key being rotated away from (ENCRYPTION_KEY_PREVIOUS), if any. */
+  get previousEncryptionKey(): Buffer | null {
+    return this.env.ENCRYPTION_KEY_PREVIOUS ? Buffer.from(this.env.ENCRYPTION_KEY_PREVIOUS, 'base64') : null;
+  }
+}
+
+/**
+ * Creates DATA_DIR (or tightens an existing one) as 0700: it holds the database files and the
+ * generated encryption key, which nobody else on the machine may read.
+ */
+export function ensurePrivateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
 }

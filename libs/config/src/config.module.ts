@@ -9,8 +9,12 @@ import { validateEnvironment } from './environment';
   imports: [ConfigModule.forRoot({ validate: validateEnvironment, cache: true, ignoreEnvFile: false })],
   providers: [
     { provide: AppConfig, useFactory: () => new AppConfig() },
-    // Encrypts third-party keys at rest (AES-256-GCM under ENCRYPTION_KEY).
-    { provide: SecretBox, inject: [AppConfig], useFactory: (config: AppConfig) => new SecretBox(config.encryptionKey) },
+    // Encrypts third-party keys at rest (AES-256-GCM under ENCRYPTION_KEY; ENCRYPTION_KEY_PREVIOUS while rotating).
+    {
+      provide: SecretBox,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new SecretBox(config.encryptionKey, config.previousEncryptionKey),
+    },
   ],
   exports: [AppConfig, SecretBox],
 })

@@ -14,6 +14,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { encryptionKeyProblem } from '#libs/common';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
@@ -142,6 +143,12 @@ export class Environment {
   @Matches(/^\S{16,}$/, { message: 'METRICS_TOKEN must be at least 16 characters without spaces' })
   METRICS_TOKEN?: string;
 
+  /** The key being rotated away from: secrets sealed with it are read and re-sealed with ENCRYPTION_KEY. */
+  @Transform(trim)
+  @IsOptional()
+  @IsBase64()
+  ENCRYPTION_KEY_PREVIOUS?: string;
+
   @Transform(({ value }) => (value === undefined || value === '' ? 60 : Number(value)))
   @IsInt()
   @Min(1)
@@ -205,12 +212,8 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   if (badProxy) {
     throw new Error(`Invalid configuration:\n  TRUST_PROXY: "${badProxy}" is not an IP address or CIDR range`);
   }
-  if (env.NODE_ENV === 'production' && !env.ENCRYPTION_KEY) {
-    throw new Error('Invalid configuration:\n  ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, base64)');
-  }
-  if (env.ENCRYPTION_KEY && Buffer.from(env.ENCRYPTION_KEY, 'base64').length !== 32) {
-    throw new Error('Invalid configuration:\n  ENCRYPTION_KEY: must decode to exactly 32 bytes (base64)');
-  }
+  const problems = encryptionProblems(env);
+  if (problems.length > 0) throw new Error(`Invalid configuration:\n  ${problems.join('\n  ')}`);
   return env;
 }
 
@@ -226,4 +229,32 @@ function badTrustProxyEntry(value: string | undefined): string | undefined {
       if (!family || extra !== undefined) return true;
       return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
     });
+}
+
+/**
+ * A generated key is only safe where one process owns the data: the embedded database outside
+ * production. Elsewhere every instance must be given the same key, or each would seal with its own.
+ */
+function encryptionProblems(env: Environment): string[] {
+  const problems: string[] = [];
+  if (!env.ENCRYPTION_KEY) {
+    if (env.NODE_ENV === 'production')
+      problems.push('ENCRYPTION_KEY: required when NODE_ENV=production (32 bytes, base64)');
+    else if (env.DATABASE_URL)
+      problems.push('ENCRYPTION_KEY: required with DATABASE_URL (32 bytes, base64; the same on every instance)');
+  }
+  if (env.ENCRYPTION_KEY_PREVIOUS && !env.ENCRYPTION_KEY)
+    problems.push('ENCRYPTION_KEY_PREVIOUS: set ENCRYPTION_KEY (the new key) as well to rotate');
+  for (const name of ['ENCRYPTION_KEY', 'ENCRYPTION_KEY_PREVIOUS'] as const) {
+    const value = env[name];
+    const problem = value ? encryptionKeyProblem(Buffer.from(value, 'base64')) : null;
+    if (problem) problems.push(`${name}: ${problem}`);
+  }
+  if (
+    env.ENCRYPTION_KEY &&
+    env.ENCRYPTION_KEY_PREVIOUS &&
+    Buffer.from(env.ENCRYPTION_KEY, 'base64').equals(Buffer.from(env.ENCRYPTION_KEY_PREVIOUS, 'base64'))
+  )
+    problems.push('ENCRYPTION_KEY_PREVIOUS: must differ from ENCRYPTION_KEY');
+  return problems;
 }

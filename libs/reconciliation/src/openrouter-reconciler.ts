@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuditService } from '#libs/audit';
-import { KEY_NAME_PATTERN, KeyDeletionQueue, OpenRouterClient, OpenRouterError, UpstreamKey } from '#libs/openrouter';
+import { DeploymentIdentity } from '#libs/installation';
+import { KeyDeletionQueue, OpenRouterClient, OpenRouterError, parseKeyName, UpstreamKey } from '#libs/openrouter';
 import { JobLease } from './job-lease';
 import {
   RECONCILIATION_OPTIONS,
@@ -19,10 +20,13 @@ const PAGE_SIZE = 100;
 const QUEUE_BATCH = 50;
 
 /**
- * Finds upstream keys this service created (named `umb:<user uuid>:<ms>`) that no user references
- * any more — left behind by a crash between creation and storage, or a lost deletion — and deletes
- * them; retries the deletion queue first. Keys of other services (any other name) are never touched,
- * nor keys younger than the grace period (a provisioning may not have stored its key yet).
+ * Finds upstream keys this installation created (named `umb:<user uuid>:<installation id>:<ms>`) that
+ * no user references any more — left behind by a crash between creation and storage, or a lost
+ * deletion — and deletes them; retries the deletion queue first. Never touched: keys of other services
+ * (any other name), of other installations sharing the provisioning key (another id), keys named
+ * before installation ids existed (`umb:<user>:<ms>`: they cannot be attributed; those this database
+ * still references or has queued are kept or deleted through the queue), and keys younger than the
+ * grace period (a provisioning may not have stored its key yet).
  */
 @Injectable()
 export class OpenRouterReconciler {
@@ -34,6 +38,7 @@ export class OpenRouterReconciler {
     private readonly deletions: KeyDeletionQueue,
     private readonly audit: AuditService,
     private readonly lease: JobLease,
+    private readonly identity: DeploymentIdentity,
     @Inject(RECONCILIATION_OPTIONS) private readonly options: ReconciliationOptions,
   ) {}
 
@@ -103,6 +108,8 @@ export class OpenRouterReconciler {
       grace_seconds: Math.round(graceMs / 1000),
       scanned: upstream.length,
       ours: 0,
+      other_installations: 0,
+      unattributed: 0,
       referenced: 0,
       too_recent: 0,
       queued: 0,
@@ -111,9 +118,15 @@ export class OpenRouterReconciler {
       failed: 0,
       queue,
     };
+    const installationId = this.identity.installationId;
     for (const key of upstream) {
-      const match = KEY_NAME_PATTERN.exec(key.name);
-      if (!match) continue;
+      const parsed = parseKeyName(key.name);
+      if (!parsed) continue;
+      if (parsed.installationId !== installationId) {
+        if (parsed.installationId === null) report.unattributed++;
+        else report.other_installations++;
+        continue;
+      }
       report.ours++;
       if (referenced.has(key.hash)) report.referenced++;
       else if (pending.has(key.hash)) report.queued++;
@@ -123,7 +136,7 @@ export class OpenRouterReconciler {
           hash: key.hash,
           name: key.name,
           label: key.label,
-          user_id: match[1],
+          user_id: parsed.userId,
           created_at: key.createdAt,
           disabled: key.disabled,
         });

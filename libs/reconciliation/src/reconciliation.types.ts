@@ -58,8 +58,12 @@ export interface ReconcileReport {
   grace_seconds: number;
   /** Upstream keys seen, any name. */
   scanned: number;
-  /** Keys named by this service (`umb:<user>:<ms>`). */
+  /** Keys named by this installation (`umb:<user>:<installation>:<ms>`). */
   ours: number;
+  /** Keys named by another installation sharing the provisioning key: never touched. */
+  other_installations: number;
+  /** Keys named before installation ids existed (`umb:<user>:<ms>`): never treated as orphans. */
+  unattributed: number;
   /** Ours and referenced by a user's row. */
   referenced: number;
   /** Ours, unreferenced, but younger than the grace period: left for a later run. */

@@ -3,6 +3,7 @@ import { ApiKeysListCommand } from './api-keys-list.command';
 import { ApiKeysRevokeCommand } from './api-keys-revoke.command';
 import { AuditListCommand } from './audit-list.command';
 import { OpenRouterReconcileCommand } from './openrouter-reconcile.command';
+import { SecretsResealCommand } from './secrets-reseal.command';
 import { StatsCommand } from './stats.command';
 import { TenantsCreateCommand } from './tenants-create.command';
 import { TenantsListCommand } from './tenants-list.command';
@@ -19,6 +20,7 @@ export const COMMANDS = [
   UsersListCommand,
   UsersRefreshKeyCommand,
   OpenRouterReconcileCommand,
+  SecretsResealCommand,
   StatsCommand,
   AuditListCommand,
 ];

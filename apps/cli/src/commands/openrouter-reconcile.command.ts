@@ -19,8 +19,8 @@ interface Options {
 @CliCommand({
   name: 'openrouter:reconcile',
   description:
-    'Delete upstream OpenRouter keys this service created (named umb:<user>:<time>) that no user references; retries queued deletions first. ' +
-    'Keys of other services are never touched. Progress goes to stderr.',
+    'Delete upstream OpenRouter keys this installation created (named umb:<user>:<installation>:<time>) that no user references; ' +
+    'retries queued deletions first. Keys of other services and other installations are never touched. Progress goes to stderr.',
 })
 export class OpenRouterReconcileCommand extends CliCommandRunner {
   constructor(private readonly reconciler: OpenRouterReconciler) {
@@ -76,7 +76,9 @@ function showProgress(event: ReconcileProgress): void {
       progress(`page ${event.page}: ${event.scanned} keys scanned`);
       break;
     case 'scanned':
-      progress(`scan done: ${event.scanned} keys, ${event.ours} created by this service, ${event.orphans} orphaned`);
+      progress(
+        `scan done: ${event.scanned} keys, ${event.ours} created by this installation, ${event.orphans} orphaned`,
+      );
       break;
     case 'deleted':
       progress(`deleted ${event.name} (${event.hash})`);
@@ -89,8 +91,9 @@ function showProgress(event: ReconcileProgress): void {
 
 function printReport(r: ReconcileReport): void {
   out(
-    `Scanned ${r.scanned} upstream keys: ${r.ours} created by this service (${r.referenced} in use, ${r.queued} queued for deletion, ` +
-      `${r.too_recent} younger than ${r.grace_seconds}s), ${r.orphans.length} orphaned.`,
+    `Scanned ${r.scanned} upstream keys: ${r.ours} created by this installation (${r.referenced} in use, ${r.queued} queued for deletion, ` +
+      `${r.too_recent} younger than ${r.grace_seconds}s), ${r.orphans.length} orphaned; left alone: ${r.other_installations} of other ` +
+      `installations, ${r.unattributed} named before installation ids.`,
   );
   if (r.orphans.length) {
     printTable(

@@ -5,6 +5,7 @@ import { DataSource, Not } from 'typeorm';
 import { AuditActor, AuditService, SYSTEM_ACTOR } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
+import { DeploymentIdentity } from '#libs/installation';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { OpenRouterClient, OpenRouterError } from '../client';
 import { KeyDeletionQueue } from './key-deletion.queue';
@@ -35,6 +36,7 @@ export class OpenRouterKeyProvisioner {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     private readonly bus: InvalidationBus,
+    private readonly identity: DeploymentIdentity,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -124,7 +126,7 @@ export class OpenRouterKeyProvisioner {
     const limit = this.config.openRouter.keyLimit;
     let created;
     try {
-      created = await this.client.createKey({ name: keyName(userId), limit });
+      created = await this.client.createKey({ name: keyName(this.identity.installationId, userId), limit });
     } catch (err) {
       await this.recordFailure(userId, previous, kind, err);
       if (kind === 'provision') return (await this.store.find(userId))!;
@@ -142,7 +144,7 @@ export class OpenRouterKeyProvisioner {
         OpenRouterKey,
         { userId, status: Not('disabled' as const) },
         {
-          keyEncrypted: this.store.seal(created.key),
+          keyEncrypted: this.store.seal(userId, created.key),
           upstreamHash: created.hash,
           label: created.label,
           name: created.name,
@@ -261,12 +263,30 @@ export class OpenRouterKeyProvisioner {
   }
 }
 
-/** Names keys so that reconciliation can tell this service's keys, and their user, apart. */
-export function keyName(userId: string): string {
-  return `umb:${userId}:${Date.now()}`;
+/**
+ * Names keys so that reconciliation can tell this installation's keys, and their user, apart:
+ * `umb:<user uuid>:<installation id>:<ms>` (the user first, as in the names made before installations
+ * existed, `umb:<user uuid>:<ms>`).
+ */
+export function keyName(installationId: string, userId: string): string {
+  return `umb:${userId}:${installationId}:${Date.now()}`;
 }
 
-export const KEY_NAME_PATTERN = /^umb:([0-9a-f-]{36}):\d+$/;
+export interface ParsedKeyName {
+  userId: string;
+  /** Null for a name made before installation ids existed: it cannot be attributed to a deployment. */
+  installationId: string | null;
+  createdMs: number;
+}
+
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const KEY_NAME = new RegExp(`^umb:(${UUID}):(?:(${UUID}):)?(\\d+)$`);
+
+/** The parts of a name this service made (either form), or null for any other name. */
+export function parseKeyName(name: string): ParsedKeyName | null {
+  const m = KEY_NAME.exec(name);
+  return m ? { userId: m[1], installationId: m[2] ?? null, createdMs: Number(m[3]) } : null;
+}
 
 function codeOf(err: unknown): string {
   if (err instanceof OpenRouterError) return err.code;

@@ -63,7 +63,7 @@ export class MeService {
       const { keyRow, glmKeyEncrypted } = snapshot;
       views = {
         openRouterKey: keyRow?.status === 'active' ? this.keys.plaintextOf(keyRow) : null,
-        glmKey: this.providerKeys.open(glmKeyEncrypted),
+        glmKey: this.providerKeys.open(snapshot.user.id, 'glm', glmKeyEncrypted),
         byTenant: new Map(),
       };
       this.views.set(snapshot, views);

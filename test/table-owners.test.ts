@@ -32,6 +32,7 @@ export const OWNERS: Record<string, string[]> = {
   quota_counters: ['libs/quota/'],
   clerk_webhook_deliveries: ['libs/webhooks/'],
   job_leases: ['libs/reconciliation/'],
+  installation: ['libs/installation/'],
 };
 
 /** Writes outside the owner still to be moved, each with why it is not moved yet. */

@@ -123,7 +123,9 @@ describe('authentication before the body (in process)', () => {
     assert.ok(api.length > 30, String(api.length));
     const missing = api.filter(([method, url]) => !policies.forRoute(method, url));
     assert.deepEqual(missing, []);
-    assert.equal(policies.forRoute('GET', '/api/health')?.isPublic, true);
+    // Liveness is a plain Fastify route (no Nest handler); readiness is Nest's, and public.
+    assert.equal(policies.forRoute('GET', '/api/health'), undefined);
+    assert.equal(policies.forRoute('GET', '/api/health/ready')?.isPublic, true);
     assert.equal(policies.forRoute('POST', '/api/webhooks/clerk')?.isPublic, true);
     assert.deepEqual(policies.forRoute('POST', '/api/v1/chat/completions')?.kinds, ['api_key', 'api_key_bearer']);
     assert.equal(policies.forRoute('GET', '/api/users/me')?.isPublic, false);

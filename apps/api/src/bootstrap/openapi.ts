@@ -49,7 +49,7 @@ export function setUpOpenApi(app: INestApplication): void {
       .build(),
   );
   document.paths = { [LIVENESS_PATH]: LIVENESS_OPENAPI, ...document.paths }; // a Fastify route, not Nest's
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
+  SwaggerModule.setup('api/docs', app, organiseTags(document), { jsonDocumentUrl: 'api/docs-json' });
 }
 
 /** Renames and regroups operations' tags, then lists every tag used, sorted, with its description. */

@@ -43,4 +43,4 @@ export function assertFuture(expiresAt: Date | null | undefined, now = Date.now(
   }
 }
 
-export const keyRevoked = () => new AppError('api_key_revoked', 'This API key is revoked');
+export const keyRevoked = () => new AppError('api_key_already_revoked', 'This API key is revoked');

@@ -50,7 +50,7 @@ export const ERROR_CATALOGUE = {
   openrouter_key_disabled: entry(403, 'permission_error'),
   // 404
   not_found: entry(404, 'not_found_error'),
-  model_not_found: entry(404, 'not_found_error'),
+  model_not_found: entry(404, 'invalid_request_error'),
   // Other 4xx the HTTP layer answers.
   method_not_allowed: entry(405, 'invalid_request_error'),
   not_acceptable: entry(406, 'invalid_request_error'),

@@ -18,6 +18,7 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { clearTimeout, setTimeout } = require('node:timers');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const DIST_ROOT = path.join(REPO_ROOT, 'dist');
@@ -28,6 +29,8 @@ const OPT_IN_DIRS = ['cluster'];
 const DURATIONS_FILE = path.join(DIST_ROOT, '.test-durations.json');
 /** A hung test fails after 5 minutes instead of holding CI until its own limit. */
 const TEST_TIMEOUT_MS = 300_000;
+/** A file still running after this long (a handle left open keeps its process alive) is killed and fails. */
+const FILE_TIMEOUT_MS = 900_000;
 
 function findTestFiles(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -100,9 +103,14 @@ function runFile(rel, tmpDir, index) {
   return new Promise((resolve) => {
     const output = [];
     const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      output.push(Buffer.from(`\n[run-tests] still running after ${FILE_TIMEOUT_MS / 1000} s: killed\n`));
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
     child.stdout.on('data', (chunk) => output.push(chunk));
     child.stderr.on('data', (chunk) => output.push(chunk));
     const finish = (code) => {
+      clearTimeout(timer);
       const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
       resolve({
         rel,

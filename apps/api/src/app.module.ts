@@ -28,7 +28,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule,
+        AppConfigModule.forConfig(config),
         LoggerModule.forRoot(loggerModuleParams(config.logLevel)),
         DatabaseModule.forEndpoint(endpoint),
         RedisModule,

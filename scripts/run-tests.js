@@ -9,7 +9,7 @@
  *   node scripts/run-tests.js [filter...]   only files whose path (relative to dist) contains a filter
  *   TEST_GLOB_DIR=cluster                   only dist/test/cluster/ (by default that folder is left out)
  *   TEST_COUNTS_FILE=path                   also write {"passed": N, "failed": N, "skipped": N} there
- *   TEST_CONCURRENCY=n                      files run at once (default: the machine's parallelism, 2 to 4)
+ *   TEST_CONCURRENCY=n                      files run at once (default: the machine's parallelism + 1, 2 to 4)
  *
  * A file's output is printed whole when it ends, so that files running together do not interleave; the slowest
  * files of the previous run start first. Exits non-zero when a test failed, a file crashed, or no test ran.
@@ -60,7 +60,8 @@ function concurrency() {
   const asked = Number(process.env.TEST_CONCURRENCY);
   if (Number.isInteger(asked) && asked > 0) return asked;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.min(4, Math.max(2, cores));
+  // One more than the cores: much of a test file's time is spent waiting (child processes, timers, fakes).
+  return Math.min(4, Math.max(2, cores + 1));
 }
 
 function readDurations() {
@@ -130,8 +131,9 @@ function runFile(rel, tmpDir, index) {
 
 async function runAll(files, workers) {
   const previous = readDurations();
-  // Longest first (files never timed count as long): the run ends with short files filling the gaps.
-  const queue = [...files].sort((a, b) => (previous[b] ?? Infinity) - (previous[a] ?? Infinity) || a.localeCompare(b));
+  // Longest first (integration files never timed count as long, unit files as short): short files fill the gaps.
+  const hint = (rel) => previous[rel] ?? (rel.startsWith(`test${path.sep}`) ? Infinity : 0);
+  const queue = [...files].sort((a, b) => hint(b) - hint(a) || a.localeCompare(b));
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
   const results = [];
   let next = 0;
@@ -149,7 +151,10 @@ async function runAll(files, workers) {
     fs.rmSync(tmpDir, { recursive: true, force: true });
   }
   try {
-    fs.writeFileSync(DURATIONS_FILE, JSON.stringify(Object.fromEntries(results.map((r) => [r.rel, r.ms]))) + '\n');
+    fs.writeFileSync(
+      DURATIONS_FILE,
+      JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [r.rel, r.ms])) }) + '\n',
+    );
   } catch {
     // Only an ordering hint for the next run.
   }

@@ -9,7 +9,8 @@
  *   node scripts/run-tests.js [filter...]   only files whose path (relative to dist) contains a filter
  *   TEST_GLOB_DIR=cluster                   only dist/test/cluster/ (by default that folder is left out)
  *   TEST_COUNTS_FILE=path                   also write {"passed": N, "failed": N, "skipped": N} there
- *   TEST_CONCURRENCY=n                      files run at once (default: the machine's parallelism + 1, 2 to 4)
+ *   TEST_CONCURRENCY=n                      files run at once (default: the machine's parallelism + 1, 2 to 4;
+ *                                           1 with TEST_GLOB_DIR: the cluster suites stop shared servers)
  *
  * A file's output is printed whole when it ends, so that files running together do not interleave; the slowest
  * files of the previous run start first. Exits non-zero when a test failed, a file crashed, or no test ran.
@@ -59,6 +60,8 @@ function selectFiles(globDir, filters) {
 function concurrency() {
   const asked = Number(process.env.TEST_CONCURRENCY);
   if (Number.isInteger(asked) && asked > 0) return asked;
+  // The fault suites stop and start the machine's PostgreSQL and Redis: one file at a time there.
+  if (process.env.TEST_GLOB_DIR) return 1;
   const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
   // One more than the cores: much of a test file's time is spent waiting (child processes, timers, fakes).
   return Math.min(4, Math.max(2, cores + 1));

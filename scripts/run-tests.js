@@ -144,7 +144,9 @@ async function runAll(files, workers) {
     while (next < queue.length) {
       const index = next++;
       const result = await runFile(queue[index], tmpDir, index);
-      process.stdout.write(`\n── ${result.rel} (${(result.ms / 1000).toFixed(1)} s)\n${result.output}`);
+      const failedHere = result.code !== 0 || result.fail + result.cancelled > 0;
+      const head = `── ${result.rel} (${(result.ms / 1000).toFixed(1)} s)${failedHere ? ' FAILED' : ''}`;
+      process.stdout.write(`\n${head}\n${result.output}`);
       results.push(result);
     }
   };

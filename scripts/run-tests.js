@@ -1,24 +1,37 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * Runs the compiled tests (dist/test/**\/*.test.js) one file at a time with node's test runner and ends with a
- * single "N passed, N failed" line.
+ * Runs the compiled tests (dist/test/**\/*.test.js and the unit tests beside the code) with node's test runner,
+ * several files at a time (each file is a process of its own, with its own databases, ports and Redis keys), and
+ * ends with a single "N passed, N failed" line (", N skipped" added when tests or suites were skipped; their names
+ * are listed above it).
  *
- *   node scripts/run-tests.js [filter...]   only files whose path (relative to dist/test) contains a filter
+ *   node scripts/run-tests.js [filter...]   only files whose path (relative to dist) contains a filter
  *   TEST_GLOB_DIR=cluster                   only dist/test/cluster/ (by default that folder is left out)
- *   TEST_COUNTS_FILE=path                   also write {"passed": N, "failed": N} there
+ *   TEST_COUNTS_FILE=path                   also write {"passed": N, "failed": N, "skipped": N} there
+ *   TEST_CONCURRENCY=n                      files run at once (default: the machine's parallelism + 1, 2 to 4;
+ *                                           1 with TEST_GLOB_DIR: the cluster suites stop shared servers)
  *
- * Exits non-zero when a test failed, the runner failed, or no test ran.
+ * A file's output is printed whole when it ends, so that files running together do not interleave; the slowest
+ * files of the previous run start first. Exits non-zero when a test failed, a file crashed, or no test ran.
  */
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { clearTimeout, setTimeout } = require('node:timers');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const TEST_ROOT = path.join(REPO_ROOT, 'dist', 'test');
+const DIST_ROOT = path.join(REPO_ROOT, 'dist');
+const TEST_ROOT = path.join(DIST_ROOT, 'test');
 /** Multi-instance tests need PostgreSQL and time; they run only when asked for. */
 const OPT_IN_DIRS = ['cluster'];
+/** Each file's duration in the last run, so that the longest start first next time (build output, not committed). */
+const DURATIONS_FILE = path.join(DIST_ROOT, '.test-durations.json');
+/** A hung test fails after 5 minutes instead of holding CI until its own limit. */
+const TEST_TIMEOUT_MS = 300_000;
+/** A file still running after this long (a handle left open keeps its process alive) is killed and fails. */
+const FILE_TIMEOUT_MS = 900_000;
 
 function findTestFiles(dir) {
   if (!fs.existsSync(dir)) return [];
@@ -30,71 +43,167 @@ function findTestFiles(dir) {
 }
 
 /** Unit tests live beside the code they test (dist/libs, dist/apps); integration tests under dist/test. */
-const UNIT_ROOTS = ['libs', 'apps'].map((dir) => path.join(REPO_ROOT, 'dist', dir));
+const UNIT_ROOTS = ['libs', 'apps'].map((dir) => path.join(DIST_ROOT, dir));
 
+/** Paths relative to dist/. */
 function selectFiles(globDir, filters) {
   const candidates = globDir
     ? findTestFiles(path.join(TEST_ROOT, globDir))
     : [...findTestFiles(TEST_ROOT), ...UNIT_ROOTS.flatMap(findTestFiles)];
-  const distRoot = path.join(REPO_ROOT, 'dist');
   return candidates
-    .map((file) => path.relative(distRoot, file))
+    .map((file) => path.relative(DIST_ROOT, file))
     .filter((rel) => globDir || !OPT_IN_DIRS.some((dir) => rel.startsWith(path.join('test', dir) + path.sep)))
     .filter((rel) => filters.length === 0 || filters.some((f) => rel.includes(f)))
-    .sort()
-    .map((rel) => path.join(distRoot, rel));
+    .sort();
 }
 
-/** Reads the closing "# pass N" style lines of a TAP report; the last one of each wins. */
-function parseTapCounts(tapFile) {
-  const counts = { pass: 0, fail: 0, cancelled: 0 };
-  if (!fs.existsSync(tapFile)) return counts;
-  for (const line of fs.readFileSync(tapFile, 'utf8').split('\n')) {
-    const match = /^# (pass|fail|cancelled) (\d+)$/.exec(line.trim());
-    if (match) counts[match[1]] = Number(match[2]);
+function concurrency() {
+  const asked = Number(process.env.TEST_CONCURRENCY);
+  if (Number.isInteger(asked) && asked > 0) return asked;
+  // The fault suites stop and start the machine's PostgreSQL and Redis: one file at a time there.
+  if (process.env.TEST_GLOB_DIR) return 1;
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  // One more than the cores: much of a test file's time is spent waiting (child processes, timers, fakes).
+  return Math.min(4, Math.max(2, cores + 1));
+}
+
+function readDurations() {
+  try {
+    return JSON.parse(fs.readFileSync(DURATIONS_FILE, 'utf8'));
+  } catch {
+    return {};
   }
-  return counts;
 }
 
-function runNodeTest(files, tapFile) {
+/**
+ * Reads a file's TAP report: the closing "# pass N" style lines (the last one of each wins) and every test or
+ * suite marked "# SKIP" (a skipped suite is not in node's own skipped count, so the lines are counted instead).
+ */
+function parseTap(text) {
+  const counts = { pass: 0, fail: 0, cancelled: 0 };
+  const skipped = [];
+  for (const line of text.split('\n')) {
+    const footer = /^# (pass|fail|cancelled) (\d+)$/.exec(line.trim());
+    if (footer) counts[footer[1]] = Number(footer[2]);
+    const skip = /^\s*ok \d+ - (.*?) # SKIP\b ?(.*)$/.exec(line);
+    if (skip) skipped.push({ name: skip[1].replace(/\\#/g, '#'), reason: skip[2].trim() });
+  }
+  return { ...counts, skipped };
+}
+
+/** Runs one file in its own `node --test`; resolves with its counts, output and wall time. */
+function runFile(rel, tmpDir, index) {
+  const tapFile = path.join(tmpDir, `${index}.tap`);
   const args = [
     '--test',
-    '--test-concurrency=1',
-    // A hung test fails after 5 minutes instead of holding CI until its own limit.
-    '--test-timeout=300000',
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
     `--test-reporter-destination=${tapFile}`,
-    ...files,
+    path.join(DIST_ROOT, rel),
   ];
+  const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit' });
+    const output = [];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => {
+      output.push(Buffer.from(`\n[run-tests] still running after ${FILE_TIMEOUT_MS / 1000} s: killed\n`));
+      child.kill('SIGKILL');
+    }, FILE_TIMEOUT_MS);
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    const finish = (code) => {
+      clearTimeout(timer);
+      const tap = fs.existsSync(tapFile) ? fs.readFileSync(tapFile, 'utf8') : '';
+      resolve({
+        rel,
+        code,
+        output: Buffer.concat(output).toString('utf8'),
+        ms: Date.now() - started,
+        ...parseTap(tap),
+      });
+    };
     child.on('error', (err) => {
-      console.error(err);
-      resolve(1);
+      output.push(Buffer.from(`${err.stack ?? err}\n`));
+      finish(1);
     });
-    child.on('close', (code, signal) => resolve(signal ? 1 : code));
+    child.on('close', (code, signal) => finish(signal ? 1 : code));
   });
 }
 
-async function main() {
-  const files = selectFiles(process.env.TEST_GLOB_DIR, process.argv.slice(2));
-  const tapFile = path.join(os.tmpdir(), `run-tests-${process.pid}-${Date.now()}.tap`);
-  let exitCode = 1;
-  if (files.length === 0) console.error(`No test files found under ${TEST_ROOT} (did tsc run?)`);
-  else exitCode = await runNodeTest(files, tapFile);
-
-  const counts = parseTapCounts(tapFile);
-  fs.rmSync(tapFile, { force: true });
-  // A cancelled test (timeout, crashed file) did not pass: count it as failed.
-  const passed = counts.pass;
-  const failed = counts.fail + counts.cancelled;
-  if (process.env.TEST_COUNTS_FILE) {
-    fs.writeFileSync(process.env.TEST_COUNTS_FILE, JSON.stringify({ passed, failed }) + '\n');
+async function runAll(files, workers) {
+  const previous = readDurations();
+  // Longest first (integration files never timed count as long, unit files as short): short files fill the gaps.
+  const hint = (rel) => previous[rel] ?? (rel.startsWith(`test${path.sep}`) ? Infinity : 0);
+  const queue = [...files].sort((a, b) => hint(b) - hint(a) || a.localeCompare(b));
+  const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < queue.length) {
+      const index = next++;
+      const result = await runFile(queue[index], tmpDir, index);
+      const failedHere = result.code !== 0 || result.fail + result.cancelled > 0;
+      const head = `── ${result.rel} (${(result.ms / 1000).toFixed(1)} s)${failedHere ? ' FAILED' : ''}`;
+      process.stdout.write(`\n${head}\n${result.output}`);
+      results.push(result);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(workers, queue.length) }, worker));
+  } finally {
+    fs.rmSync(tmpDir, { recursive: true, force: true });
   }
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exitCode = exitCode !== 0 || failed > 0 || passed + failed === 0 ? 1 : 0;
+  try {
+    fs.writeFileSync(
+      DURATIONS_FILE,
+      JSON.stringify({ ...previous, ...Object.fromEntries(results.map((r) => [r.rel, r.ms])) }) + '\n',
+    );
+  } catch {
+    // Only an ordering hint for the next run.
+  }
+  return results;
+}
+
+async function main() {
+  const started = Date.now();
+  const files = selectFiles(process.env.TEST_GLOB_DIR, process.argv.slice(2));
+  const workers = concurrency();
+  let results = [];
+  if (files.length === 0) console.error(`No test files found under ${TEST_ROOT} (did tsc run?)`);
+  else results = await runAll(files, workers);
+
+  let passed = 0;
+  let failed = 0;
+  const skipped = [];
+  const crashed = [];
+  for (const r of results) {
+    passed += r.pass;
+    // A cancelled test (timeout, crashed file) did not pass: count it as failed.
+    failed += r.fail + r.cancelled;
+    // A file that exited non-zero without a failed test (killed, crashed outside a test) is a failure of its own.
+    if (r.code !== 0 && r.fail + r.cancelled === 0) {
+      failed += 1;
+      crashed.push(r);
+    }
+    for (const s of r.skipped) skipped.push({ ...s, rel: r.rel });
+  }
+
+  if (results.length > 0) {
+    const wall = ((Date.now() - started) / 1000).toFixed(1);
+    console.log(`\n${results.length} files in ${wall} s, ${workers} at a time; slowest:`);
+    for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
+      console.log(`  ${(r.ms / 1000).toFixed(1).padStart(6)} s  ${r.rel}`);
+    }
+  }
+  for (const r of crashed) console.log(`crashed: ${r.rel} (exit code ${r.code})`);
+  for (const s of skipped) console.log(`skipped: ${s.rel} › ${s.name}${s.reason ? ` (${s.reason})` : ''}`);
+  if (process.env.TEST_COUNTS_FILE) {
+    fs.writeFileSync(process.env.TEST_COUNTS_FILE, JSON.stringify({ passed, failed, skipped: skipped.length }) + '\n');
+  }
+  console.log(`${passed} passed, ${failed} failed${skipped.length > 0 ? `, ${skipped.length} skipped` : ''}`);
+  process.exitCode = failed > 0 || passed + failed === 0 || results.some((r) => r.code !== 0) ? 1 : 0;
 }
 
 main();

@@ -22,7 +22,11 @@ describe('platform administration', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: ` ${admin.sub}, ${otherAdmin.sub} ` } });
+    app = await startApp({
+      inProcess: true,
+      openRouter: fake,
+      env: { PLATFORM_ADMIN_USER_IDS: ` ${admin.sub}, ${otherAdmin.sub} ` },
+    });
     const me = await app.request('GET', '/api/users/me', { headers: asAlice() });
     assert.equal(me.status, 200, me.text);
     aliceId = me.body.id;

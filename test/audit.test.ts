@@ -79,6 +79,7 @@ describe('audit trail', () => {
     secrets.add(fake.provisioningKey);
     secrets.add(WEBHOOK_SECRET);
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       env: { PLATFORM_ADMIN_USER_IDS: admin.sub, CLERK_WEBHOOK_SIGNING_SECRET: WEBHOOK_SECRET },
     });

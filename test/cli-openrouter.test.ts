@@ -26,7 +26,7 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
   before(async () => {
     await fake.start();
     database = await createTestDatabase();
-    const app = await startApp({ database, openRouter: fake });
+    const app = await startApp({ inProcess: true, database, openRouter: fake });
     try {
       const a = await app.request('GET', '/api/users/me', { headers: sessionHeaders(alice) });
       const b = await app.request('GET', '/api/users/me', { headers: sessionHeaders(bob) });

@@ -28,6 +28,7 @@ describe('OpenAI-compatible gateway', () => {
   before(async () => {
     await fake.start();
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       redis: redisAvailable(),
       env: { OPENROUTER_TIMEOUT_MS: '1500', OPENROUTER_CHAT_TIMEOUT_MS: '1500', PLATFORM_ADMIN_USER_IDS: ADMIN.sub },

@@ -65,7 +65,7 @@ describe('per-key rate limits (in process)', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake });
+    app = await startApp({ inProcess: true, openRouter: fake });
   });
   after(async () => {
     await app?.stop();
@@ -152,7 +152,7 @@ describe('per-key rate limits (in process)', () => {
 describe('per-key rate limits with Redis', { skip: !redisAvailable() && 'TEST_REDIS_URL not set' }, () => {
   let app: TestApp;
   before(async () => {
-    app = await startApp({ redis: true });
+    app = await startApp({ inProcess: true, redis: true });
   });
   after(() => app?.stop());
 
@@ -165,7 +165,7 @@ describe('per-key rate limits while Redis is unreachable', () => {
   let app: TestApp;
   before(async () => {
     // Nothing listens on port 1: the app starts, limits fall back to this instance's counter.
-    app = await startApp({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
+    app = await startApp({ inProcess: true, env: { REDIS_URL: 'redis://127.0.0.1:1' } });
   });
   after(() => app?.stop());
 

@@ -30,7 +30,7 @@ describe('OpenRouter key reconciliation', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: admin.sub } });
+    app = await startApp({ inProcess: true, openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: admin.sub } });
     // Live keys: users signed in, each with their key stored.
     for (const claims of [admin, newClerkUser(), newClerkUser()]) {
       const session = fixedSession(claims);

@@ -22,7 +22,7 @@ describe('tenant integration routes (X-API-Key)', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake });
+    app = await startApp({ inProcess: true, openRouter: fake });
   });
   after(async () => {
     await app?.stop();

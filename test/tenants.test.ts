@@ -23,7 +23,7 @@ describe('tenants and members', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: ADMIN_SUB } });
+    app = await startApp({ inProcess: true, openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: ADMIN_SUB } });
   });
   after(async () => {
     await app?.stop();

@@ -52,6 +52,7 @@ describe('usage and quotas', () => {
   before(async () => {
     await fake.start();
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       redis: redisAvailable(),
       env: { OPENROUTER_TIMEOUT_MS: '3000', OPENROUTER_CHAT_TIMEOUT_MS: '3000' },

@@ -17,6 +17,7 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
   before(async () => {
     await fake.start();
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       env: { OPENROUTER_TIMEOUT_MS: '1500', CLERK_AUTHORIZED_PARTIES: 'http://localhost:3000' },
     });
@@ -350,7 +351,7 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
 describe('without a provisioning key', () => {
   let app: TestApp;
   before(async () => {
-    app = await startApp({ env: { OPENROUTER_BASE_URL: 'http://127.0.0.1:9/api/v1' } });
+    app = await startApp({ inProcess: true, env: { OPENROUTER_BASE_URL: 'http://127.0.0.1:9/api/v1' } });
   });
   after(() => app?.stop());
 

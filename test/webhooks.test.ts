@@ -92,6 +92,7 @@ describe('Clerk webhooks', () => {
   before(async () => {
     await fake.start();
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       env: { CLERK_WEBHOOK_SIGNING_SECRET: SECRET, PLATFORM_ADMIN_USER_IDS: admin.sub },
     });

@@ -1,6 +1,10 @@
 /**
- * Starts the real server as a child process (`node dist/apps/api/src/main.js`), so tests exercise start-up,
- * configuration, signals and logs exactly as an operator would, and several instances can share one database.
+ * Starts the real server for a test, in one of two ways with the same TestApp API:
+ * - as a child process (`node dist/apps/api/src/main.js`, the default), so tests exercise start-up, configuration,
+ *   signals, crashes and logs exactly as an operator would, and several instances can share one database;
+ * - in the test process (`inProcess: true`), built by the server's own createApp on the same kind of database and
+ *   listening on a real port: the fast tier, for tests of what requests meet. `kill()` and signals need a process.
+ * TEST_APP_MODE=process runs every test in a child process, whatever it asks for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { publicKeyPem } from './clerk-tokens';
 import type { FakeOpenRouter } from './fake-openrouter';
+import type { InProcessServer } from './in-process-server';
 
 /** dist/test/support/app.js → the repository root. */
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -48,6 +53,8 @@ export interface StartAppOptions {
   /** Script to run instead of the API's main.js. */
   entry?: string;
   startTimeoutMs?: number;
+  /** Builds the server inside the test process instead of spawning it (see the top of this file). */
+  inProcess?: boolean;
 }
 
 export interface AppRequestOptions {
@@ -81,6 +88,7 @@ export class TestApp {
   readonly baseUrl: string;
   readonly env: Readonly<Record<string, string>>;
   private running: Running | null = null;
+  private inProcessServer: InProcessServer | null = null;
   private readonly output: string[] = [];
 
   constructor(
@@ -89,6 +97,7 @@ export class TestApp {
     private readonly ownsDatabase: boolean,
     private readonly entry: string,
     private readonly startTimeoutMs: number,
+    readonly inProcess = false,
   ) {
     this.env = env;
     this.port = Number(env.PORT);
@@ -96,6 +105,7 @@ export class TestApp {
   }
 
   get pid(): number | undefined {
+    if (this.inProcess) return this.inProcessServer ? process.pid : undefined;
     return this.running?.child.pid;
   }
 
@@ -104,9 +114,10 @@ export class TestApp {
     return this.output.join('');
   }
 
-  /** Spawns the process and resolves once GET /api/health answers 200. */
+  /** Spawns the process (or builds the app in process) and resolves once GET /api/health answers 200. */
   async start(): Promise<void> {
-    if (this.running) throw new Error('TestApp already running');
+    if (this.running || this.inProcessServer) throw new Error('TestApp already running');
+    if (this.inProcess) return this.startInProcess();
     const child = spawn(process.execPath, [this.entry], {
       cwd: REPO_ROOT,
       env: { ...inheritedEnv(), ...this.env },
@@ -151,6 +162,7 @@ export class TestApp {
 
   /** Kills the process at once, as a crash would; the database is kept. */
   async kill(): Promise<ExitStatus> {
+    if (this.inProcess) throw new Error('kill() needs a child process: start the app without inProcess');
     return this.terminate('SIGKILL');
   }
 
@@ -175,6 +187,21 @@ export class TestApp {
     return { status: res.status, headers: res.headers, body: isJson ? JSON.parse(text) : text, text };
   }
 
+  private async startInProcess(): Promise<void> {
+    // Loaded on first use: test files that only start child processes never load the application.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { InProcessServer } = require('./in-process-server') as typeof import('./in-process-server');
+    const server = await InProcessServer.start(this.env as Record<string, string>, (chunk: string) => {
+      this.output.push(chunk);
+      if (process.env.TEST_SHOW_APP_LOGS) process.stderr.write(chunk);
+    });
+    this.inProcessServer = server;
+    if (!(await this.isHealthy())) {
+      await this.terminate('SIGTERM');
+      throw new Error(`App not healthy after start-up:\n${this.logs()}`);
+    }
+  }
+
   private async waitForHealth(running: Running): Promise<void> {
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline) {
@@ -196,6 +223,13 @@ export class TestApp {
   }
 
   private async terminate(signal: NodeJS.Signals): Promise<ExitStatus> {
+    if (this.inProcess) {
+      if (signal === 'SIGKILL') throw new Error('SIGKILL needs a child process: start the app without inProcess');
+      const server = this.inProcessServer;
+      this.inProcessServer = null;
+      await server?.stop();
+      return { code: server ? 0 : null, signal: null };
+    }
     const running = this.running;
     this.running = null;
     if (!running) return { code: null, signal: null };
@@ -226,7 +260,7 @@ export async function startApp(opts: StartAppOptions = {}): Promise<TestApp> {
   const owned = opts.database === undefined;
   const database = opts.database ?? (await createTestDatabase());
   try {
-    const app = new TestApp(database, appEnv(port, database, opts), owned, ...launchSettings(opts));
+    const app = new TestApp(database, appEnv(port, database, opts), owned, ...launchSettings(opts), inProcess(opts));
     await app.start();
     return app;
   } catch (err) {
@@ -266,7 +300,7 @@ export async function startCluster(n: number, opts: StartAppOptions = {}): Promi
 /** A PostgreSQL database of its own on TEST_DATABASE_URL's server when set, otherwise a PGlite data dir. */
 export async function createTestDatabase(): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  return serverUrl ? createPostgresDatabase(serverUrl) : createPgliteDatabase();
+  return serverUrl ? createPostgresDatabase(serverUrl) : await createPgliteDatabase();
 }
 
 export function postgresAvailable(): boolean {
@@ -316,6 +350,12 @@ function launchSettings(opts: StartAppOptions): [entry: string, startTimeoutMs: 
   return [opts.entry ?? DEFAULT_ENTRY, opts.startTimeoutMs ?? START_TIMEOUT_MS];
 }
 
+function inProcess(opts: StartAppOptions): boolean {
+  if (!opts.inProcess || process.env.TEST_APP_MODE === 'process') return false;
+  if (opts.entry) throw new Error('startApp: entry runs a script, which needs a child process (drop inProcess)');
+  return true;
+}
+
 function inheritedEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !INHERITED_VARS_TO_DROP.test(name)));
 }
@@ -333,13 +373,44 @@ async function createPostgresDatabase(serverUrl: string): Promise<TestDatabase> 
   };
 }
 
-function createPgliteDatabase(): TestDatabase {
+/**
+ * A DATA_DIR whose embedded cluster is a copy of a freshly initialised one: PGlite's initdb costs seconds of CPU
+ * per database, a copy a fraction of it. The app then runs its migrations on it as on any new data dir.
+ */
+async function createPgliteDatabase(): Promise<TestDatabase> {
+  const template = await pgliteTemplate();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umb-'));
+  fs.cpSync(template, path.join(dir, 'pglite'), { recursive: true });
   return {
     kind: 'pglite',
     env: { DATA_DIR: dir },
     drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * An initialised, empty PGlite cluster shared by every test process of this PGlite version (kept in the temp
+ * directory across runs). Made once: in a private directory first, then renamed into place, so that test
+ * processes starting together never see half of one.
+ */
+async function pgliteTemplate(): Promise<string> {
+  const manifest = path.join(REPO_ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json');
+  const { version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { version: string };
+  const template = path.join(os.tmpdir(), `umb-pglite-template-${version}`);
+  if (fs.existsSync(path.join(template, 'PG_VERSION'))) return template;
+  const staging = fs.mkdtempSync(`${template}.staging-`);
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const db = await PGlite.create(staging);
+    await db.close();
+    fs.renameSync(staging, template);
+  } catch (err) {
+    // Another process renamed its copy into place first: use that one.
+    if (!fs.existsSync(path.join(template, 'PG_VERSION'))) throw err;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return template;
 }
 
 async function withClient(connectionString: string, run: (client: Client) => Promise<unknown>): Promise<void> {

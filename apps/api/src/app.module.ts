@@ -29,7 +29,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule,
+        AppConfigModule.forConfig(config),
         DatabaseModule.forEndpoint(endpoint),
         // Installation id and the encryption key's fingerprint, checked before anything is served.
         InstallationModule.forRoot({ resealOnStartup: true }),

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { SecretBox } from '#libs/common';
 import { AppConfig } from './app-config';
@@ -18,4 +18,9 @@ import { validateEnvironment } from './environment';
   ],
   exports: [AppConfig, SecretBox],
 })
-export class AppConfigModule {}
+export class AppConfigModule {
+  /** Serves the configuration its caller already validated (the server's start-up), rather than reading the environment again. */
+  static forConfig(config: AppConfig): DynamicModule {
+    return { module: AppConfigModule, providers: [{ provide: AppConfig, useValue: config }] };
+  }
+}

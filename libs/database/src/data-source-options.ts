@@ -15,8 +15,9 @@ export function dataSourceOptions(endpoint: DatabaseEndpoint): DataSourceOptions
     migrationsTableName: 'schema_migrations',
     extra: {
       max: endpoint.poolSize,
-      // Fail fast while the database is down instead of queueing requests forever.
-      connectionTimeoutMillis: 5000,
+      // Fail fast while the database is down instead of queueing requests forever. The embedded database has
+      // one connection that every request queues for, so a burst waits longer there before being refused.
+      connectionTimeoutMillis: endpoint.embedded ? 30_000 : 5000,
       idleTimeoutMillis: 30000,
       // An idle client that errors (server restarted) must not crash the process.
       allowExitOnIdle: false,

@@ -38,7 +38,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   const code = e.code ?? e.driverError?.code;
   if (code && DB_UNAVAILABLE_CODES.has(code)) return true;
   const msg = e.message ?? '';
-  return /Connection terminated|connection timeout|Client has encountered a connection error|Connection is not established|pool is (closed|draining)|Cannot use a pool after calling end/i.test(
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Connection is not established|pool is (closed|draining)|Cannot use a pool after calling end/i.test(
     msg,
   );
 }

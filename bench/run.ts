@@ -18,7 +18,7 @@
  *   --database-url=…    BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   --redis-url=…       BENCH_REDIS_URL    (else TEST_REDIS_URL, else redis://127.0.0.1:6379)
  *   --log-level=info    BENCH_LOG_LEVEL    the app's LOG_LEVEL; a list (info,warn) runs each section per level
- *   --only=…            BENCH_ONLY         targets: bare,health,me,v1me-limited,v1me,direct,gateway,direct-1,gateway-1
+ *   --only=…            BENCH_ONLY         targets: bare,health,me,me-metrics,v1me-limited,v1me,direct,gateway,direct-1,gateway-1
  *   --profile=DIR       BENCH_PROFILE      sample the app's CPU (as `node --cpu-prof`), write profiles to DIR, summarise
  *   --json=FILE         BENCH_JSON         where the figures are written (default .tmp/bench/results.json)
  *   --rounds=3          BENCH_ROUNDS       measure every target this many times, interleaved, and keep the median
@@ -34,7 +34,8 @@ import { formatProfileSummary, summarizeProfile } from './support/profile';
 import { DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, option, postgresAnswers, redisAnswers } from './support/services';
 
 type DatabaseKind = 'embedded' | 'postgres';
-type TargetId = 'bare' | 'health' | 'me' | 'v1me-limited' | 'v1me' | 'direct' | 'gateway' | 'direct-1' | 'gateway-1';
+type TargetId =
+  'bare' | 'health' | 'me' | 'me-metrics' | 'v1me-limited' | 'v1me' | 'direct' | 'gateway' | 'direct-1' | 'gateway-1';
 
 interface Target {
   id: TargetId;
@@ -51,7 +52,8 @@ const TARGETS: Target[] = [
   { id: 'me', label: 'GET /api/users/me (Clerk session)', ref: { id: 'bare', min: 0.3 } },
   { id: 'v1me-limited', label: 'GET /api/v1/me (key, 100/min reached)', ref: { id: 'bare', min: 0.35 } },
   { id: 'v1me', label: 'GET /api/v1/me (key, 1,000,000/min)', ref: { id: 'bare', min: 0.35 } },
-  // A row with metrics enabled (an app started with METRICS_TOKEN, GET /api/v1/me again) goes here.
+  // The same request on a second app with METRICS_TOKEN set (per-request timing on): the cost of metrics.
+  { id: 'me-metrics', label: 'GET /api/users/me, metrics on', ref: { id: 'me', min: 0 } },
   { id: 'direct', label: 'POST chat/completions, direct to fake' },
   { id: 'gateway', label: 'POST /api/v1/chat/completions (gateway)', ref: { id: 'direct', min: 0.5 } },
   { id: 'direct-1', label: 'POST chat/completions, direct, 1 conn', connections: 1 },
@@ -185,6 +187,7 @@ async function section(
   const logFile = path.join(REPO_ROOT, '.tmp', 'bench', `app-${database}-${logLevel}.log`);
   fs.rmSync(logFile, { force: true });
   let app: TestApp | null = null;
+  let metricsApp: TestApp | null = null;
   const rows: Row[] = [];
   const add = (target: Target, outcome: LoadResult | string) => {
     const row: Row =
@@ -195,14 +198,17 @@ async function section(
     console.log(`  ${describeRow(row)}`);
   };
   try {
+    const appEnv = {
+      LOG_LEVEL: logLevel,
+      OPENROUTER_BASE_URL: fake.info.baseUrl,
+      OPENROUTER_PROVISIONING_API_KEY: fake.info.provisioningKey,
+    };
     app = await startApp({
       entry: path.join(__dirname, 'support', 'app-entry.js'),
       redis: database === 'postgres',
       env: {
-        LOG_LEVEL: logLevel,
+        ...appEnv,
         APP_LOG_FILE: logFile,
-        OPENROUTER_BASE_URL: fake.info.baseUrl,
-        OPENROUTER_PROVISIONING_API_KEY: fake.info.provisioningKey,
         ...(s.profileDir && {
           APP_CPU_PROFILE: path.join(s.profileDir, `app-${database}-${logLevel}-${Date.now()}.cpuprofile`),
         }),
@@ -229,6 +235,23 @@ async function section(
     plan('me', () =>
       load(`${base}/api/users/me`, { pid: appPid, headers: { authorization: `Bearer ${session.token}` } }),
     );
+    if (s.only.has('me-metrics')) {
+      // A database of its own: the embedded one serves a single process.
+      metricsApp = await startApp({
+        entry: path.join(__dirname, 'support', 'app-entry.js'),
+        redis: database === 'postgres',
+        env: { ...appEnv, METRICS_TOKEN: 'bench-metrics-token-0123456789' },
+      });
+      const metricsBase = metricsApp.baseUrl;
+      const metricsSession: Session = await signIn(metricsBase, newUserToken('bench-metrics').token);
+      const metricsPid = metricsApp.pid;
+      plan('me-metrics', () =>
+        load(`${metricsBase}/api/users/me`, {
+          pid: metricsPid,
+          headers: { authorization: `Bearer ${metricsSession.token}` },
+        }),
+      );
+    }
     if (wanted('v1me-limited')) {
       const limited = await createApiKey(base, session, { name: 'bench limited', rate_limit_per_minute: 100 });
       plan(
@@ -287,6 +310,7 @@ async function section(
     console.error(`  section failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
     await app?.stop();
+    await metricsApp?.stop();
     await fake.stop();
   }
   if (s.profileDir) printProfiles(s.profileDir, `app-${database}-${logLevel}-`);

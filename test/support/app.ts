@@ -312,18 +312,31 @@ export function redisAvailable(): boolean {
 }
 
 /** Ports free right now, all distinct: each is held until all are chosen. */
+/**
+ * Ports for apps to listen on later, below Linux's ephemeral range (32768–60999): a port the kernel hands out
+ * for `listen(0)` can be taken a moment later as the local port of another process's outgoing connection (to
+ * PostgreSQL, Redis, a fake), and test files run side by side. Each port is checked free by binding it.
+ */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, async () => {
-      const server = net.createServer();
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      return server;
-    }),
-  );
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!ports.includes(port) && (await canListen(port))) ports.push(port);
+  }
   return ports;
+}
+
+async function canListen(port: number): Promise<boolean> {
+  const server = net.createServer();
+  try {
+    server.listen(port, '127.0.0.1');
+    await once(server, 'listening');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await new Promise((resolve) => server.close(() => resolve(undefined)));
+  }
 }
 
 function appEnv(port: number, database: TestDatabase, opts: StartAppOptions): Record<string, string> {

@@ -12,7 +12,8 @@ import { errorBody, errorShapeFor } from './error-shape';
 const TYPES_BY_STATUS: [(status: number) => boolean, OpenAiErrorType[]][] = [
   [(s) => s === 401, ['authentication_error']],
   [(s) => s === 403, ['permission_error']],
-  [(s) => s === 404, ['not_found_error']],
+  // OpenAI answers an unknown model 404 invalid_request_error `model_not_found`.
+  [(s) => s === 404, ['not_found_error', 'invalid_request_error']],
   [(s) => s === 429, ['rate_limit_error', 'insufficient_quota']],
   [(s) => s >= 500, ['server_error']],
   [(s) => s >= 400 && s < 500, ['invalid_request_error']],

@@ -13,6 +13,6 @@ export * from './members/member-directory';
 export * from './members/members.service';
 export * from './members/member.mapper';
 export * from './tenant-crud/tenant-commands.service';
-export * from './members/invitee-resolver';
+export * from './members/invitee-directory';
 export * from './tenant-crud/dto/create-tenant.dto';
 export * from './tenant-crud/tenant-insert';

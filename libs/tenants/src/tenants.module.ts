@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TenantAccessGuard } from './access/tenant-access.guard';
 import { TenantChangeHooks } from './hooks/tenant-change.hooks';
-import { InviteeResolver } from './members/invitee-resolver';
 import { MemberDirectory } from './members/member-directory';
 import { MemberRepository } from './members/member.repository';
 import { MembersController } from './members/members.controller';
@@ -26,7 +25,6 @@ import { Tenant } from './tenant.entity';
     MemberRepository,
     MemberDirectory,
     MembersService,
-    InviteeResolver,
   ],
   exports: [
     TenantMappingService,

@@ -1,3 +1,4 @@
+import { InviteesModule } from './invitees/invitees.module';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ClerkModule } from '#libs/clerk';
@@ -13,7 +14,13 @@ import { UserProviderKey } from './user-provider-key.entity';
 import { User } from './user.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User, UserProviderKey]), TenantsModule, OpenRouterModule, ClerkModule],
+  imports: [
+    TypeOrmModule.forFeature([User, UserProviderKey]),
+    TenantsModule,
+    OpenRouterModule,
+    ClerkModule,
+    InviteesModule,
+  ],
   controllers: [MeController],
   providers: [UserAccounts, LoginService, MeService, ProviderKeysService, UserSnapshotCache],
   exports: [UserAccounts, LoginService, ProviderKeysService, UserSnapshotCache],

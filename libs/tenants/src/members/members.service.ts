@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '#libs/audit';
@@ -7,7 +7,7 @@ import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
 import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
-import { Invitee, InviteeResolver } from './invitee-resolver';
+import { Invitee, INVITEE_DIRECTORY, InviteeDirectory } from './invitee-directory';
 import { MemberRepository, MemberRow } from './member.repository';
 
 /**
@@ -38,7 +38,7 @@ export class MembersService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly members: MemberRepository,
-    private readonly invitees: InviteeResolver,
+    @Inject(INVITEE_DIRECTORY) private readonly invitees: InviteeDirectory,
     private readonly audit: AuditService,
     private readonly hooks: TenantChangeHooks,
     private readonly bus: InvalidationBus,

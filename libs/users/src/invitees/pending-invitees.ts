@@ -1,13 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError, Errors } from '#libs/common';
-
-export interface Invitee {
-  id: string;
-  status: 'active' | 'pending' | 'deactivated';
-  /** True when this call created the pending user. */
-  created: boolean;
-}
+import type { Invitee, InviteeDirectory } from '#libs/tenants';
 
 /**
  * Finds the user a member is added as: by id, or by email. An email nobody signed in with yet becomes a
@@ -15,7 +9,7 @@ export interface Invitee {
  * and its memberships carry over.
  */
 @Injectable()
-export class InviteeResolver {
+export class PendingInvitees implements InviteeDirectory {
   async byId(m: EntityManager, userId: string): Promise<Invitee> {
     const rows: Invitee[] = await m.query(`SELECT id, status, false AS created FROM users WHERE id = $1`, [userId]);
     if (!rows[0]) throw Errors.notFound('User');

@@ -4,8 +4,6 @@ export * from './decorators/auth.decorators';
 export * from './crypto/secret-box';
 export * from './crypto/sealed-column';
 export * from './crypto/mask';
-export * from './http/user-throttler.guard';
-export * from './http/api-key-throttler.guard';
 export * from './http/lru-cache';
 export * from './http/app-exception.filter';
 export * from './http/client-error.handler';

@@ -2,3 +2,5 @@ export * from './fixed-window';
 export * from './memory-throttler.storage';
 export * from './redis-throttler.storage';
 export * from './rate-limit.module';
+export * from './api-key-throttler.guard';
+export * from './user-throttler.guard';

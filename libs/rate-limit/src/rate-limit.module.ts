@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import { REDIS_CLIENT, RedisClient } from '#libs/redis';
+import { ApiKeyThrottlerGuard } from './api-key-throttler.guard';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
 
@@ -24,7 +26,8 @@ export class RateLimitStorageModule {}
 /**
  * @nestjs/throttler for the whole app, on constant-cost storage. The `default` throttler is a loose
  * per-route ceiling used where a route opts in (e.g. 5 refreshes a minute per user); API keys are
- * limited by ApiKeyThrottlerGuard to their own rate_limit_per_minute.
+ * limited to their own rate_limit_per_minute by ApiKeyThrottlerGuard, a global guard: every API-key request
+ * counts, on whichever route, and no controller can forget it.
  */
 @Module({})
 export class RateLimitModule {
@@ -41,6 +44,7 @@ export class RateLimitModule {
           }),
         }),
       ],
+      providers: [{ provide: APP_GUARD, useClass: ApiKeyThrottlerGuard }],
     };
   }
 }

@@ -1,7 +1,6 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import type { ApiKeyScope, ContextualRequest, RequestContext, TenantRole } from '../context/request-context';
-import { ApiKeyThrottlerGuard } from '../http/api-key-throttler.guard';
 
 export const IS_PUBLIC = 'auth:public';
 export const AUTH_KINDS = 'auth:kinds';
@@ -20,13 +19,12 @@ export const ClerkAuth = () =>
 
 /**
  * Tenant API key in `X-API-Key`. With `{ bearer: true }` (OpenAI-compatible routes) a key in
- * `Authorization: Bearer` is accepted too, so that OpenAI SDKs work unchanged. Every such route is rate
- * limited per key (ApiKeyThrottlerGuard: X-RateLimit-* headers, 429 `rate_limited`).
+ * `Authorization: Bearer` is accepted too, so that OpenAI SDKs work unchanged. Every API-key request is rate
+ * limited per key by the rate-limit lib's global guard (X-RateLimit-* headers, 429 `rate_limited`).
  */
 export const ApiKeyAuth = (opts: { bearer?: boolean } = {}) =>
   applyDecorators(
     SetMetadata(AUTH_KINDS, (opts.bearer ? ['api_key', 'api_key_bearer'] : ['api_key']) satisfies AuthKind[]),
-    UseGuards(ApiKeyThrottlerGuard),
     ApiSecurity('api_key'),
     ...(opts.bearer ? [ApiBearerAuth('api_key_bearer')] : []),
   );

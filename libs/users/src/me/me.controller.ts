@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Throttle } from '@nestjs/throttler';
-import { ClerkAuth, CurrentContext, RequestContext, UserThrottlerGuard } from '#libs/common';
+import { ClerkAuth, CurrentContext, RequestContext } from '#libs/common';
+import { UserThrottlerGuard } from '#libs/rate-limit';
 import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { SetProviderKeyDto } from '../dto/set-provider-key.dto';
 import { ProviderKeysService } from '../provider-keys.service';

@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ContextualRequest } from '../context/request-context';
+import type { ContextualRequest } from '#libs/common';
 import { refusalAnswered, sendRateLimited } from './rate-limited.reply';
 
 /** One window per key: limits are per minute. */
@@ -9,11 +9,12 @@ const WINDOW_MS = 60_000;
 const COUNTED = Symbol('api-key-rate-counted');
 
 /**
- * Per-key rate limit on every API-key route (part of `ApiKeyAuth`): at most the key's
+ * Per-key rate limit on every API-key request: at most the key's
  * `rate_limit_per_minute` requests per minute, counted by key id in the app's throttler storage
  * (Redis across instances when configured). Every answer carries `X-RateLimit-Limit`,
  * `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until the window ends); over the limit it is
- * a 429 `rate_limited` with `Retry-After`. Runs after the global auth guard, which resolved the key.
+ * a 429 `rate_limited` with `Retry-After`. A global guard (RateLimitModule): the edge resolved the credential
+ * before the body was read, so every API-key request is limited here, whichever route it is on.
  *
  * A refusal is answered here, without an exception: a key at its limit is typically hammered, and
  * refusing must not cost more than serving (an exception captures a stack through Nest's async chain

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody, errorShapeFor, statusOf } from '../errors';
+import { errorBody, errorShapeFor, statusOf } from '#libs/common';
 
 const REFUSAL = {
   status: statusOf('rate_limited'),

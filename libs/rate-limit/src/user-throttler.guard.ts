@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ContextualRequest } from '../context/request-context';
+import type { ContextualRequest } from '#libs/common';
 import { refusalAnswered, sendRateLimited } from './rate-limited.reply';
 
 /**

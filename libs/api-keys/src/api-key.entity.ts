@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, ValueTransformer } from 'typeorm';
-import type { ApiKeyScope } from '#libs/common';
+import type { ApiKeyScope } from './scopes';
 
 export const QUOTA_PERIODS = ['day', 'month', 'total'] as const;
 export type QuotaPeriod = (typeof QUOTA_PERIODS)[number];

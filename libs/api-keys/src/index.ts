@@ -13,3 +13,4 @@ export * from './api-keys.module';
 export * from './auth/api-key.authenticator';
 export * from './usage/tokens-used.view';
 export * from './management/dto/create-api-key.dto';
+export * from './scopes';

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ContextualRequest, Errors, RequestContext } from '#libs/common';
+import { isTenantRole } from '#libs/tenants';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from './api-key-authenticator';
 import { ClerkAuthenticator } from './clerk/clerk.authenticator';
 import type { RouteAuthPolicy } from './route-auth.policy';
@@ -39,7 +40,7 @@ export class CredentialResolver {
   authorize(auth: RequestContext, policy: RouteAuthPolicy): void {
     if (policy.platformAdmin && !auth.isPlatformAdmin) throw Errors.forbidden('Platform administrators only');
     const roles = policy.roles;
-    if (roles.length && auth.kind === 'clerk' && (!auth.role || !roles.includes(auth.role))) {
+    if (roles.length && auth.kind === 'clerk' && (!isTenantRole(auth.role) || !roles.includes(auth.role))) {
       throw Errors.forbidden(`This needs the role ${roles.join(' or ')} in the active tenant`);
     }
     const scopes = policy.scopes;

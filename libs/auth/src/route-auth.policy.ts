@@ -1,14 +1,7 @@
 import type { Reflector } from '@nestjs/core';
-import {
-  ApiKeyScope,
-  AUTH_KINDS,
-  AuthKind,
-  IS_PUBLIC,
-  PLATFORM_ADMIN,
-  REQUIRED_ROLES,
-  REQUIRED_SCOPES,
-  TenantRole,
-} from '#libs/common';
+import { AUTH_KINDS, AuthKind, IS_PUBLIC, PLATFORM_ADMIN, REQUIRED_ROLES, REQUIRED_SCOPES } from '#libs/common';
+import { TenantRole } from '#libs/tenants';
+import { ApiKeyScope } from '#libs/api-keys';
 
 /** A handler or controller class, as Nest's Reflector takes them. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type

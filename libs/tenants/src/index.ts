@@ -16,3 +16,4 @@ export * from './tenant-crud/tenant-commands.service';
 export * from './members/invitee-directory';
 export * from './tenant-crud/dto/create-tenant.dto';
 export * from './tenant-crud/tenant-insert';
+export * from './roles';

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { TenantRole } from '#libs/common';
+import type { TenantRole } from './roles';
 
 @Entity({ name: 'memberships' })
 export class Membership {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { TenantRole } from '#libs/common';
+import type { TenantRole } from './roles';
 
 export interface TenantWithRole {
   id: string;

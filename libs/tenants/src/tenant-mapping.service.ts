@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { TenantRole } from '#libs/common';
+import type { TenantRole } from './roles';
 import { Tenant } from './tenant.entity';
 import { InsertedTenant, insertTenant, TenantValues } from './tenant-crud/tenant-insert';
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { ApiKeyScope, TenantRole } from '#libs/common';
+import type { TenantRole } from '#libs/tenants';
+import type { ApiKeyScope } from '../scopes';
 import type { QuotaPeriod } from '../api-key.entity';
 import type { VerifiedKey } from './verified-key';
 

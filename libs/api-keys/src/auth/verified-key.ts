@@ -1,9 +1,12 @@
-import type { ContextApiKey, ContextTenant, ContextUser, RequestContext, TenantRole } from '#libs/common';
+import type { ContextApiKey, ContextTenant, ContextUser, RequestContext } from '#libs/common';
+import type { TenantRole } from '#libs/tenants';
 import type { QuotaPeriod } from '../api-key.entity';
+import type { ApiKeyScope } from '../scopes';
 import type { ApiKeyTimes } from '../api-key-state';
 
 /** The context's api key as this capability fills it (quota settings included, for the gateway). */
 export interface VerifiedApiKey extends ContextApiKey {
+  scopes: ApiKeyScope[];
   tenantId: string;
   tokenQuota: number | null;
   quotaPeriod: QuotaPeriod | null;

@@ -1,4 +1,4 @@
-import type { ApiKeyScope } from '#libs/common';
+import type { ApiKeyScope } from '../scopes';
 import type { QuotaPeriod } from '../api-key.entity';
 
 /** What a key is created with, from the HTTP API or the command line. */

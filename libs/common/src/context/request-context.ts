@@ -1,9 +1,7 @@
-/** Roles a user can hold in a tenant, strongest first. */
-export const TENANT_ROLES = ['owner', 'admin', 'member'] as const;
-export type TenantRole = (typeof TENANT_ROLES)[number];
-
-export const API_KEY_SCOPES = ['users:read', 'users:write', 'chat', 'usage:read'] as const;
-export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+/*
+ * The request context names roles and scopes without knowing them: the tenants lib owns the roles
+ * (`TenantRole`) and the api-keys lib the scopes (`ApiKeyScope`); both narrow these strings.
+ */
 
 export interface ContextTenant {
   id: string;
@@ -21,7 +19,7 @@ export interface ContextApiKey {
   id: string;
   name: string;
   prefix: string;
-  scopes: ApiKeyScope[];
+  scopes: readonly string[];
   rateLimitPerMinute: number;
   userId: string | null;
 }
@@ -35,7 +33,7 @@ export interface RequestContext {
   tenant: ContextTenant;
   user: ContextUser | null;
   apiKey: ContextApiKey | null;
-  role: TenantRole | null;
+  role: string | null;
   /** Clerk session id, for Clerk requests. */
   sessionId: string | null;
   isPlatformAdmin: boolean;

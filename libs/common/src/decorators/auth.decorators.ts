@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
-import type { ApiKeyScope, ContextualRequest, RequestContext, TenantRole } from '../context/request-context';
+import type { ContextualRequest, RequestContext } from '../context/request-context';
 
 export const IS_PUBLIC = 'auth:public';
 export const AUTH_KINDS = 'auth:kinds';
@@ -28,12 +28,6 @@ export const ApiKeyAuth = (opts: { bearer?: boolean } = {}) =>
     ApiSecurity('api_key'),
     ...(opts.bearer ? [ApiBearerAuth('api_key_bearer')] : []),
   );
-
-/** API-key scopes the route needs (Clerk users are not scope-limited). */
-export const RequireScopes = (...scopes: ApiKeyScope[]) => SetMetadata(REQUIRED_SCOPES, scopes);
-
-/** Tenant roles allowed on the route, checked against the active tenant. */
-export const RequireRoles = (...roles: TenantRole[]) => SetMetadata(REQUIRED_ROLES, roles);
 
 /** Only users listed in PLATFORM_ADMIN_USER_IDS. */
 export const PlatformAdmin = () => applyDecorators(SetMetadata(PLATFORM_ADMIN, true), ClerkAuth());

@@ -1,7 +1,8 @@
 import { Body, Controller, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyAuth, CurrentContext, RequestContext, RequireScopes } from '#libs/common';
+import { ApiKeyAuth, CurrentContext, RequestContext } from '#libs/common';
+import { RequireScopes } from '#libs/api-keys';
 import { COMPLETIONS } from '../proxy/inference-endpoint';
 import { InferenceProxy } from '../proxy/inference-proxy';
 import { ApiInferenceErrors } from '../proxy/inference-responses.decorator';

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyAuth, CurrentTenant, ContextTenant, RequireScopes } from '#libs/common';
+import { ApiKeyAuth, CurrentTenant, ContextTenant } from '#libs/common';
+import { RequireScopes } from '#libs/api-keys';
 import { UsageQueryDto } from './usage-query.dto';
 import { UsageReportDto } from './usage-report.response';
 import { UsageQuery } from './usage.query';

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
+import { API_KEY_SCOPES, ApiKeyScope } from '#libs/api-keys';
 
 export class V1TenantDto {
   @ApiProperty({ format: 'uuid' }) id: string;

@@ -9,7 +9,8 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { AuditScope, CurrentAuditScope } from '#libs/audit';
-import { ApiKeyAuth, ContextTenant, ContextUser, CurrentTenant, CurrentUser, RequireScopes } from '#libs/common';
+import { ApiKeyAuth, ContextTenant, ContextUser, CurrentTenant, CurrentUser } from '#libs/common';
+import { RequireScopes } from '#libs/api-keys';
 import { KeyManager, MemberDirectory, MembersService } from '#libs/tenants';
 import { CreateUserDto } from './dto/create-user.dto';
 import { IntegrationUserDto, IntegrationUserPageDto } from './dto/integration-user.response';

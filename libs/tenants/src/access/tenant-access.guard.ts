@@ -9,7 +9,8 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiNotFoundResponse } from '@nestjs/swagger';
-import { ContextualRequest, Errors, TenantRole } from '#libs/common';
+import { ContextualRequest, Errors } from '#libs/common';
+import { TenantRole } from '../roles';
 import { MembershipQueries, TenantWithRole } from '../membership.queries';
 import { isUuid } from './tenant-scope';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { TenantRole } from '#libs/common';
+import type { TenantRole } from '../roles';
 import { requireTenantId } from '../access/tenant-scope';
 
 export interface MemberRow {

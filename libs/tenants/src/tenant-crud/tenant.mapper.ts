@@ -1,4 +1,4 @@
-import type { TenantRole } from '#libs/common';
+import type { TenantRole } from '../roles';
 import type { TenantResponseDto } from './dto/tenant.response';
 
 export interface TenantView {

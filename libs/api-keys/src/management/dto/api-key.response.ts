@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { API_KEY_SCOPES, ApiKeyScope } from '#libs/common';
+import { API_KEY_SCOPES, ApiKeyScope } from '../../scopes';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 import type { ApiKeyStatus } from '../../api-key-state';
 

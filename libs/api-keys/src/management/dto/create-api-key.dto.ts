@@ -14,7 +14,8 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { API_KEY_SCOPES, ApiKeyScope, IsIsoDateTime } from '#libs/common';
+import { IsIsoDateTime } from '#libs/common';
+import { API_KEY_SCOPES, ApiKeyScope } from '../../scopes';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 
 export const trimString = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);

@@ -14,7 +14,8 @@ import {
   Min,
   ValidateIf,
 } from 'class-validator';
-import { API_KEY_SCOPES, ApiKeyScope, IsIsoDateTime } from '#libs/common';
+import { IsIsoDateTime } from '#libs/common';
+import { API_KEY_SCOPES, ApiKeyScope } from '../../scopes';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 import { MAX_RATE_LIMIT, MAX_TOKEN_QUOTA, presentNotNull, trimString } from './create-api-key.dto';
 

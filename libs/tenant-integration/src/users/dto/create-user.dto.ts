@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, MaxLength } from 'class-validator';
-import { TENANT_ROLES } from '#libs/common';
+import { TENANT_ROLES } from '#libs/tenants';
 
 /** Any role: whether the key's user may grant it is judged at the request (only owners grant owner). */
 export const GRANTABLE_ROLES = TENANT_ROLES;

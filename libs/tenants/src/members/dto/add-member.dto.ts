@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsOptional, IsUUID, MaxLength, ValidateIf } from 'class-validator';
-import { TENANT_ROLES, TenantRole } from '#libs/common';
+import { TENANT_ROLES, TenantRole } from '../../roles';
 import { trimString } from '../../tenant-crud/dto/create-tenant.dto';
 
 export class AddMemberDto {

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { TENANT_ROLES, TenantRole } from '#libs/common';
+import { TENANT_ROLES, TenantRole } from '../../roles';
 
 export class MemberResponseDto {
   @ApiProperty({ format: 'uuid' }) user_id: string;

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
-import { TENANT_ROLES, TenantRole } from '#libs/common';
+import { TENANT_ROLES, TenantRole } from '../../roles';
 
 export class UpdateMemberDto {
   @ApiProperty({ enum: TENANT_ROLES })

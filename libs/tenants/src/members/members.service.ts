@@ -94,17 +94,7 @@ export class MembersService {
       mayManage(managerRole, current, role);
       if (current !== role) {
         if (current === 'owner') await this.keepAnOwner(m, tenantId);
-        await this.members.setRole(m, tenantId, userId, role);
-        await this.audit.record(
-          {
-            action: 'member.role_changed',
-            ...scope,
-            tenantId,
-            target: { type: 'user', id: userId },
-            metadata: { from: current, to: role },
-          },
-          m,
-        );
+        await this.writeRole(m, tenantId, userId, current, role, scope);
       }
       return (await this.members.find(tenantId, userId, m))!;
     });
@@ -156,17 +146,7 @@ export class MembersService {
       return true;
     }
     if (current === role || current === 'owner') return false;
-    await this.members.setRole(m, tenantId, userId, role);
-    await this.audit.record(
-      {
-        action: 'member.role_changed',
-        ...scope,
-        tenantId,
-        target: { type: 'user', id: userId },
-        metadata: { from: current, to: role },
-      },
-      m,
-    );
+    await this.writeRole(m, tenantId, userId, current, role, scope);
     return true;
   }
 
@@ -242,6 +222,28 @@ export class MembersService {
   }
 
   /** Called before an owner is demoted or removed: there must be another owner. */
+  /** The role change itself and its audit row, in the caller's transaction (tenant locked, rules checked). */
+  private async writeRole(
+    m: EntityManager,
+    tenantId: string,
+    userId: string,
+    from: TenantRole,
+    to: TenantRole,
+    scope: AuditScope,
+  ): Promise<void> {
+    await this.members.setRole(m, tenantId, userId, to);
+    await this.audit.record(
+      {
+        action: 'member.role_changed',
+        ...scope,
+        tenantId,
+        target: { type: 'user', id: userId },
+        metadata: { from, to },
+      },
+      m,
+    );
+  }
+
   private async keepAnOwner(m: EntityManager, tenantId: string): Promise<void> {
     if ((await this.members.countOwners(m, tenantId)) <= 1) {
       throw new AppError('last_owner', 'The last owner of a tenant cannot be removed or demoted');

@@ -275,7 +275,7 @@ describe('Clerk webhooks', () => {
     const upstream = fake.keys.find((k) => k.key === me.body.openrouter_api_key)!;
     assert.ok(upstream && !upstream.deleted);
 
-    // An API key acting as the user, when tenant API keys exist (issue 3).
+    // An API key acting as the user.
     const tenantId = me.body.tenant.id;
     const created = await app.request('POST', `/api/tenants/${tenantId}/api-keys`, {
       headers: sessionHeaders(victim),

@@ -43,12 +43,12 @@ export class AppModule {
         UsersModule,
         AuthModule,
         HealthModule,
-        // Tenants, members and tenant API keys (issue 3).
+        // Tenants, members and tenant API keys.
         ApiKeysModule,
         TenantIntegrationModule,
-        // OpenAI-compatible gateway, usage and quotas (issue 4).
+        // OpenAI-compatible gateway, usage and quotas.
         GatewayModule,
-        // Operations (issue 5): one ScheduleModule.forRoot() for the whole app.
+        // Operations: one ScheduleModule.forRoot() for the whole app.
         ScheduleModule.forRoot(),
         ReconciliationModule.forRoot({ schedule: true }),
         AuditReadModule,

@@ -5,9 +5,8 @@ import { RouteAuthPolicies } from './route-auth.policies';
 
 /**
  * The global guard: every route is closed unless marked `@Public()`. The edge hook has normally
- * authenticated the request already, before its body was read (`req.auth` is set); the guard then only
- * re-checks the route's rights, read once per handler. A route the hook did not resolve is authenticated
- * here, the same way.
+ * authenticated and authorized the request already, before its body was read (`req.auth` is set), and the
+ * guard lets it through. A route the hook did not resolve is authenticated and authorized here, the same way.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -20,10 +19,8 @@ export class AuthGuard implements CanActivate {
     const policy = this.policies.forHandler(context.getHandler(), context.getClass());
     if (policy.isPublic) return true;
     const req = context.switchToHttp().getRequest<ContextualRequest>();
-    if (req.auth) {
-      this.credentials.authorize(req.auth, policy);
-      return true;
-    }
+    // Set only by the edge hook, after it authorized this same route's policy: nothing left to check.
+    if (req.auth) return true;
     return this.credentials.resolve(req, policy).then((auth) => {
       this.credentials.authorize(auth, policy);
       req.auth = auth;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { AppConfig } from '#libs/config';
 
 export type CacheName = 'user_snapshot' | 'verified_api_key' | 'key_spend';
 export type RefusalReason = 'rate_limited' | 'quota_exceeded';
@@ -58,31 +59,40 @@ export class MetricsService {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** Without METRICS_TOKEN nobody can scrape: nothing is collected, and the recorders below return at once. */
+  private readonly enabled: boolean;
+
+  constructor(config: AppConfig) {
+    this.enabled = Boolean(config.metricsToken);
     // Process metrics, event-loop lag among them (nodejs_eventloop_lag_*).
-    collectDefaultMetrics({ register: this.registry });
+    if (this.enabled) collectDefaultMetrics({ register: this.registry });
   }
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
+    if (!this.enabled) return;
     this.httpDuration.observe({ method, route, status: String(status) }, seconds);
   }
 
   /** `outcome` is the HTTP status as a string, or an error code for transport failures. */
   upstreamCall(operation: string, outcome: string | number, seconds: number, failed: boolean): void {
+    if (!this.enabled) return;
     const labels = { operation: upstreamOperation(operation), outcome: String(outcome) };
     this.upstreamDuration.observe(labels, seconds);
     if (failed) this.upstreamErrors.inc(labels);
   }
 
   keyEvent(event: KeyEvent): void {
+    if (!this.enabled) return;
     this.keyEvents.inc({ event });
   }
 
   refusal(reason: RefusalReason): void {
+    if (!this.enabled) return;
     this.refusals.inc({ reason });
   }
 
   cacheLookup(cache: CacheName, hit: boolean): void {
+    if (!this.enabled) return;
     this.cacheLookups.inc({ cache, result: hit ? 'hit' : 'miss' });
   }
 

@@ -76,7 +76,7 @@ export class InferenceProxy {
     };
     if (!ex.userId) return this.refuse(ex, GatewayErrors.noUser(), 'failed');
 
-    const policy = await this.policies.policyOf(apiKey);
+    const policy = this.policies.policyOf(apiKey);
     // Only a key with a quota reserves: the estimate (which walks the prompt) is not worked out otherwise.
     const estimate = policy.tokenQuota === null ? 0 : estimateRequestTokens(body, endpoint.generates);
     const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt);

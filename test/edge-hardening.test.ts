@@ -254,8 +254,12 @@ describe('the HTTP edge', () => {
         await app.request('GET', '/api/users/me'),
         await app.request('GET', '/api/nope'),
         await app.request('GET', '/api/users/me', { headers: session() }),
+        await app.request('GET', '/api/%E0%A4%A'),
       ]) {
         assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+        // A JSON answer is never a document: nothing may load or frame it.
+        assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
+        assert.equal(res.headers.get('x-frame-options'), 'DENY');
       }
       const me = await app.request('GET', '/api/users/me', { headers: session() });
       assert.equal(me.headers.get('cache-control'), 'no-store');

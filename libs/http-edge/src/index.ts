@@ -4,3 +4,4 @@ export * from './json-body.parser';
 export * from './server-options';
 export * from './browser-edge';
 export * from './auth-failure.limiter';
+export * from './security-headers';

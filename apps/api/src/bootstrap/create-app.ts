@@ -11,7 +11,7 @@ import {
 } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { DatabaseEndpoint } from '#libs/database';
-import { edgeServerOptions } from '#libs/http-edge';
+import { edgeServerOptions, frameworkErrorWithHeaders, installDocsSecurityHeaders } from '#libs/http-edge';
 import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
 import { installLiveness } from './liveness';
@@ -30,6 +30,8 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     genReqId: requestIdFor,
     return503OnClosing: true,
     clientErrorHandler,
+    // A URL Fastify cannot route is refused before any hook: the security headers are set there.
+    frameworkErrors: frameworkErrorWithHeaders,
     // Body limit, request timeout (slow bodies dropped), keep-alive, trusted proxies: see libs/http-edge.
     ...edgeServerOptions(config.trustProxy),
   });
@@ -45,6 +47,7 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
   installHttpEdge(app, config);
   // Per-request timing only when someone can scrape it (METRICS_TOKEN): the bench compares both.
   if (config.metricsToken) installMetricsHook(app.getHttpAdapter().getInstance(), app.get(MetricsService));
+  installDocsSecurityHeaders(app.getHttpAdapter().getInstance(), '/api/docs');
   setUpOpenApi(app);
   installRootRoutes(app.getHttpAdapter().getInstance());
   return app;

@@ -5,25 +5,24 @@ import {
   installBodyLimits,
   installCors,
   installJsonBodyParser,
-  installSecurityHeaders,
   pathOnly,
   sendEdgeError,
+  setEdgeHeaders,
 } from '#libs/http-edge';
 
 /** `%00` anywhere in the URL (path or query) decodes to NUL, which no route may receive. */
 const ENCODED_NUL = /%00/;
 
 /**
- * What every request meets before Nest routes it, in this order: CORS and security headers (Nest's adapter
- * hook, first of all), the request id, NUL in the URL, an unknown route under /api/v1 (OpenAI's 404), then
+ * What every request meets before Nest routes it, in this order: CORS, then the security headers and the
+ * request id, NUL in the URL, an unknown route under /api/v1 (OpenAI's 404), then
  * authentication (before the body is read), then the JSON parser (depth and text checks, body limits).
  */
 export function installHttpEdge(app: NestFastifyApplication, config: AppConfig): void {
   installCors(app, config.corsOrigins);
-  installSecurityHeaders(app);
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {
-    reply.header('x-request-id', req.id);
+    setEdgeHeaders(req, reply);
     if (ENCODED_NUL.test(req.url)) {
       sendEdgeError(req, reply, 'validation_failed', 'The URL holds a NUL character (%00)');
       return;

@@ -104,6 +104,53 @@ describe('RedisThrottlerStorage', { skip: !redisAvailable() && 'TEST_REDIS_URL n
     await inspector.del(`${RATE_LIMIT_KEY_PREFIX}api_key:${key}`);
   });
 
+  it('sends the hits of one turn on one key in one round trip, each with its own place in the count', async () => {
+    const real = await connect();
+    let roundTrips = 0;
+    const counting = Object.assign(Object.create(real), {
+      status: 'ready',
+      on: () => counting,
+      evalsha: (...args: unknown[]) => {
+        roundTrips++;
+        return (real as any).evalsha(...args);
+      },
+      eval: (...args: unknown[]) => {
+        roundTrips++;
+        return (real as any).eval(...args);
+      },
+    }) as Redis;
+    const storage = new RedisThrottlerStorage(counting, new MemoryThrottlerStorage());
+    const [key, other] = [uniqueKey(), uniqueKey()];
+    const results = await Promise.all([
+      ...Array.from({ length: 30 }, () => storage.increment(key, MINUTE, 12, 0, 'api_key')),
+      storage.increment(other, MINUTE, 12, 0, 'api_key'),
+    ]);
+    const onKey = results.slice(0, 30);
+    assert.deepEqual(
+      onKey.map((r) => r.totalHits),
+      Array.from({ length: 30 }, (_, i) => i + 1),
+    );
+    assert.equal(onKey.filter((r) => !r.isBlocked).length, 12, 'exactly the limit admitted');
+    assert.equal(results[30].totalHits, 1, 'another key is counted apart');
+    // Two keys: two batches (a script call each, plus an EVAL per batch if the script was not loaded yet).
+    assert.ok(roundTrips >= 2 && roundTrips <= 4, `${roundTrips} round trips for 31 hits`);
+    const next = await storage.increment(key, MINUTE, 12, 0, 'api_key');
+    assert.deepEqual([next.totalHits, next.isBlocked], [31, true], 'the next turn continues the count');
+  });
+
+  it('extends the window by blockDuration when a batch crosses the limit', async () => {
+    const storage = new RedisThrottlerStorage(await connect(), new MemoryThrottlerStorage());
+    const key = uniqueKey();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => storage.increment(key, 1000, 3, 20_000, 'default')),
+    );
+    assert.deepEqual(
+      results.map((r) => r.isBlocked),
+      [false, false, false, true, true],
+    );
+    assert.ok(results[4].timeToBlockExpire >= 19, `blocked for blockDuration (${results[4].timeToBlockExpire} s)`);
+  });
+
   it('starts a new window after expiry and extends a window by blockDuration', async () => {
     const storage = new RedisThrottlerStorage(await connect(), new MemoryThrottlerStorage());
     const key = uniqueKey();

@@ -290,7 +290,7 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
       assert.equal(res.status, 200);
     }
     let lines: Record<string, unknown>[] = [];
-    for (let i = 0; i < 50 && lines.length < ids.length; i++) {
+    for (let i = 0; i < 150 && lines.length < ids.length; i++) {
       await new Promise((r) => setTimeout(r, 20));
       lines = app
         .logs()

@@ -5,6 +5,7 @@ export * from './crypto/secret-box';
 export * from './crypto/sealed-column';
 export * from './crypto/mask';
 export * from './http/lru-cache';
+export * from './http/json-once';
 export * from './http/app-exception.filter';
 export * from './http/client-error.handler';
 export * from './http/request-id';

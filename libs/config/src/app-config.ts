@@ -93,9 +93,11 @@ export class AppConfig {
   get apiKeyDefaultRateLimit() {
     return this.env.API_KEY_DEFAULT_RATE_LIMIT;
   }
+  /** Read on every Clerk request: parsed once. */
   get platformAdminUserIds(): ReadonlySet<string> {
-    return new Set(list(this.env.PLATFORM_ADMIN_USER_IDS));
+    return (this.cachedAdminIds ??= new Set(list(this.env.PLATFORM_ADMIN_USER_IDS)));
   }
+  private cachedAdminIds?: ReadonlySet<string>;
 
   private cachedEncryptionKey?: Buffer;
 

@@ -6,6 +6,7 @@ import {
   clientErrorHandler,
   createLoggers,
   NestPinoLogger,
+  replySerializer,
   requestIdFor,
   sharedRequestLogger,
 } from '#libs/common';
@@ -40,6 +41,8 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     // The edge installs the one JSON parser (depth and text checks; keeps `req.rawBody` for webhook signatures).
     bodyParser: false,
   });
+  // Before Nest registers its routes: each route takes the serializer in force when it is added.
+  app.getHttpAdapter().getInstance().setReplySerializer(replySerializer);
   app.setGlobalPrefix('api');
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   // Before Nest's routes: liveness is answered by Fastify alone.

@@ -1,13 +1,27 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
-import { TokensUsedView, verifiedApiKeyOf } from '#libs/api-keys';
-import { ApiKeyAuth, CurrentContext, RequestContext } from '#libs/common';
+import { TokensUsedView, VerifiedApiKey, verifiedApiKeyOf } from '#libs/api-keys';
+import { ApiKeyAuth, CurrentContext, RequestContext, serializeOnce } from '#libs/common';
 import { V1MeResponseDto } from './v1-me.response';
+
+interface LastAnswer {
+  readonly tokensUsed: number | null;
+  readonly tenant: RequestContext['tenant'];
+  readonly user: RequestContext['user'];
+  readonly response: V1MeResponseDto;
+}
 
 @ApiTags('tenant integration')
 @ApiKeyAuth()
 @Controller('v1/me')
 export class V1MeController {
+  /**
+   * The last answer per verified key (held weakly by the cached key object, so a re-verified or evicted
+   * key drops it), reused while tokens_used and the context's tenant and user objects are unchanged: a
+   * polled key is answered with the same JSON.
+   */
+  private readonly answers = new WeakMap<VerifiedApiKey, LastAnswer>();
+
   constructor(private readonly tokens: TokensUsedView) {}
 
   /** Served from the verified-key cache: no database round trip once warm (tokens_used: ≤ 1 s old). */
@@ -18,6 +32,16 @@ export class V1MeController {
   async me(@CurrentContext() ctx: RequestContext): Promise<V1MeResponseDto> {
     const key = verifiedApiKeyOf(ctx);
     if (!key) throw new Error('GET /api/v1/me without a verified API key');
+    const tokensUsed = await this.tokens.recentOf(key.id, key.quotaPeriod);
+    const last = this.answers.get(key);
+    if (last && last.tokensUsed === tokensUsed && last.tenant === ctx.tenant && last.user === ctx.user)
+      return last.response;
+    const response = serializeOnce(this.answer(ctx, key, tokensUsed));
+    this.answers.set(key, { tokensUsed, tenant: ctx.tenant, user: ctx.user, response });
+    return response;
+  }
+
+  private answer(ctx: RequestContext, key: VerifiedApiKey, tokensUsed: number | null): V1MeResponseDto {
     return {
       tenant: { id: ctx.tenant.id, name: ctx.tenant.name, slug: ctx.tenant.slug },
       api_key: {
@@ -28,7 +52,7 @@ export class V1MeController {
         rate_limit_per_minute: key.rateLimitPerMinute,
         token_quota: key.tokenQuota,
         quota_period: key.quotaPeriod,
-        tokens_used: await this.tokens.recentOf(key.id, key.quotaPeriod),
+        tokens_used: tokensUsed,
         expires_at: key.expiresAt,
       },
       user: ctx.user ? { id: ctx.user.id, email: ctx.user.email } : null,

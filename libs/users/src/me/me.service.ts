@@ -1,16 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { AppError, RequestContext } from '#libs/common';
-import { KeySpendCache, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
+import { AppError, RequestContext, serializeOnce } from '#libs/common';
+import { KeySpend, KeySpendCache, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
 import { ProviderKeysService } from '../provider-keys.service';
 import { UserSnapshotCache } from '../snapshot/user-snapshot.cache';
 import type { UserSnapshot } from '../snapshot/user-snapshot';
 import { MeResponseDto, toMeResponse, withKeySpend } from './me.response';
 
+/** The response for one active tenant, and its last copy with the key's spend merged in. */
+interface TenantView {
+  readonly response: MeResponseDto;
+  spend?: KeySpend | null;
+  withSpend?: MeResponseDto;
+}
+
 /** What a snapshot yields for `/me`: its keys decrypted once, and the response per active tenant. */
 interface MeViews {
   openRouterKey: string | null;
   glmKey: string | null;
-  byTenant: Map<string, MeResponseDto>;
+  byTenant: Map<string, TenantView>;
 }
 
 /**
@@ -21,7 +28,8 @@ interface MeViews {
  * are held weakly by the snapshot object they were made from.
  *
  * The cached response is shared: callers must not mutate it. A field that changes independently of
- * the snapshot (e.g. spend read from OpenRouter) is merged into a copy at response time.
+ * the snapshot (spend read from OpenRouter) is merged into a copy, kept until that spend changes; the
+ * copy is serialised once (serializeOnce), so a warm `/me` reuses its JSON.
  */
 @Injectable()
 export class MeService {
@@ -40,21 +48,28 @@ export class MeService {
     if (!snapshot) throw new AppError('invalid_token', 'The user of this session no longer exists');
     const views = this.viewsOf(snapshot);
     const tenantKey = `${ctx.tenant.id}\u0000${ctx.role ?? ''}\u0000${ctx.tenant.name}\u0000${ctx.tenant.slug}`;
-    let response = views.byTenant.get(tenantKey);
-    if (!response) {
+    let view = views.byTenant.get(tenantKey);
+    if (!view) {
       const { user, keyRow, tenants } = snapshot;
-      response = toMeResponse({
-        user,
-        keyRow,
-        openRouterKey: views.openRouterKey,
-        provisioningConfigured: this.provisioner.configured,
-        glmKey: views.glmKey,
-        activeTenant: { ...ctx.tenant, role: ctx.role },
-        tenants,
-      });
-      views.byTenant.set(tenantKey, response);
+      view = {
+        response: toMeResponse({
+          user,
+          keyRow,
+          openRouterKey: views.openRouterKey,
+          provisioningConfigured: this.provisioner.configured,
+          glmKey: views.glmKey,
+          activeTenant: { ...ctx.tenant, role: ctx.role },
+          tenants,
+        }),
+      };
+      views.byTenant.set(tenantKey, view);
     }
-    return withKeySpend(response, this.spend.peek(snapshot.keyRow?.upstreamHash));
+    const spend = this.spend.peek(snapshot.keyRow?.upstreamHash);
+    if (!view.withSpend || view.spend !== spend) {
+      view.spend = spend;
+      view.withSpend = serializeOnce(withKeySpend(view.response, spend));
+    }
+    return view.withSpend;
   }
 
   private viewsOf(snapshot: UserSnapshot): MeViews {

@@ -18,7 +18,8 @@
  *   --database-url=…    BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   --redis-url=…       BENCH_REDIS_URL    (else TEST_REDIS_URL, else redis://127.0.0.1:6379)
  *   --log-level=info    BENCH_LOG_LEVEL    the app's LOG_LEVEL; a list (info,warn) runs each section per level
- *   --only=…            BENCH_ONLY         targets: bare,health,me,me-metrics,v1me-limited,v1me,direct,gateway,direct-1,gateway-1
+ *   --only=…            BENCH_ONLY         targets: bare,health,me,me-metrics,v1me-limited,v1me,direct,proxy,gateway,direct-1,
+ *                                      proxy-1,gateway-1 (proxy: node:http + undici relaying bytes, the floor)
  *   --profile=DIR       BENCH_PROFILE      sample the app's CPU (as `node --cpu-prof`), write profiles to DIR, summarise
  *   --json=FILE         BENCH_JSON         where the figures are written (default .tmp/bench/results.json)
  *   --rounds=3          BENCH_ROUNDS       measure every target this many times, interleaved, and keep the median
@@ -28,14 +29,25 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { REPO_ROOT, startApp, type TestApp } from '../test/support/app';
 import { CHAT_BODY, createApiKey, newUserToken, signIn, type Session } from './support/api';
-import { startBareServer, startFakeUpstream, type Helper } from './support/children';
+import { startBareServer, startFakeUpstream, startMinimalProxy, type Helper } from './support/children';
 import { measure, type LoadResult } from './support/load';
 import { formatProfileSummary, summarizeProfile } from './support/profile';
 import { DEFAULT_POSTGRES_URL, DEFAULT_REDIS_URL, option, postgresAnswers, redisAnswers } from './support/services';
 
 type DatabaseKind = 'embedded' | 'postgres';
 type TargetId =
-  'bare' | 'health' | 'me' | 'me-metrics' | 'v1me-limited' | 'v1me' | 'direct' | 'gateway' | 'direct-1' | 'gateway-1';
+  | 'bare'
+  | 'health'
+  | 'me'
+  | 'me-metrics'
+  | 'v1me-limited'
+  | 'v1me'
+  | 'direct'
+  | 'proxy'
+  | 'gateway'
+  | 'direct-1'
+  | 'proxy-1'
+  | 'gateway-1';
 
 interface Target {
   id: TargetId;
@@ -55,8 +67,15 @@ const TARGETS: Target[] = [
   // The same request on a second app with METRICS_TOKEN set (per-request timing on): the cost of metrics.
   { id: 'me-metrics', label: 'GET /api/users/me, metrics on', ref: { id: 'me', min: 0 } },
   { id: 'direct', label: 'POST chat/completions, direct to fake' },
+  { id: 'proxy', label: 'POST chat/completions, minimal proxy', ref: { id: 'direct', min: 0 } },
   { id: 'gateway', label: 'POST /api/v1/chat/completions (gateway)', ref: { id: 'direct', min: 0.5 } },
   { id: 'direct-1', label: 'POST chat/completions, direct, 1 conn', connections: 1 },
+  {
+    id: 'proxy-1',
+    label: 'POST chat/completions, minimal proxy, 1 conn',
+    ref: { id: 'direct-1', min: 0 },
+    connections: 1,
+  },
   { id: 'gateway-1', label: 'POST chat/completions, gateway, 1 conn', ref: { id: 'direct-1', min: 0 }, connections: 1 },
 ];
 
@@ -184,6 +203,8 @@ async function section(
     delete process.env.TEST_DATABASE_URL;
   }
   const fake = await startFakeUpstream({ FAKE_LOG_LIMIT: '2000' });
+  const proxy =
+    s.only.has('proxy') || s.only.has('proxy-1') ? await startMinimalProxy(new URL(fake.info.baseUrl).origin) : null;
   const logFile = path.join(REPO_ROOT, '.tmp', 'bench', `app-${database}-${logLevel}.log`);
   fs.rmSync(logFile, { force: true });
   let app: TestApp | null = null;
@@ -270,9 +291,9 @@ async function section(
     );
     const chat = { method: 'POST' as const, body: CHAT_BODY };
     const gateway = wanted('gateway') || wanted('gateway-1') ? await gatewayReady(base, open, chat) : 'not asked for';
-    for (const [directId, gatewayId] of [
-      ['direct', 'gateway'],
-      ['direct-1', 'gateway-1'],
+    for (const [directId, proxyId, gatewayId] of [
+      ['direct', 'proxy', 'gateway'],
+      ['direct-1', 'proxy-1', 'gateway-1'],
     ] as const) {
       const connections = target(directId).connections ?? s.connections;
       plan(
@@ -283,6 +304,18 @@ async function section(
                 ...chat,
                 connections,
                 pid: fake.pid,
+                headers: { authorization: `Bearer ${session.openRouterKey}`, 'content-type': 'application/json' },
+              })
+          : 'the user has no provisioned OpenRouter key',
+      );
+      plan(
+        proxyId,
+        session.openRouterKey && proxy
+          ? () =>
+              load(`http://127.0.0.1:${proxy.info.port}${new URL(fake.info.baseUrl).pathname}/chat/completions`, {
+                ...chat,
+                connections,
+                pid: proxy.pid,
                 headers: { authorization: `Bearer ${session.openRouterKey}`, 'content-type': 'application/json' },
               })
           : 'the user has no provisioned OpenRouter key',
@@ -311,6 +344,7 @@ async function section(
   } finally {
     await app?.stop();
     await metricsApp?.stop();
+    await proxy?.stop();
     await fake.stop();
   }
   if (s.profileDir) printProfiles(s.profileDir, `app-${database}-${logLevel}-`);

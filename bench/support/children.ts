@@ -62,3 +62,8 @@ export function startFakeUpstream(env: Record<string, string> = {}): Promise<Hel
 export function startBareServer(): Promise<Helper<{ port: number }>> {
   return startHelper<{ port: number }>('bare-server.js');
 }
+
+/** node:http + an undici Pool in front of `upstream` (an origin), relaying bytes: see minimal-proxy.ts. */
+export function startMinimalProxy(upstream: string): Promise<Helper<{ port: number }>> {
+  return startHelper<{ port: number }>('minimal-proxy.js', { UPSTREAM: upstream });
+}

@@ -114,6 +114,16 @@ export class TestApp {
     return this.output.join('');
   }
 
+  /** The logs once `pattern` appears in them, or after `timeoutMs`: access lines are written within a second. */
+  async logsMatching(pattern: RegExp, timeoutMs = 3_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const logs = this.logs();
+      if (pattern.test(logs) || Date.now() >= deadline) return logs;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Spawns the process (or builds the app in process) and resolves once GET /api/health answers 200. */
   async start(): Promise<void> {
     if (this.running || this.inProcessServer) throw new Error('TestApp already running');

@@ -27,7 +27,7 @@ describe('startApp in process', { skip: SKIP }, () => {
       assert.equal(onA.status, 200, onA.text);
       assert.notEqual(onA.body.id, onB.body.id);
       // What the app logs is there to read, as a child's stdout would be.
-      assert.match(a.logs(), /"url":"\/api\/admin\/stats"/);
+      assert.match(await a.logsMatching(/"url":"\/api\/admin\/stats"/), /"url":"\/api\/admin\/stats"/);
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }

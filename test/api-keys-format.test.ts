@@ -23,6 +23,10 @@ describe('API key format', () => {
     assert.equal(seen.size, 200);
   });
 
+  it('stores the SHA-256 of the key, in hex (what rows written by earlier releases hold)', () => {
+    assert.equal(hashApiKey('abc'), 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
   it('refuses any single-character change, truncation, extension or other shape', () => {
     const { key } = generateApiKey();
     const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

@@ -6,7 +6,7 @@
  * its parent closes stdin or on SIGTERM.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { serveAsHelper } from './helper-server';
 import { Pool } from 'undici';
 
 const upstream = new Pool(process.env.UPSTREAM!, { keepAliveTimeout: 30_000 });
@@ -32,12 +32,4 @@ const server = http.createServer((req, res) => {
       });
   });
 });
-server.keepAliveTimeout = 72_000;
-
-server.listen(0, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: (server.address() as AddressInfo).port }) + '\n');
-});
-
-const exit = () => server.close(() => process.exit(0)).closeAllConnections();
-process.stdin.on('end', exit).resume();
-process.once('SIGTERM', exit);
+serveAsHelper(server);

@@ -1,6 +1,7 @@
 /**
- * Liveness is a plain Fastify route, answered without Nest's pipeline (Nest maps no route for it);
- * readiness stays a Nest route. Nest's start-up narration is written at debug only.
+ * Liveness probes are answered by the HTTP server itself, the other requests for /api/health by a plain Fastify
+ * route (Nest maps no route for it): both alike. Readiness stays a Nest route. Nest's start-up narration is
+ * written at debug only.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -36,6 +37,40 @@ describe('liveness and start-up logs', () => {
       routes.join('\n'),
     );
     assert.ok(!routes.some((m) => m.includes('{/api/health, GET}')), 'Nest maps no liveness route');
+  });
+
+  it('answers a probe (server) and the other liveness requests (Fastify) alike: body, headers, request id', async () => {
+    const base = info.baseUrl;
+    const answers = [
+      await fetch(`${base}/api/health`, { headers: { 'x-request-id': 'probe-2' } }), // a probe
+      await fetch(`${base}/api/health?from=test`, { headers: { 'x-request-id': 'probe-2' } }), // Fastify's route
+      await fetch(`${base}/api/health`, { headers: { 'x-request-id': 'probe-2', origin: 'https://app.example.test' } }),
+    ];
+    const seen = await Promise.all(
+      answers.map(async (res) => ({
+        status: res.status,
+        body: await res.text(),
+        type: res.headers.get('content-type'),
+        id: res.headers.get('x-request-id'),
+        nosniff: res.headers.get('x-content-type-options'),
+        csp: res.headers.get('content-security-policy'),
+        frames: res.headers.get('x-frame-options'),
+      })),
+    );
+    for (const answer of seen) assert.deepEqual(answer, seen[0]);
+    assert.deepEqual(seen[0], {
+      status: 200,
+      body: '{"status":"ok"}',
+      type: 'application/json; charset=utf-8',
+      id: 'probe-2',
+      nosniff: 'nosniff',
+      csp: "default-src 'none'; frame-ancestors 'none'",
+      frames: 'DENY',
+    });
+    const generated = await fetch(`${base}/api/health`, { headers: { 'x-request-id': 'not valid ${}' } });
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an invalid id is replaced');
+    const head = await fetch(`${base}/api/health`, { method: 'HEAD' });
+    assert.deepEqual([head.status, head.headers.get('content-length'), await head.text()], [200, '15', '']);
   });
 
   it('documents liveness in the OpenAPI document', async () => {

@@ -15,7 +15,7 @@ import type { DatabaseEndpoint } from '#libs/database';
 import { edgeServerOptions, frameworkErrorWithHeaders, installDocsSecurityHeaders } from '#libs/http-edge';
 import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
-import { installLiveness } from './liveness';
+import { installLiveness, serverAnsweringProbes } from './liveness';
 import { installMetricsHook } from './metrics-hook';
 import { MetricsService } from '#libs/metrics';
 import { setUpOpenApi } from './openapi';
@@ -35,6 +35,8 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     frameworkErrors: frameworkErrorWithHeaders,
     // Body limit, request timeout (slow bodies dropped), keep-alive, trusted proxies: see libs/http-edge.
     ...edgeServerOptions(config.trustProxy),
+    // Liveness probes are answered by the server itself, before Fastify (see liveness.ts).
+    serverFactory: serverAnsweringProbes,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, endpoint), adapter, {
     logger: new NestPinoLogger(loggers.root),
@@ -45,7 +47,7 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
   app.getHttpAdapter().getInstance().setReplySerializer(replySerializer);
   app.setGlobalPrefix('api');
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  // Before Nest's routes: liveness is answered by Fastify alone.
+  // Before Nest's routes: liveness not taken by the server itself is answered by Fastify alone.
   installLiveness(app.getHttpAdapter().getInstance());
   installHttpEdge(app, config);
   // Per-request timing only when someone can scrape it (METRICS_TOKEN): the bench compares both.

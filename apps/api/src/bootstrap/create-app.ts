@@ -30,6 +30,8 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     logController: new AccessLogController(loggers.access, loggers.root),
     genReqId: requestIdFor,
     return503OnClosing: true,
+    // No Nest middleware in this app: without middie, no request pays its hook.
+    skipMiddie: true,
     clientErrorHandler,
     // A URL Fastify cannot route is refused before any hook: the security headers are set there.
     frameworkErrors: frameworkErrorWithHeaders,

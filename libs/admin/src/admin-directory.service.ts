@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { CURSOR_AT_SQL, decodeKeyset, keysetPage, pageLimit } from '#libs/common';
 import { AdminTenantDto, AdminTenantPageDto } from './dto/admin-tenant.response';
 import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.response';
-import { ADMIN_PAGE_DEFAULT, ADMIN_PAGE_MAX } from './dto/admin.query';
-import { CURSOR_AT_SQL, decodeKeyset, encodeKeyset } from './keyset-cursor';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -71,7 +70,7 @@ export class AdminDirectory {
          FROM tenants t ${where} ORDER BY t.created_at DESC, t.id DESC LIMIT ${limit + 1}`,
       params,
     );
-    return page(rows, limit, toTenantDto);
+    return keysetPage(rows, limit, toTenantDto);
   }
 
   /** A tenant by id or slug, or null. */
@@ -100,7 +99,7 @@ export class AdminDirectory {
       `${SELECT_USER} ${filters.length ? `WHERE ${filters.join(' AND ')}` : ''} ORDER BY u.created_at DESC, u.id DESC LIMIT ${limit + 1}`,
       params,
     );
-    const result = page(rows, limit, (r) => toUserDto(r, []));
+    const result = keysetPage(rows, limit, (r) => toUserDto(r, []));
     await this.attachTenants(result.data);
     return result;
   }
@@ -137,7 +136,7 @@ export class AdminDirectory {
   }
 
   private keyset(alias: string, opts: PageOptions): { limit: number; where: string; params: unknown[] } {
-    const limit = Math.min(Math.max(opts.limit ?? ADMIN_PAGE_DEFAULT, 1), ADMIN_PAGE_MAX);
+    const limit = pageLimit(opts.limit);
     if (!opts.cursor) return { limit, where: '', params: [] };
     const c = decodeKeyset(opts.cursor);
     return {
@@ -158,17 +157,6 @@ const SELECT_USER = `SELECT u.id, u.clerk_user_id, u.email, u.first_name, u.last
     k.auto_renewed AS key_auto_renewed, k.renewal_count AS key_renewal_count, k.last_renewal_at AS key_last_renewal_at,
     k.last_error_code AS key_last_error_code, k.key_created_at AS key_created_at
   FROM users u LEFT JOIN openrouter_keys k ON k.user_id = u.id`;
-
-function page<R extends { id: string; cursor_at: string }, T>(
-  rows: R[],
-  limit: number,
-  map: (r: R) => T,
-): { data: T[]; next_cursor: string | null } {
-  const more = rows.length > limit;
-  const kept = more ? rows.slice(0, limit) : rows;
-  const last = kept.at(-1);
-  return { data: kept.map(map), next_cursor: more && last ? encodeKeyset({ at: last.cursor_at, id: last.id }) : null };
-}
 
 const iso = (d: Date | string | null | undefined) => (d ? new Date(d).toISOString() : null);
 

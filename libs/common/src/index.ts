@@ -18,3 +18,5 @@ export * from './validation/safe-text';
 export * from './validation/json-text-scan';
 export * from './validation/iso-date-time';
 export * from './redaction/loggable-error';
+export * from './pagination/keyset';
+export * from './pagination/keyset-page.query';

@@ -31,11 +31,11 @@ export const RATE_LIMIT_KEY_PREFIX = 'umb:rl:';
 
 /** The hits on one key waiting for the next round trip, and who waits for their counts. */
 interface Batch {
-  readonly key: string;
+  /** `throttler:key`: the Redis key with RATE_LIMIT_KEY_PREFIX, the fallback's id without. */
+  readonly id: string;
   readonly ttl: number;
   readonly limit: number;
   readonly blockDuration: number;
-  readonly fallbackId: string;
   readonly waiters: { resolve: (r: ThrottlerStorageRecord) => void }[];
 }
 
@@ -87,7 +87,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     const batchId = `${id}\n${ttl}\n${limit}\n${blockDuration}`;
     let batch = this.pending.get(batchId);
     if (!batch) {
-      batch = { key: RATE_LIMIT_KEY_PREFIX + id, ttl, limit, blockDuration, fallbackId: id, waiters: [] };
+      batch = { id, ttl, limit, blockDuration, waiters: [] };
       this.pending.set(batchId, batch);
       if (!this.flushScheduled) {
         this.flushScheduled = true;
@@ -108,28 +108,23 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private async send(batch: Batch): Promise<void> {
     const n = batch.waiters.length;
     try {
-      const [hits, msLeft] = await this.run(batch.key, batch.ttl, batch.limit, batch.blockDuration, n);
+      const [hits, msLeft] = await this.run(batch);
       for (let i = 0; i < n; i++) batch.waiters[i].resolve(windowRecord(hits - n + 1 + i, msLeft, batch.limit));
     } catch (err) {
       this.degrade((err as Error).message);
       const now = Date.now();
       for (const w of batch.waiters)
-        w.resolve(this.fallback.hit(batch.fallbackId, batch.ttl, batch.limit, batch.blockDuration, now));
+        w.resolve(this.fallback.hit(batch.id, batch.ttl, batch.limit, batch.blockDuration, now));
     }
   }
 
-  private async run(
-    key: string,
-    ttl: number,
-    limit: number,
-    blockDuration: number,
-    n: number,
-  ): Promise<[number, number]> {
+  private async run(batch: Batch): Promise<[number, number]> {
+    const args = [RATE_LIMIT_KEY_PREFIX + batch.id, batch.ttl, batch.limit, batch.blockDuration, batch.waiters.length];
     try {
-      return (await this.redis.evalsha(SCRIPT_SHA, 1, key, ttl, limit, blockDuration, n)) as [number, number];
+      return (await this.redis.evalsha(SCRIPT_SHA, 1, ...args)) as [number, number];
     } catch (err) {
       if (!String((err as Error).message).startsWith('NOSCRIPT')) throw err;
-      return (await this.redis.eval(FIXED_WINDOW_SCRIPT, 1, key, ttl, limit, blockDuration, n)) as [number, number];
+      return (await this.redis.eval(FIXED_WINDOW_SCRIPT, 1, ...args)) as [number, number];
     }
   }
 

@@ -46,9 +46,12 @@ export class OpenRouterKeyProvisioner {
 
   /**
    * `ensureUserOpenRouterKey`: gives a user without a usable key one. Never throws: a failure is
-   * recorded on the row (status `provisioning_failed`) and logged, and the caller goes on.
+   * recorded on the row (status `provisioning_failed`) and logged, and the caller goes on. An attempt
+   * recorded since `attemptsSince` (by default, since this call's attempt began) is not repeated: a
+   * login passes its own start, so that logins arriving together make one attempt, even when the first
+   * one failed before the next reached this point.
    */
-  async ensureUserOpenRouterKey(userId: string): Promise<OpenRouterKey | null> {
+  async ensureUserOpenRouterKey(userId: string, attemptsSince?: Date): Promise<OpenRouterKey | null> {
     const current = await this.store.find(userId);
     if (this.isUsable(current) || current?.status === 'disabled' || !this.configured) return current;
     if (!(await this.store.mayHoldKey(userId))) {
@@ -56,7 +59,7 @@ export class OpenRouterKeyProvisioner {
       return current;
     }
     try {
-      return await this.flights.run(`ensure:${userId}`, () => this.provisionOnce(userId));
+      return await this.flights.run(`ensure:${userId}`, () => this.provisionOnce(userId, attemptsSince));
     } catch (err) {
       this.logger.warn(`Could not provision an OpenRouter key for user ${userId}: ${codeOf(err)}`);
       return this.store.find(userId);
@@ -99,8 +102,8 @@ export class OpenRouterKeyProvisioner {
     return Boolean(row && row.status === 'active' && row.keyEncrypted);
   }
 
-  private async provisionOnce(userId: string): Promise<OpenRouterKey> {
-    const startedAt = new Date();
+  private async provisionOnce(userId: string, attemptsSince?: Date): Promise<OpenRouterKey> {
+    const startedAt = attemptsSince ?? new Date();
     const attemptedSinceStart = (row: OpenRouterKey | null) =>
       Boolean(row?.lastAttemptAt && row.lastAttemptAt >= startedAt);
     return this.underLease(

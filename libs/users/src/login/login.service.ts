@@ -31,6 +31,7 @@ export class LoginService {
 
   /** Records the session; returns the user and whether this request was the session's first. */
   async login(claims: ClerkClaims & { sid: string }): Promise<{ user: User; firstOfSession: boolean }> {
+    const startedAt = new Date();
     const profile = await this.profileFor(claims);
     const result = await this.dataSource.transaction(async (m) => {
       const userId = await this.accounts.upsertFromClerk(m, claims.sub, profileFields(profile), false);
@@ -48,7 +49,8 @@ export class LoginService {
       return { user: await m.findOneByOrFail(User, { id: user.id }), firstOfSession };
     });
     await this.bus.publish(CacheTopic.user, result.user.id);
-    if (result.firstOfSession) await this.provisioner.ensureUserOpenRouterKey(result.user.id);
+    // Logins arriving together (several sessions at once) share the attempt one of them made meanwhile.
+    if (result.firstOfSession) await this.provisioner.ensureUserOpenRouterKey(result.user.id, startedAt);
     return result;
   }
 

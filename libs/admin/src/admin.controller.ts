@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminListAuditEventsQuery, AuditEventPageDto, AuditQueries } from '#libs/audit-read';
 import { AppError, CurrentContext, Errors, PlatformAdmin, RequestContext } from '#libs/common';
@@ -6,10 +6,12 @@ import { OpenRouterError } from '#libs/openrouter';
 import { OpenRouterReconciler, ReconcileReport, ReconciliationBusyError } from '#libs/reconciliation';
 import { AdminDirectory } from './admin-directory.service';
 import { AdminKeyRefresh } from './admin-key-refresh.service';
+import { AdminUserBudgets } from './admin-user-budget.service';
 import { AdminTenantPageDto } from './dto/admin-tenant.response';
 import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.response';
 import { AdminPageQuery, AdminUsersQuery, ReconcileRequestDto } from './dto/admin.query';
 import { PlatformStatsDto } from './dto/stats.response';
+import { AdminUserBudgetResponseDto, UpdateAdminUserDto } from './dto/update-admin-user.dto';
 import { PlatformStats } from './platform-stats.service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -26,6 +28,7 @@ export class AdminController {
     private readonly audit: AuditQueries,
     private readonly refresher: AdminKeyRefresh,
     private readonly reconciler: OpenRouterReconciler,
+    private readonly userBudgets: AdminUserBudgets,
   ) {}
 
   @Get('tenants')
@@ -69,6 +72,23 @@ export class AdminController {
   refresh(@CurrentContext() ctx: RequestContext, @Param('userId') userId: string): Promise<AdminUserDto> {
     if (!UUID.test(userId)) throw Errors.notFound('User');
     return this.refresher.refresh(userId, { type: 'user', id: ctx.user?.id ?? null });
+  }
+
+  @Patch('users/:userId')
+  @ApiOperation({
+    summary: "Give a user another OpenRouter budget (USD per period; null: the default), applied upstream at once",
+    description:
+      "The current key's limit becomes what is left of the new budget in the period. 502 `openrouter_unavailable` " +
+      'when OpenRouter cannot apply it (nothing changes then). Audited as `user.budget_changed`.',
+  })
+  @ApiOkResponse({ type: AdminUserBudgetResponseDto })
+  updateUser(
+    @CurrentContext() ctx: RequestContext,
+    @Param('userId') userId: string,
+    @Body() body: UpdateAdminUserDto,
+  ): Promise<AdminUserBudgetResponseDto> {
+    if (!UUID.test(userId)) throw Errors.notFound('User');
+    return this.userBudgets.set(userId, body.openrouter_budget_usd, { type: 'user', id: ctx.user?.id ?? null });
   }
 
   @Post('openrouter/reconcile')

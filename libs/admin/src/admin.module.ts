@@ -3,6 +3,7 @@ import { AuditReadModule } from '#libs/audit-read';
 import { OpenRouterModule } from '#libs/openrouter';
 import { AdminDirectory } from './admin-directory.service';
 import { AdminKeyRefresh } from './admin-key-refresh.service';
+import { AdminUserBudgets } from './admin-user-budget.service';
 import { AdminController } from './admin.controller';
 import { PlatformStats } from './platform-stats.service';
 
@@ -13,7 +14,7 @@ import { PlatformStats } from './platform-stats.service';
 @Module({
   imports: [OpenRouterModule, AuditReadModule],
   controllers: [AdminController],
-  providers: [AdminDirectory, PlatformStats, AdminKeyRefresh],
-  exports: [AdminDirectory, PlatformStats, AdminKeyRefresh],
+  providers: [AdminDirectory, PlatformStats, AdminKeyRefresh, AdminUserBudgets],
+  exports: [AdminDirectory, PlatformStats, AdminKeyRefresh, AdminUserBudgets],
 })
 export class AdminModule {}

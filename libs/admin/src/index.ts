@@ -1,5 +1,7 @@
 export * from './admin-directory.service';
 export * from './admin-key-refresh.service';
+export * from './admin-user-budget.service';
+export * from './dto/update-admin-user.dto';
 export * from './platform-stats.service';
 export * from './dto/admin-tenant.response';
 export * from './dto/admin-user.response';

@@ -16,5 +16,6 @@ export const AUDIT_ACTIONS = [
   'openrouter_key.deleted',
   'openrouter_key.provisioning_failed',
   'user.deactivated',
+  'user.budget_changed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

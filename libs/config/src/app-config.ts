@@ -80,6 +80,7 @@ export class AppConfig {
       baseUrl: this.env.OPENROUTER_BASE_URL.replace(/\/+$/, ''),
       provisioningKey: this.env.OPENROUTER_PROVISIONING_API_KEY ?? this.env.OPENROUTER_PROVISIONING_KEY,
       keyLimit: this.env.OPENROUTER_KEY_LIMIT,
+      keyLimitReset: this.env.OPENROUTER_KEY_LIMIT_RESET,
       timeoutMs: this.env.OPENROUTER_TIMEOUT_MS,
       chatTimeoutMs: this.env.OPENROUTER_CHAT_TIMEOUT_MS,
       reconcileIntervalMs: this.env.OPENROUTER_RECONCILE_INTERVAL_MINUTES * 60_000,

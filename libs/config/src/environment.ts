@@ -103,9 +103,15 @@ export class Environment {
   OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 
   @Transform(({ value }) => (value === undefined || value === '' ? 15 : Number(value)))
-  @IsNumber()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
   @IsPositive()
+  @Max(1_000_000)
   OPENROUTER_KEY_LIMIT = 15;
+
+  /** The period each user's OPENROUTER_KEY_LIMIT budget is for, as OpenRouter's `limit_reset` (UTC). */
+  @Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' ? value.trim().toLowerCase() : 'none'))
+  @IsIn(['none', 'daily', 'weekly', 'monthly'])
+  OPENROUTER_KEY_LIMIT_RESET: 'none' | 'daily' | 'weekly' | 'monthly' = 'none';
 
   @Transform(({ value }) => (value === undefined || value === '' ? 10000 : Number(value)))
   @IsInt()

@@ -5,4 +5,7 @@ export * from './keys/openrouter-key.store';
 export * from './keys/key-deletion.queue';
 export * from './keys/openrouter-key.provisioner';
 export * from './spend/key-spend.cache';
+export * from './budget/budget-period';
+export * from './budget/user-budgets';
+export { KEY_REPLACEMENTS_PER_MINUTE } from './keys/replacement-limit';
 export * from './openrouter.module';

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '#libs/config';
+import { RateLimitStorageModule } from '#libs/rate-limit';
+import { UserBudgets } from './budget/user-budgets';
 import { OPENROUTER_CLIENT_OPTIONS, OpenRouterClient, OpenRouterClientOptions } from './client';
 import { KeyDeletionQueue } from './keys/key-deletion.queue';
 import { KeyLease } from './keys/key-lease';
@@ -8,10 +10,11 @@ import { OpenRouterKeyDeletion } from './keys/openrouter-key-deletion.entity';
 import { OpenRouterKey } from './keys/openrouter-key.entity';
 import { OpenRouterKeyProvisioner } from './keys/openrouter-key.provisioner';
 import { OpenRouterKeyStore } from './keys/openrouter-key.store';
+import { KeyReplacementLimit } from './keys/replacement-limit';
 import { KeySpendCache } from './spend/key-spend.cache';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OpenRouterKey, OpenRouterKeyDeletion])],
+  imports: [TypeOrmModule.forFeature([OpenRouterKey, OpenRouterKeyDeletion]), RateLimitStorageModule],
   providers: [
     {
       provide: OPENROUTER_CLIENT_OPTIONS,
@@ -28,7 +31,16 @@ import { KeySpendCache } from './spend/key-spend.cache';
     KeyDeletionQueue,
     OpenRouterKeyProvisioner,
     KeySpendCache,
+    UserBudgets,
+    KeyReplacementLimit,
   ],
-  exports: [OpenRouterClient, OpenRouterKeyStore, KeyDeletionQueue, OpenRouterKeyProvisioner, KeySpendCache],
+  exports: [
+    OpenRouterClient,
+    OpenRouterKeyStore,
+    KeyDeletionQueue,
+    OpenRouterKeyProvisioner,
+    KeySpendCache,
+    UserBudgets,
+  ],
 })
 export class OpenRouterModule {}

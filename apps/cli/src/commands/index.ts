@@ -9,6 +9,7 @@ import { TenantsCreateCommand } from './tenants-create.command';
 import { TenantsListCommand } from './tenants-list.command';
 import { UsersListCommand } from './users-list.command';
 import { UsersRefreshKeyCommand } from './users-refresh-key.command';
+import { UsersSetBudgetCommand } from './users-set-budget.command';
 
 /** Every command of the command line, in the order `--help` lists them. */
 export const COMMANDS = [
@@ -19,6 +20,7 @@ export const COMMANDS = [
   ApiKeysRevokeCommand,
   UsersListCommand,
   UsersRefreshKeyCommand,
+  UsersSetBudgetCommand,
   OpenRouterReconcileCommand,
   SecretsResealCommand,
   StatsCommand,

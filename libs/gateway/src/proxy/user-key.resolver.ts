@@ -78,7 +78,7 @@ export class UserKeyResolver {
   }
 
   private async load(userId: string): Promise<UserKey> {
-    let row = await this.store.find(userId);
+    let row = await this.provisioner.currentKey(userId);
     if (!this.provisioner.isUsable(row)) row = await this.provisioner.ensureUserOpenRouterKey(userId);
     const key = this.toUserKey(userId, row);
     if (!key) throw unusable(row, this.provisioner.configured);
@@ -101,6 +101,7 @@ function unusable(row: OpenRouterKey | null, provisioningConfigured: boolean): A
 
 function renewalError(err: unknown): unknown {
   if (!(err instanceof AppError)) return err; // database trouble: the global mapping applies
+  if (err.code === 'openrouter_key_disabled' || err.code === 'rate_limited') return err; // an operator's decision; the limit
   if (err.code === 'openrouter_not_configured') return GatewayErrors.notConfigured();
   if (err.code === 'openrouter_key_busy') return GatewayErrors.keyBusy();
   if (err.code === 'user_not_active') return GatewayErrors.keyDisabled(); // the user was disabled meanwhile

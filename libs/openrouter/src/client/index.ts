@@ -9,6 +9,7 @@ export {
   type InferenceResponse,
   type CreatedKey,
   type CreateKeyInput,
+  type LimitReset,
   type ListKeysInput,
   type OpenRouterClientOptions,
   type UpdateKeyInput,
@@ -16,4 +17,4 @@ export {
   type UpstreamKey,
   type UpstreamResponse,
 } from './openrouter.types';
-export { readKeySpend, type KeySpend } from './key-usage';
+export { readKeySpend, spendOf, type KeySpend } from './key-usage';

@@ -23,6 +23,7 @@ import {
   type InferenceResponse,
   type CreatedKey,
   type CreateKeyInput,
+  type LimitReset,
   type ListKeysInput,
   type OpenRouterClientOptions,
   type UpdateKeyInput,
@@ -129,6 +130,7 @@ export class OpenRouterClient implements OnModuleDestroy {
   async createKey(input: CreateKeyInput): Promise<CreatedKey> {
     const body: Record<string, unknown> = { name: input.name };
     if (typeof input.limit === 'number') body.limit = input.limit;
+    if (input.limitReset) body.limit_reset = input.limitReset;
     const call: ManagementCall = { method: 'POST', path: '/keys', body, auth: 'provisioning', idempotent: false };
     const { status, json } = await this.send(call);
 
@@ -192,6 +194,7 @@ export class OpenRouterClient implements OnModuleDestroy {
     if (patch.name !== undefined) body.name = patch.name;
     if (patch.disabled !== undefined) body.disabled = patch.disabled;
     if (patch.limit !== undefined) body.limit = patch.limit;
+    if (patch.limitReset !== undefined) body.limit_reset = patch.limitReset;
     const call: ManagementCall = { method: 'PATCH', path: keyPath(hash), body, auth: 'provisioning', idempotent: true };
     return this.expectKey(call, await this.send(call));
   }
@@ -397,10 +400,18 @@ function toUpstreamKey(raw: unknown): UpstreamKey | null {
     disabled: r.disabled === true,
     limit: num(r.limit),
     limitRemaining: num(r.limit_remaining),
+    limitReset: limitResetOf(r.limit_reset),
     usage: num(r.usage),
+    usageDaily: num(r.usage_daily),
+    usageWeekly: num(r.usage_weekly),
+    usageMonthly: num(r.usage_monthly),
     createdAt: str(r.created_at) ?? null,
     updatedAt: str(r.updated_at) ?? null,
   };
+}
+
+function limitResetOf(value: unknown): LimitReset | null {
+  return value === 'daily' || value === 'weekly' || value === 'monthly' ? value : null;
 }
 
 function keyPath(hash: string): string {

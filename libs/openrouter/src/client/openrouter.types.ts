@@ -15,6 +15,9 @@ export interface OpenRouterClientOptions {
 /** Nest injection token for {@link OpenRouterClientOptions}. */
 export const OPENROUTER_CLIENT_OPTIONS = Symbol('OPENROUTER_CLIENT_OPTIONS');
 
+/** OpenRouter's `limit_reset`: the period after which a key's usage against its limit starts again (UTC). */
+export type LimitReset = 'daily' | 'weekly' | 'monthly';
+
 /** A key as the management API describes it (never contains the plaintext key). */
 export interface UpstreamKey {
   /** Stable identifier used in /keys/{hash}; not a secret. */
@@ -26,8 +29,13 @@ export interface UpstreamKey {
   /** Credit limit in USD; null = unlimited. */
   limit: number | null;
   limitRemaining: number | null;
-  /** Credits used, USD. */
+  /** Null: the limit is for the key's whole life. */
+  limitReset: LimitReset | null;
+  /** Credits used, USD: in all, and since the start of the current UTC day, week (Monday) and month. */
   usage: number | null;
+  usageDaily: number | null;
+  usageWeekly: number | null;
+  usageMonthly: number | null;
   createdAt: string | null;
   updatedAt: string | null;
 }
@@ -46,6 +54,8 @@ export interface CreateKeyInput {
   name: string;
   /** USD; null/undefined => no limit sent (unlimited). */
   limit?: number | null;
+  /** null/undefined => none sent (the limit is for the key's whole life). */
+  limitReset?: LimitReset | null;
 }
 
 export interface UpdateKeyInput {
@@ -53,6 +63,8 @@ export interface UpdateKeyInput {
   disabled?: boolean;
   /** USD; null removes the limit. */
   limit?: number | null;
+  /** null: the limit no longer resets. */
+  limitReset?: LimitReset | null;
 }
 
 export interface ListKeysInput {

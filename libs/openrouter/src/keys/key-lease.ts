@@ -1,8 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
+import { AppError } from '#libs/common';
+import { AppConfig } from '#libs/config';
 
 const PROCESS_ID = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -14,7 +17,41 @@ const PROCESS_ID = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
  */
 @Injectable()
 export class KeyLease {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly logger = new Logger(KeyLease.name);
+  private readonly ttlMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
+    // Long enough for the upstream calls a holder makes (a read, a create, an update), each within the timeout.
+    this.ttlMs = config.openRouter.timeoutMs * 3 + 5000;
+  }
+
+  /**
+   * Runs `work` holding the user's lease. While another holder has it, polls `whenBusy` (which may return that
+   * holder's result) until the lease frees up or the wait is over (503 `openrouter_key_busy`).
+   */
+  async hold<T>(userId: string, work: () => Promise<T>, whenBusy: () => Promise<T | undefined>): Promise<T> {
+    const deadline = Date.now() + this.ttlMs + 5000;
+    for (;;) {
+      const token = await this.tryAcquire(userId, this.ttlMs);
+      if (token) {
+        try {
+          return await work();
+        } finally {
+          await this.release(userId, token).catch((err: unknown) =>
+            this.logger.warn(`Releasing key lease failed: ${(err as { code?: string })?.code ?? 'error'}`),
+          );
+        }
+      }
+      const theirs = await whenBusy();
+      if (theirs !== undefined) return theirs;
+      if (Date.now() > deadline)
+        throw new AppError('openrouter_key_busy', 'The OpenRouter key is being changed; retry shortly');
+      await sleep(40 + Math.random() * 40);
+    }
+  }
 
   /** Returns a lease token when taken, null when another holder has it. */
   async tryAcquire(userId: string, ttlMs: number): Promise<string | null> {

@@ -1,4 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { BudgetPeriod } from '../budget/budget-period';
+
+const usd = { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) };
 
 export type OpenRouterKeyStatus = 'none' | 'active' | 'provisioning_failed' | 'disabled';
 
@@ -17,9 +20,26 @@ export class OpenRouterKey {
     precision: 12,
     scale: 4,
     nullable: true,
-    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+    transformer: usd,
   })
   spendingLimit: number | null;
+  /** The user's own budget per period (USD), set by a platform admin; null: OPENROUTER_KEY_LIMIT. */
+  @Column({ name: 'budget_usd', type: 'numeric', precision: 12, scale: 4, nullable: true, transformer: usd })
+  budgetUsd: number | null;
+  /** The period the counters below and the current key's `limit_reset` are for. */
+  @Column({ name: 'budget_period', type: 'text', default: 'none' }) budgetPeriod: BudgetPeriod;
+  /** Start of that period (null for `none`). */
+  @Column({ name: 'period_started_at', type: 'timestamptz', nullable: true }) periodStartedAt: Date | null;
+  /** What the user's replaced keys spent in that period (USD), as OpenRouter reported it when each was replaced. */
+  @Column({
+    name: 'replaced_spend_usd',
+    type: 'numeric',
+    precision: 14,
+    scale: 6,
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string | null) => (v === null ? 0 : Number(v)) },
+  })
+  replacedSpendUsd: number;
   @Column({ type: 'text', default: 'none' }) status: OpenRouterKeyStatus;
   @Column({ name: 'last_error_code', type: 'text', nullable: true }) lastErrorCode: string | null;
   @Column({ name: 'last_attempt_at', type: 'timestamptz', nullable: true }) lastAttemptAt: Date | null;

@@ -1,21 +1,34 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, Not } from 'typeorm';
 import { AuditActor, AuditService, SYSTEM_ACTOR } from '#libs/audit';
-import { AppError } from '#libs/common';
+import { AppError, LruCache } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { DeploymentIdentity } from '#libs/installation';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
-import { OpenRouterClient, OpenRouterError } from '../client';
+import { OpenRouterClient, OpenRouterError, spendOf } from '../client';
+import { limitResetOf, usageInPeriod } from '../budget/budget-period';
+import { UserBudgets } from '../budget/user-budgets';
 import { KeyDeletionQueue } from './key-deletion.queue';
 import { KeyLease } from './key-lease';
 import { OpenRouterKey } from './openrouter-key.entity';
 import { OpenRouterKeyStore } from './openrouter-key.store';
+import { KeyReplacementLimit } from './replacement-limit';
 import { SingleFlight } from '#libs/common';
 import { MetricsService } from '#libs/metrics';
 
 type Replacement = 'refresh' | 'renewal';
+
+export interface ReplaceOptions {
+  /**
+   * A platform admin's (or the command line's) refresh: replaces even a key an operator disabled upstream. Nobody
+   * else may: a disabled key stays, and requests on it answer 403 `openrouter_key_disabled`.
+   */
+  replaceDisabled?: boolean;
+}
+
+/** A key found disabled upstream is not asked about again for this long (each 401 on it would ask). */
+const DISABLED_MEMO_MS = 15_000;
 
 /**
  * Creates and replaces users' upstream OpenRouter keys. Exactly one upstream key per user however
@@ -26,6 +39,7 @@ type Replacement = 'refresh' | 'renewal';
 export class OpenRouterKeyProvisioner {
   private readonly logger = new Logger(OpenRouterKeyProvisioner.name);
   private readonly flights = new SingleFlight<OpenRouterKey>();
+  private readonly disabledUpstream = new LruCache<string, true>(10_000, DISABLED_MEMO_MS);
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -37,6 +51,8 @@ export class OpenRouterKeyProvisioner {
     private readonly config: AppConfig,
     private readonly bus: InvalidationBus,
     private readonly identity: DeploymentIdentity,
+    private readonly budgets: UserBudgets,
+    private readonly limit: KeyReplacementLimit,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -53,7 +69,8 @@ export class OpenRouterKeyProvisioner {
    */
   async ensureUserOpenRouterKey(userId: string, attemptsSince?: Date): Promise<OpenRouterKey | null> {
     const current = await this.store.find(userId);
-    if (this.isUsable(current) || current?.status === 'disabled' || !this.configured) return current;
+    if (this.isUsable(current)) return this.budgets.keepCurrent(current);
+    if (current?.status === 'disabled' || !this.configured) return current;
     if (!(await this.store.mayHoldKey(userId))) {
       this.logger.warn(`No OpenRouter key for user ${userId}: they have not signed in (or are deactivated)`);
       return current;
@@ -67,27 +84,45 @@ export class OpenRouterKeyProvisioner {
   }
 
   /**
-   * Replaces the user's key: the new key is stored (and the old one queued for deletion) in one
-   * transaction, then the old one is deleted upstream. With `failedHash` (a renewal after a 401),
-   * nothing is created if the key was already replaced by someone else.
+   * The user's key row for a request that is about to use the key: brought up to date first when a new budget
+   * period has begun or the budget changed (see UserBudgets.keepCurrent; a stored comparison otherwise).
+   */
+  async currentKey(userId: string): Promise<OpenRouterKey | null> {
+    return this.budgets.keepCurrent(await this.store.find(userId));
+  }
+
+  /**
+   * Replaces the user's key: what the old key spent in the period is read from OpenRouter and counted against the
+   * user's budget (the new key's limit is what is left), the new key is stored (and the old one queued for
+   * deletion) in one transaction, then the old one is deleted upstream. With `failedHash` (a renewal after a
+   * 401), nothing is created if the key was already replaced by someone else. A key OpenRouter reports disabled
+   * (an operator's decision) is neither replaced nor deleted: 403 `openrouter_key_disabled`, unless
+   * `replaceDisabled`. At most KEY_REPLACEMENTS_PER_MINUTE replacements per user (429).
    */
   async replace(
     userId: string,
     kind: Replacement,
     actor: AuditActor,
     failedHash?: string | null,
+    options: ReplaceOptions = {},
   ): Promise<OpenRouterKey> {
     if (!this.configured) throw new AppError('openrouter_not_configured', 'OpenRouter provisioning is not configured');
     if (!(await this.store.mayHoldKey(userId)))
       throw new AppError('user_not_active', 'Only a user who has signed in (and is active) gets an OpenRouter key');
-    const flightKey = kind === 'renewal' ? `renew:${userId}:${failedHash ?? ''}` : `refresh:${userId}`;
+    const replaceDisabled = options.replaceDisabled === true;
+    if (!replaceDisabled && failedHash && this.disabledUpstream.get(failedHash)) throw keyDisabled();
+    const flightKey =
+      kind === 'renewal' ? `renew:${userId}:${failedHash ?? ''}` : `refresh:${userId}:${replaceDisabled}`;
     return this.flights.run(flightKey, () =>
-      this.underLease(
+      this.lease.hold(
         userId,
         async () => {
           const current = await this.store.find(userId);
           if (kind === 'renewal' && current?.upstreamHash && current.upstreamHash !== failedHash) return current;
-          return this.createAndStore(userId, current, kind, actor);
+          if (!replaceDisabled && current?.upstreamHash && this.disabledUpstream.get(current.upstreamHash))
+            throw keyDisabled();
+          await this.limit.take(userId);
+          return this.createAndStore(userId, current, kind, actor, replaceDisabled);
         },
         async () => {
           if (kind !== 'renewal') return undefined;
@@ -106,12 +141,12 @@ export class OpenRouterKeyProvisioner {
     const startedAt = attemptsSince ?? new Date();
     const attemptedSinceStart = (row: OpenRouterKey | null) =>
       Boolean(row?.lastAttemptAt && row.lastAttemptAt >= startedAt);
-    return this.underLease(
+    return this.lease.hold(
       userId,
       async () => {
         const current = await this.store.find(userId);
         if (this.isUsable(current) || attemptedSinceStart(current) || current?.status === 'disabled') return current!;
-        return this.createAndStore(userId, current, 'provision', SYSTEM_ACTOR);
+        return this.createAndStore(userId, current, 'provision', SYSTEM_ACTOR, false);
       },
       async () => {
         const current = await this.store.find(userId);
@@ -125,11 +160,20 @@ export class OpenRouterKeyProvisioner {
     previous: OpenRouterKey | null,
     kind: Replacement | 'provision',
     actor: AuditActor,
+    replaceDisabled: boolean,
   ): Promise<OpenRouterKey> {
-    const limit = this.config.openRouter.keyLimit;
+    const oldHash = previous?.upstreamHash ?? null;
+    // The old key's spend in the period counts against the budget before anything is created; unknown, nothing is.
+    const spent = oldHash ? await this.spentByOldKey(previous!, replaceDisabled) : 0;
+    const standing = this.budgets.afterReplacing(previous, spent);
+    const limit = standing.keyLimit;
     let created;
     try {
-      created = await this.client.createKey({ name: keyName(this.identity.installationId, userId), limit });
+      created = await this.client.createKey({
+        name: keyName(this.identity.installationId, userId),
+        limit,
+        limitReset: limitResetOf(standing.period),
+      });
     } catch (err) {
       await this.recordFailure(userId, previous, kind, err);
       if (kind === 'provision') return (await this.store.find(userId))!;
@@ -140,7 +184,6 @@ export class OpenRouterKeyProvisioner {
     }
 
     const now = new Date();
-    const oldHash = previous?.upstreamHash ?? null;
     const stored = await this.dataSource.transaction(async (m) => {
       // A user disabled meanwhile (deleted in Clerk) must not get a key back.
       const result = await m.update(
@@ -151,7 +194,7 @@ export class OpenRouterKeyProvisioner {
           upstreamHash: created.hash,
           label: created.label,
           name: created.name,
-          spendingLimit: created.limit ?? limit,
+          ...this.budgets.columnsFor(standing),
           status: 'active',
           lastErrorCode: null,
           lastAttemptAt: now,
@@ -179,8 +222,9 @@ export class OpenRouterKeyProvisioner {
           metadata: {
             upstream_hash: created.hash,
             label: created.label,
-            limit: created.limit ?? limit,
+            limit,
             replaced_hash: oldHash,
+            replaced_key_spend: oldHash ? spent : null,
           },
         },
         m,
@@ -236,34 +280,45 @@ export class OpenRouterKeyProvisioner {
   }
 
   /**
-   * Runs `work` holding the user's lease. While another holder has it, polls `whenBusy` (which may
-   * return that holder's result) until the lease frees up or the wait is over.
+   * What the user's current key spent in the budget period, read from OpenRouter (`GET /keys/{hash}`). A key
+   * OpenRouter no longer knows (deleted behind our back) is counted at its whole limit, the most it can have spent;
+   * an answer without the period's usage, or no answer, fails the replacement (502) and the key stays.
    */
-  private async underLease<T>(
-    userId: string,
-    work: () => Promise<T>,
-    whenBusy: () => Promise<T | undefined>,
-  ): Promise<T> {
-    const ttlMs = this.config.openRouter.timeoutMs * 2 + 5000;
-    const deadline = Date.now() + ttlMs + 5000;
-    for (;;) {
-      const token = await this.lease.tryAcquire(userId, ttlMs);
-      if (token) {
-        try {
-          return await work();
-        } finally {
-          await this.lease
-            .release(userId, token)
-            .catch((err) => this.logger.warn(`Releasing key lease failed: ${codeOf(err)}`));
-        }
+  private async spentByOldKey(row: OpenRouterKey, replaceDisabled: boolean): Promise<number> {
+    const hash = row.upstreamHash!;
+    let key;
+    try {
+      key = await this.client.getKey(hash);
+    } catch (err) {
+      if (err instanceof OpenRouterError && err.upstreamStatus === 404 && row.spendingLimit !== null) {
+        this.logger.warn(`OpenRouter key ${hash} of user ${row.userId} is gone upstream; counted at its limit`);
+        return row.spendingLimit;
       }
-      const theirs = await whenBusy();
-      if (theirs !== undefined) return theirs;
-      if (Date.now() > deadline)
-        throw new AppError('openrouter_key_busy', 'The OpenRouter key is being changed; retry shortly');
-      await sleep(40 + Math.random() * 40);
+      throw unreadableSpend(codeOf(err));
     }
+    if (key.disabled && !replaceDisabled) {
+      this.disabledUpstream.set(hash, true);
+      this.logger.warn(`OpenRouter key ${hash} of user ${row.userId} is disabled upstream; it is left as it is`);
+      throw keyDisabled();
+    }
+    const spent = usageInPeriod(spendOf(key), this.budgets.period);
+    if (spent === null) throw unreadableSpend('no usage in the answer');
+    return spent;
   }
+}
+
+function keyDisabled(): AppError {
+  return new AppError(
+    'openrouter_key_disabled',
+    "The user's OpenRouter key is disabled at OpenRouter; an operator must enable it or a platform admin refresh it",
+  );
+}
+
+function unreadableSpend(reason: string): AppError {
+  return new AppError(
+    'openrouter_unavailable',
+    `What the current OpenRouter key spent could not be read (${reason}); the stored key is unchanged`,
+  );
 }
 
 /**

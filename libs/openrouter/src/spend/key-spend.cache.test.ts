@@ -18,7 +18,11 @@ function stubClient() {
     disabled: false,
     limit: 15,
     limitRemaining: 15 - usage,
+    limitReset: null,
     usage,
+    usageDaily: usage,
+    usageWeekly: usage,
+    usageMonthly: usage,
     createdAt: null,
     updatedAt: null,
   });
@@ -39,7 +43,14 @@ describe('KeySpendCache', () => {
     assert.equal(pending.length, 1, 'single flight');
     pending.shift()!.resolve(key(0.42));
     await settle();
-    assert.deepEqual(cache.peek('h1'), { usage: 0.42, limit: 15, limitRemaining: 14.58 });
+    assert.deepEqual(cache.peek('h1'), {
+      usage: 0.42,
+      usageDaily: 0.42,
+      usageWeekly: 0.42,
+      usageMonthly: 0.42,
+      limit: 15,
+      limitRemaining: 14.58,
+    });
     mock.timers.tick(59_000);
     cache.peek('h1');
     assert.equal(pending.length, 0, 'fresh: no read');

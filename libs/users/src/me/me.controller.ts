@@ -1,8 +1,6 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Throttle } from '@nestjs/throttler';
 import { ClerkAuth, CurrentContext, RequestContext } from '#libs/common';
-import { UserThrottlerGuard } from '#libs/rate-limit';
 import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { SetProviderKeyDto } from '../dto/set-provider-key.dto';
 import { ProviderKeysService } from '../provider-keys.service';
@@ -30,9 +28,11 @@ export class MeController {
   @Post('openrouter-api-key/refresh')
   @Header('Cache-Control', 'no-store')
   @HttpCode(200)
-  @UseGuards(UserThrottlerGuard)
-  @Throttle({ default: { limit: 5, ttl: 60_000 } })
-  @ApiOperation({ summary: 'Replace the OpenRouter key (new key stored first, old one deleted upstream); 5 a minute' })
+  @ApiOperation({
+    summary:
+      "Replace the OpenRouter key (new key stored first, old one deleted upstream); the new key's limit is what is " +
+      "left of the user's budget; 5 replacements a minute per user",
+  })
   @ApiOkResponse({ type: MeResponseDto })
   async refresh(@CurrentContext() ctx: RequestContext): Promise<MeResponseDto> {
     await this.provisioner.replace(ctx.user!.id, 'refresh', { type: 'user', id: ctx.user!.id });

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { KeySpend, OpenRouterKey } from '#libs/openrouter';
+import { limitResetOf, usageInPeriod } from '#libs/openrouter';
+import type { BudgetStanding, KeySpend, OpenRouterKey } from '#libs/openrouter';
 import type { TenantWithRole } from '#libs/tenants';
 import type { User } from '../user.entity';
 
@@ -23,10 +24,32 @@ export class OpenRouterKeyInfoDto {
   usage: number | null;
   @ApiProperty({ nullable: true, example: 14.58, description: 'USD left under the limit; null when unknown' })
   limit_remaining: number | null;
+  @ApiProperty({
+    nullable: true,
+    enum: ['daily', 'weekly', 'monthly'],
+    description: "OpenRouter's limit_reset of the key: the period its limit is for; null for its whole life",
+  })
+  limit_reset: 'daily' | 'weekly' | 'monthly' | null;
   @ApiProperty() auto_renewed: boolean;
   @ApiProperty() renewal_count: number;
   @ApiProperty({ nullable: true }) last_renewal_at: string | null;
   @ApiProperty({ nullable: true }) created_at: string | null;
+}
+
+export class OpenRouterBudgetDto {
+  @ApiProperty({ example: 15, description: "USD the user's keys together may spend per period" }) budget: number;
+  @ApiProperty({ enum: ['none', 'daily', 'weekly', 'monthly'], description: 'none: the budget is for the whole life' })
+  period: 'none' | 'daily' | 'weekly' | 'monthly';
+  @ApiProperty({
+    nullable: true,
+    example: 3.42,
+    description: 'USD spent in the period by all the keys, replaced ones included; null while the current key is unknown',
+  })
+  spent: number | null;
+  @ApiProperty({ nullable: true, example: 11.58, description: 'USD left of the budget in the period' })
+  remaining: number | null;
+  @ApiProperty({ nullable: true, description: 'Start of the current period (UTC); null for none' })
+  period_started_at: string | null;
 }
 
 export class MeResponseDto {
@@ -41,6 +64,7 @@ export class MeResponseDto {
   @ApiProperty({ enum: ['active', 'not_configured', 'provisioning_failed', 'disabled'] })
   openrouter_key_status: OpenRouterKeyStatusView;
   @ApiPropertyOptional({ type: OpenRouterKeyInfoDto, nullable: true }) openrouter_key: OpenRouterKeyInfoDto | null;
+  @ApiProperty({ type: OpenRouterBudgetDto }) openrouter_budget: OpenRouterBudgetDto;
   @ApiProperty({ nullable: true }) glm_api_key: string | null;
   @ApiProperty({ type: TenantSummaryDto, nullable: true }) tenant: TenantSummaryDto | null;
   @ApiProperty({ type: [TenantSummaryDto] }) tenants: TenantSummaryDto[];
@@ -79,12 +103,15 @@ export function toMeResponse(p: MeParts): MeResponseDto {
           limit: p.keyRow.spendingLimit,
           usage: null,
           limit_remaining: null,
+          limit_reset: limitResetOf(p.keyRow.budgetPeriod),
           auto_renewed: p.keyRow.autoRenewed,
           renewal_count: p.keyRow.renewalCount,
           last_renewal_at: iso(p.keyRow.lastRenewalAt),
           created_at: iso(p.keyRow.keyCreatedAt),
         }
       : null,
+    // Filled at response time with the spend (see withKeySpend).
+    openrouter_budget: { budget: 0, period: 'none', spent: null, remaining: null, period_started_at: null },
     glm_api_key: p.glmKey,
     tenant: p.activeTenant
       ? {
@@ -103,20 +130,33 @@ export function toMeResponse(p: MeParts): MeResponseDto {
 }
 
 /**
- * Adds the key's spend at response time: spend changes by the minute while the rest of the response only
- * changes with the user's snapshot, so a response built (or cached) per snapshot gets it merged here.
- * Returns a new object; the one passed in is left as it was.
+ * Adds the key's spend and the user's budget at response time: spend changes by the minute while the rest of the
+ * response only changes with the user's snapshot, so a response built (or cached) per snapshot gets it merged here.
+ * The budget's spend is the replaced keys' spend in the period plus the current key's (null while that is
+ * unknown). Returns a new object; the one passed in is left as it was.
  */
-export function withKeySpend(response: MeResponseDto, spend: KeySpend | null): MeResponseDto {
-  if (!response.openrouter_key) return response;
+export function withKeySpend(response: MeResponseDto, spend: KeySpend | null, budget: BudgetStanding): MeResponseDto {
+  const key = response.openrouter_key;
+  const current = key ? (spend ? usageInPeriod(spend, budget.period) : null) : 0;
+  const spent = current === null ? null : usd(budget.replacedSpend + current);
   return {
     ...response,
-    openrouter_key: {
-      ...response.openrouter_key,
-      usage: spend?.usage ?? null,
-      limit_remaining: spend?.limitRemaining ?? null,
+    openrouter_key: key
+      ? { ...key, usage: spend?.usage ?? null, limit_remaining: spend?.limitRemaining ?? null }
+      : null,
+    openrouter_budget: {
+      budget: budget.budget,
+      period: budget.period,
+      spent,
+      remaining: spent === null ? null : usd(Math.max(0, budget.budget - spent)),
+      period_started_at: iso(budget.periodStart),
     },
   };
+}
+
+/** To the micro-dollar, without float noise. */
+function usd(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }
 
 function keyStatus(p: MeParts): OpenRouterKeyStatusView {

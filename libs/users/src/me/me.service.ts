@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { AppError, RequestContext, serializeOnce } from '#libs/common';
-import { KeySpend, KeySpendCache, OpenRouterKeyProvisioner, OpenRouterKeyStore } from '#libs/openrouter';
+import {
+  KeySpend,
+  KeySpendCache,
+  OpenRouterKeyProvisioner,
+  OpenRouterKeyStore,
+  UserBudgets,
+  type BudgetStanding,
+} from '#libs/openrouter';
 import { ProviderKeysService } from '../provider-keys.service';
 import { UserSnapshotCache } from '../snapshot/user-snapshot.cache';
 import type { UserSnapshot } from '../snapshot/user-snapshot';
@@ -10,6 +17,7 @@ import { MeResponseDto, toMeResponse, withKeySpend } from './me.response';
 interface TenantView {
   readonly response: MeResponseDto;
   spend?: KeySpend | null;
+  budget?: BudgetStanding;
   withSpend?: MeResponseDto;
 }
 
@@ -41,10 +49,17 @@ export class MeService {
     private readonly provisioner: OpenRouterKeyProvisioner,
     private readonly providerKeys: ProviderKeysService,
     private readonly spend: KeySpendCache,
+    private readonly budgets: UserBudgets,
   ) {}
 
   async me(ctx: RequestContext): Promise<MeResponseDto> {
-    const snapshot = ctx.user?.clerkUserId ? await this.snapshots.get(ctx.user.clerkUserId) : null;
+    const clerkUserId = ctx.user?.clerkUserId;
+    let snapshot = clerkUserId ? await this.snapshots.get(clerkUserId) : null;
+    // A new budget period (or budget) since the key was last set: its limit is brought up to date first.
+    if (snapshot && this.budgets.isStale(snapshot.keyRow)) {
+      await this.budgets.keepCurrent(snapshot.keyRow);
+      snapshot = await this.snapshots.get(clerkUserId!);
+    }
     if (!snapshot) throw new AppError('invalid_token', 'The user of this session no longer exists');
     const views = this.viewsOf(snapshot);
     const tenantKey = `${ctx.tenant.id}\u0000${ctx.role ?? ''}\u0000${ctx.tenant.name}\u0000${ctx.tenant.slug}`;
@@ -65,9 +80,11 @@ export class MeService {
       views.byTenant.set(tenantKey, view);
     }
     const spend = this.spend.peek(snapshot.keyRow?.upstreamHash);
-    if (!view.withSpend || view.spend !== spend) {
+    const budget = this.budgets.standing(snapshot.keyRow);
+    if (!view.withSpend || view.spend !== spend || !sameStanding(view.budget, budget)) {
       view.spend = spend;
-      view.withSpend = serializeOnce(withKeySpend(view.response, spend));
+      view.budget = budget;
+      view.withSpend = serializeOnce(withKeySpend(view.response, spend, budget));
     }
     return view.withSpend;
   }
@@ -85,4 +102,14 @@ export class MeService {
     }
     return views;
   }
+}
+
+function sameStanding(a: BudgetStanding | undefined, b: BudgetStanding): boolean {
+  return (
+    a !== undefined &&
+    a.budget === b.budget &&
+    a.replacedSpend === b.replacedSpend &&
+    a.period === b.period &&
+    a.periodStart?.getTime() === b.periodStart?.getTime()
+  );
 }

@@ -47,10 +47,22 @@ describe('GET /api/users/me and OpenRouter provisioning', () => {
       'last_renewal_at',
       'limit',
       'limit_remaining',
+      'limit_reset',
       'renewal_count',
       'usage',
     ]);
     assert.equal(me.openrouter_key.limit, 15);
+    assert.equal(me.openrouter_key.limit_reset, null, 'OPENROUTER_KEY_LIMIT_RESET defaults to none');
+    assert.deepEqual(Object.keys(me.openrouter_budget).sort(), [
+      'budget',
+      'period',
+      'period_started_at',
+      'remaining',
+      'spent',
+    ]);
+    assert.equal(me.openrouter_budget.budget, 15);
+    assert.equal(me.openrouter_budget.period, 'none');
+    assert.equal(me.openrouter_budget.period_started_at, null);
     assert.equal(me.openrouter_key.auto_renewed, false);
     assert.equal(me.login_count, 1);
     assert.ok(me.last_login_at);

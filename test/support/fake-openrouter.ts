@@ -37,6 +37,8 @@ export interface FakeKey {
   readonly name: string;
   readonly label: string;
   readonly limit: number | null;
+  /** OpenRouter's `limit_reset`: the limit is per UTC day, week or month; null for the key's whole life. */
+  readonly limitReset: LimitReset | null;
   readonly disabled: boolean;
   readonly deleted: boolean;
   /** Credits spent, summed from chat `usage.cost`. */
@@ -44,6 +46,8 @@ export interface FakeKey {
   readonly createdAt: string;
   readonly updatedAt: string | null;
 }
+
+export type LimitReset = 'daily' | 'weekly' | 'monthly';
 
 export interface LoggedRequest {
   readonly method: string;
@@ -106,6 +110,9 @@ interface KeyRecord {
   name: string;
   label: string;
   limit: number | null;
+  limitReset: LimitReset | null;
+  /** `usage` when the current day, week and month began (see startNewPeriod): period usage is what came since. */
+  usageAt: Record<LimitReset, number>;
   disabled: boolean;
   deleted: boolean;
   usage: number;
@@ -289,6 +296,23 @@ export class FakeOpenRouter extends EventEmitter {
     this.findRecord(plaintextOrHash).usage = usd;
   }
 
+  /** What a key spent in the current period of `period` (`usage_daily` …), as GET /keys/{hash} answers it. */
+  periodUsage(plaintextOrHash: string, period: LimitReset): number {
+    return usageIn(this.findRecord(plaintextOrHash), period);
+  }
+
+  /**
+   * A new UTC day, week or month begins for every key, as OpenRouter's boundaries pass (a new week or month is
+   * also a new day): their usage in that period starts again from 0, so a key with that `limit_reset` may spend its
+   * limit again. The fake's periods turn only when told, so that no test depends on the clock.
+   */
+  startNewPeriod(period: LimitReset): void {
+    for (const record of this.records) {
+      record.usageAt[period] = record.usage;
+      record.usageAt.daily = record.usage;
+    }
+  }
+
   // ---- end of key spend ------------------------------------------------------------------------
 
   // ---- fault injection -------------------------------------------------------------------------
@@ -456,6 +480,12 @@ export class FakeOpenRouter extends EventEmitter {
     if (ex.bearer === null) throw new HttpError(401, 'No auth credentials found');
     const record = this.records.find((r) => r.key === ex.bearer);
     if (!record || !isLive(record)) throw new HttpError(401, 'User not found.');
+    // As OpenRouter: a key that has spent its limit (in its limit_reset period) is refused until the period turns.
+    if (record.limit !== null && limitUsage(record) >= record.limit)
+      throw new HttpError(
+        403,
+        `Key limit exceeded (${record.limitReset ?? 'total'} limit). Manage it using https://openrouter.ai/settings/keys`,
+      );
     return record;
   }
 
@@ -466,6 +496,7 @@ export class FakeOpenRouter extends EventEmitter {
     const body = requireObject(ex.entry.body);
     if (typeof body.name !== 'string' || body.name.trim() === '') throw new HttpError(400, 'name is required');
     const record = this.issueKey(body.name, parseLimit(body.limit));
+    record.limitReset = parseLimitReset(body.limit_reset);
     this.createdCount++;
     sendJson(ex, 201, { data: keyView(record), key: record.key });
   }
@@ -495,7 +526,9 @@ export class FakeOpenRouter extends EventEmitter {
     }
     if (typeof body.name === 'string') record.name = body.name;
     if (typeof body.disabled === 'boolean') record.disabled = body.disabled;
+    const limitReset = 'limit_reset' in body ? parseLimitReset(body.limit_reset) : record.limitReset;
     if ('limit' in body) record.limit = parseLimit(body.limit);
+    record.limitReset = limitReset;
     record.updatedAt = new Date().toISOString();
     sendJson(ex, 200, { data: keyView(record) });
   }
@@ -632,6 +665,8 @@ export class FakeOpenRouter extends EventEmitter {
       name,
       label: `sk-or-v1-${secret.slice(0, 3)}...${secret.slice(-4)}`,
       limit,
+      limitReset: null,
+      usageAt: { daily: 0, weekly: 0, monthly: 0 },
       disabled: false,
       deleted: false,
       usage: 0,
@@ -694,6 +729,22 @@ function requireObject(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+function parseLimitReset(value: unknown): LimitReset | null {
+  if (value === undefined || value === null) return null;
+  if (value !== 'daily' && value !== 'weekly' && value !== 'monthly')
+    throw new HttpError(400, 'limit_reset must be daily, weekly, monthly or null');
+  return value;
+}
+
+function usageIn(record: KeyRecord, period: LimitReset): number {
+  return record.usage - record.usageAt[period];
+}
+
+/** The usage a key's limit is checked against: in its limit_reset period, or in all. */
+function limitUsage(record: KeyRecord): number {
+  return record.limitReset ? usageIn(record, record.limitReset) : record.usage;
+}
+
 function parseLimit(value: unknown): number | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -730,13 +781,13 @@ function keyView(record: KeyRecord): Record<string, unknown> {
     label: record.label,
     disabled: record.disabled,
     limit: record.limit,
-    limit_remaining: record.limit === null ? null : Math.max(0, record.limit - record.usage),
-    limit_reset: null,
+    limit_remaining: record.limit === null ? null : Math.max(0, record.limit - limitUsage(record)),
+    limit_reset: record.limitReset,
     include_byok_in_limit: false,
     usage: record.usage,
-    usage_daily: record.usage,
-    usage_weekly: record.usage,
-    usage_monthly: record.usage,
+    usage_daily: usageIn(record, 'daily'),
+    usage_weekly: usageIn(record, 'weekly'),
+    usage_monthly: usageIn(record, 'monthly'),
     byok_usage: 0,
     created_at: record.createdAt,
     updated_at: record.updatedAt,

@@ -110,7 +110,8 @@ export class OpenRouterKeyProvisioner {
     if (!(await this.store.mayHoldKey(userId)))
       throw new AppError('user_not_active', 'Only a user who has signed in (and is active) gets an OpenRouter key');
     const replaceDisabled = options.replaceDisabled === true;
-    if (!replaceDisabled && failedHash && this.disabledUpstream.get(failedHash)) throw keyDisabled();
+    // Only a 401 consults what was found before: a key enabled again answers no 401, so the memo cannot outlive it.
+    if (kind === 'renewal' && failedHash && this.disabledUpstream.get(failedHash)) throw keyDisabled();
     const flightKey =
       kind === 'renewal' ? `renew:${userId}:${failedHash ?? ''}` : `refresh:${userId}:${replaceDisabled}`;
     return this.flights.run(flightKey, () =>
@@ -119,8 +120,6 @@ export class OpenRouterKeyProvisioner {
         async () => {
           const current = await this.store.find(userId);
           if (kind === 'renewal' && current?.upstreamHash && current.upstreamHash !== failedHash) return current;
-          if (!replaceDisabled && current?.upstreamHash && this.disabledUpstream.get(current.upstreamHash))
-            throw keyDisabled();
           await this.limit.take(userId);
           return this.createAndStore(userId, current, kind, actor, replaceDisabled);
         },

@@ -14,6 +14,7 @@ import { KeyLease } from './key-lease';
 import { OpenRouterKey } from './openrouter-key.entity';
 import { OpenRouterKeyStore } from './openrouter-key.store';
 import { KeyReplacementLimit } from './replacement-limit';
+import { KeySpendCache } from '../spend/key-spend.cache';
 import { SingleFlight } from '#libs/common';
 import { MetricsService } from '#libs/metrics';
 
@@ -53,6 +54,7 @@ export class OpenRouterKeyProvisioner {
     private readonly identity: DeploymentIdentity,
     private readonly budgets: UserBudgets,
     private readonly limit: KeyReplacementLimit,
+    private readonly spend: KeySpendCache,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -279,9 +281,10 @@ export class OpenRouterKeyProvisioner {
   }
 
   /**
-   * What the user's current key spent in the budget period, read from OpenRouter (`GET /keys/{hash}`). A key
-   * OpenRouter no longer knows (deleted behind our back) is counted at its whole limit, the most it can have spent;
-   * an answer without the period's usage, or no answer, fails the replacement (502) and the key stays.
+   * What the user's current key spent in the budget period, read from OpenRouter (`GET /keys/{hash}`). An answer
+   * without the period's usage, or no answer, fails the replacement (502) and the key stays. A key OpenRouter no
+   * longer knows (404: deleted behind our back, the classic reason for a 401) has no spend to read any more: its
+   * last spend seen here counts, else nothing, since only an operator (never the user) can delete a key upstream.
    */
   private async spentByOldKey(row: OpenRouterKey, replaceDisabled: boolean): Promise<number> {
     const hash = row.upstreamHash!;
@@ -289,9 +292,11 @@ export class OpenRouterKeyProvisioner {
     try {
       key = await this.client.getKey(hash);
     } catch (err) {
-      if (err instanceof OpenRouterError && err.upstreamStatus === 404 && row.spendingLimit !== null) {
-        this.logger.warn(`OpenRouter key ${hash} of user ${row.userId} is gone upstream; counted at its limit`);
-        return row.spendingLimit;
+      if (err instanceof OpenRouterError && err.upstreamStatus === 404) {
+        const known = this.spend.known(hash);
+        const spent = (known && usageInPeriod(known, this.budgets.period)) ?? 0;
+        this.logger.warn(`OpenRouter key ${hash} of user ${row.userId} is gone upstream; counted at ${spent} USD`);
+        return spent;
       }
       throw unreadableSpend(codeOf(err));
     }

@@ -43,6 +43,12 @@ export class KeySpendCache {
     return entry?.spend && now - entry.fetchedAt < KEEP_MS ? entry.spend : null;
   }
 
+  /** The key's last known spend (as peek, but never asks OpenRouter), or null. */
+  known(hash: string): KeySpend | null {
+    const entry = this.entries.get(hash);
+    return entry?.spend && Date.now() - entry.fetchedAt < KEEP_MS ? entry.spend : null;
+  }
+
   private refresh(hash: string, previous: Entry | undefined): void {
     if (this.inFlight.has(hash)) return;
     this.inFlight.add(hash);

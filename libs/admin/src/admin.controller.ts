@@ -76,7 +76,7 @@ export class AdminController {
 
   @Patch('users/:userId')
   @ApiOperation({
-    summary: "Give a user another OpenRouter budget (USD per period; null: the default), applied upstream at once",
+    summary: 'Give a user another OpenRouter budget (USD per period; null: the default), applied upstream at once',
     description:
       "The current key's limit becomes what is left of the new budget in the period. 502 `openrouter_unavailable` " +
       'when OpenRouter cannot apply it (nothing changes then). Audited as `user.budget_changed`.',

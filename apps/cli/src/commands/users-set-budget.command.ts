@@ -28,7 +28,9 @@ export class UsersSetBudgetCommand extends CliCommandRunner {
     const result = await this.budgets.set(userRef, dto.openrouter_budget_usd, cliActor());
     if (opts.json) return printJson(result);
     const b = result.openrouter_budget;
-    out(`Budget of user ${result.user_id}: ${b.budget} USD (${b.period})${result.openrouter_budget_usd === null ? ', the default' : ''}.`);
+    out(
+      `Budget of user ${result.user_id}: ${b.budget} USD (${b.period})${result.openrouter_budget_usd === null ? ', the default' : ''}.`,
+    );
     out(`  spent:     ${b.spent ?? 'unknown'}`);
     out(`  remaining: ${b.remaining ?? 'unknown'}`);
     out(`  key limit: ${result.openrouter_key_limit ?? '-'}`);

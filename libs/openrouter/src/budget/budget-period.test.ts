@@ -12,7 +12,11 @@ import {
   type BudgetPeriod,
 } from './budget-period';
 
-const instant = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true });
+const instant = fc.date({
+  min: new Date('2000-01-01T00:00:00Z'),
+  max: new Date('2100-01-01T00:00:00Z'),
+  noInvalidDate: true,
+});
 const periods = fc.constantFrom<BudgetPeriod>('daily', 'weekly', 'monthly');
 const usd = fc.double({ min: 0, max: 100_000, noNaN: true, noDefaultInfinity: true });
 
@@ -25,7 +29,10 @@ describe('budget periods', () => {
     assert.equal(periodStart('none', at), null);
     const monday = new Date('2026-12-07T00:00:00Z');
     assert.equal(periodStart('weekly', monday)?.toISOString(), '2026-12-07T00:00:00.000Z');
-    assert.equal(nextPeriodStart('monthly', new Date('2026-12-31T23:59:59Z'))?.toISOString(), '2027-01-01T00:00:00.000Z');
+    assert.equal(
+      nextPeriodStart('monthly', new Date('2026-12-31T23:59:59Z'))?.toISOString(),
+      '2027-01-01T00:00:00.000Z',
+    );
     assert.equal(nextPeriodStart('none', at), null);
   });
 

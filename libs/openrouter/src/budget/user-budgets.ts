@@ -82,7 +82,13 @@ export class UserBudgets {
     const start = this.currentPeriodStart();
     const budget = this.budgetOf(row);
     const replacedSpend = row && !this.periodTurned(row, start) ? row.replacedSpendUsd : 0;
-    return { budget, period: this.period, periodStart: start, replacedSpend, keyLimit: remainingLimit(budget, replacedSpend) };
+    return {
+      budget,
+      period: this.period,
+      periodStart: start,
+      replacedSpend,
+      keyLimit: remainingLimit(budget, replacedSpend),
+    };
   }
 
   /** The standing once a replaced key's spend in the period (`spent`) is counted. */
@@ -173,7 +179,9 @@ export class UserBudgets {
         const live = current.upstreamHash && current.status === 'active' ? current.upstreamHash : null;
         if (live) {
           try {
-            spend = spendOf(await this.client.updateKey(live, { limit: s.keyLimit, limitReset: limitResetOf(s.period) }));
+            spend = spendOf(
+              await this.client.updateKey(live, { limit: s.keyLimit, limitReset: limitResetOf(s.period) }),
+            );
           } catch (err) {
             throw new AppError(
               'openrouter_unavailable',

@@ -43,7 +43,8 @@ export class OpenRouterBudgetDto {
   @ApiProperty({
     nullable: true,
     example: 3.42,
-    description: 'USD spent in the period by all the keys, replaced ones included; null while the current key is unknown',
+    description:
+      'USD spent in the period by all the keys, replaced ones included; null while the current key is unknown',
   })
   spent: number | null;
   @ApiProperty({ nullable: true, example: 11.58, description: 'USD left of the budget in the period' })

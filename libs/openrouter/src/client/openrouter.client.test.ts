@@ -253,7 +253,11 @@ describe('idempotent management calls', () => {
         disabled: false,
         limit: 15,
         limitRemaining: 14.5,
+        limitReset: null,
         usage: 0.5,
+        usageDaily: null,
+        usageWeekly: null,
+        usageMonthly: null,
         createdAt: '2025-08-24T10:30:00Z',
         updatedAt: null,
       },
@@ -296,6 +300,29 @@ describe('idempotent management calls', () => {
     handler = (_req, res) => json(res, 200, { data: upstreamKey(3) });
     assert.equal((await client().getKey('hash-3')).name, 'user-3');
     assert.equal(seen[0].url, '/api/v1/keys/hash-3');
+  });
+
+  it("getKey reads the key's period and its usage per day, week and month", async () => {
+    handler = (_req, res) =>
+      json(res, 200, {
+        data: { ...upstreamKey(4), limit_reset: 'weekly', usage_daily: 0.1, usage_weekly: 0.3, usage_monthly: 0.4 },
+      });
+    const key = await client().getKey('hash-4');
+    assert.deepEqual(
+      [key.limitReset, key.usage, key.usageDaily, key.usageWeekly, key.usageMonthly],
+      ['weekly', 0.5, 0.1, 0.3, 0.4],
+    );
+  });
+
+  it('sends limit_reset when creating and updating a key', async () => {
+    handler = (req, res) =>
+      req.method === 'POST'
+        ? json(res, 201, { key: CREATED_KEY, data: { hash: HASH, name: 'n', limit: 4 } })
+        : json(res, 200, { data: { ...upstreamKey(5), limit_reset: null } });
+    await client().createKey({ name: 'n', limit: 4, limitReset: 'daily' });
+    await client().updateKey(HASH, { limit: 15, limitReset: null });
+    assert.deepEqual(JSON.parse(seen[0].body), { name: 'n', limit: 4, limit_reset: 'daily' });
+    assert.deepEqual(JSON.parse(seen[1].body), { limit: 15, limit_reset: null });
   });
 
   it('iterateKeys pages until a short page', async () => {

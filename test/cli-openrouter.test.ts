@@ -72,6 +72,21 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
     await fails(/User not found/, 'users:refresh-openrouter-key', 'user_doesnotexist');
   });
 
+  it("users:set-budget gives a user another budget, applied to their key's limit upstream; default restores it", async () => {
+    const set = JSON.parse((await ok('users:set-budget', bob.email, '25.5', '--json')).stdout);
+    assert.equal(set.openrouter_budget_usd, 25.5);
+    assert.equal(set.openrouter_budget.budget, 25.5);
+    assert.equal(set.openrouter_key_limit, 25.5);
+    assert.equal(fake.keys.find((k) => k.hash === bobKeyHash)!.limit, 25.5, 'applied upstream');
+
+    const back = await ok('users:set-budget', bob.email, 'default');
+    assert.match(back.stdout, /15 USD \(none\), the default/);
+    assert.equal(fake.keys.find((k) => k.hash === bobKeyHash)!.limit, 15);
+
+    await fails(/<usd>/, 'users:set-budget', bob.email, 'lots');
+    await fails(/<usd>/, 'users:set-budget', bob.email, '99999999');
+  });
+
   it('openrouter:reconcile --dry-run lists exactly the orphans; a run deletes them and finishes queued deletions', async () => {
     const before = fake.keys.filter((k) => !k.deleted).length;
     const young = await ok('openrouter:reconcile', '--dry-run', '--json');
@@ -144,6 +159,8 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
       'openrouter_key.deleted',
       'openrouter_key.deleted',
       'openrouter_key.refreshed',
+      'user.budget_changed',
+      'user.budget_changed',
     ]);
     assert.ok(
       byCli.every((e) => /^.+@.+$/.test(e.actor_id)),

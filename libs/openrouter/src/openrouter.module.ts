@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '#libs/config';
-import { RateLimitStorageModule } from '#libs/rate-limit';
 import { UserBudgets } from './budget/user-budgets';
 import { OPENROUTER_CLIENT_OPTIONS, OpenRouterClient, OpenRouterClientOptions } from './client';
 import { KeyDeletionQueue } from './keys/key-deletion.queue';
@@ -14,7 +13,7 @@ import { KeyReplacementLimit } from './keys/replacement-limit';
 import { KeySpendCache } from './spend/key-spend.cache';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OpenRouterKey, OpenRouterKeyDeletion]), RateLimitStorageModule],
+  imports: [TypeOrmModule.forFeature([OpenRouterKey, OpenRouterKeyDeletion])],
   providers: [
     {
       provide: OPENROUTER_CLIENT_OPTIONS,

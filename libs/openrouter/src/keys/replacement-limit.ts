@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ThrottlerStorage } from '@nestjs/throttler';
+import { getStorageToken, type ThrottlerStorage } from '@nestjs/throttler';
 import { AppError } from '#libs/common';
-import { RATE_LIMIT_STORAGE } from '#libs/rate-limit';
 
 /** At most this many replacements of one user's key a minute, whoever asks (user, admin, CLI, renewal on 401). */
 export const KEY_REPLACEMENTS_PER_MINUTE = 5;
@@ -9,11 +8,12 @@ const WINDOW_MS = 60_000;
 
 /**
  * The one rule limiting how often a user's OpenRouter key is replaced: each replacement counts against the user,
- * on the app's throttler storage (Redis when configured, so the limit holds across instances).
+ * on the app's throttler storage (the global ThrottlerModule's, set up by libs/rate-limit: Redis when configured,
+ * so the limit holds across instances).
  */
 @Injectable()
 export class KeyReplacementLimit {
-  constructor(@Inject(RATE_LIMIT_STORAGE) private readonly storage: ThrottlerStorage) {}
+  constructor(@Inject(getStorageToken()) private readonly storage: ThrottlerStorage) {}
 
   /** Counts one replacement of the user's key; over the limit, 429 `rate_limited` with Retry-After. */
   async take(userId: string): Promise<void> {

@@ -8,7 +8,16 @@ import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { chatBody, eventually, keyHeaders, newTenantKey, type TenantKey } from './gateway-helpers';
-import { createTestDatabase, redisAvailable, startApp, type TestApp, type TestDatabase } from './support/app';
+import {
+  createTestDatabase,
+  postgresAvailable,
+  redisAvailable,
+  startApp,
+  startCluster,
+  type Cluster,
+  type TestApp,
+  type TestDatabase,
+} from './support/app';
 import { FakeOpenRouter, type FakeKey } from './support/fake-openrouter';
 import { fixedSession, newClerkUser } from './support/users';
 
@@ -382,3 +391,51 @@ describe('a daily user OpenRouter budget (OPENROUTER_KEY_LIMIT_RESET=daily)', ()
     );
   });
 });
+
+describe(
+  'a user budget over two instances',
+  { skip: postgresAvailable() && redisAvailable() ? false : 'needs TEST_DATABASE_URL and TEST_REDIS_URL' },
+  () => {
+    const fake = new FakeOpenRouter();
+    const admin = newClerkUser();
+    const asAdmin = fixedSession(admin);
+    let cluster: Cluster;
+
+    before(async () => {
+      await fake.start();
+      cluster = await startCluster(2, {
+        openRouter: fake,
+        redis: true,
+        env: { OPENROUTER_TIMEOUT_MS: '1500', PLATFORM_ADMIN_USER_IDS: admin.sub },
+      });
+      assert.equal((await cluster.apps[1].request('GET', '/api/users/me', { headers: asAdmin() })).status, 200);
+    });
+    after(async () => {
+      await cluster?.stopAll();
+      await fake.stop();
+    });
+
+    it('concurrent refreshes, admin refreshes and renewals on both instances leave one key, the budget intact', async () => {
+      fake.setUsage({ cost: 0 });
+      const [one, two] = cluster.apps;
+      const tk = await newTenantKey(one);
+      const a = liveKeyOf(fake, tk.userId);
+      fake.setKeyUsage(a.hash, 3);
+      fake.chatStatusForKey(a.hash, 401);
+      const results = await Promise.all([
+        one.request('POST', REFRESH, { headers: tk.session() }),
+        two.request('POST', REFRESH, { headers: tk.session() }),
+        two.request('POST', `/api/admin/users/${tk.userId}/openrouter-api-key/refresh`, { headers: asAdmin() }),
+        ...[one, two, one, two].map((app) => chat(app, tk.key)),
+      ]);
+      for (const r of results) assert.ok([200, 429].includes(r.status), `${r.status} ${r.text}`);
+      const live = liveKeyOf(fake, tk.userId);
+      assert.equal(live.limit, 12, 'the 3 USD the first key spent stay spent, on whichever instance');
+      assert.ok(spendable(fake, tk.userId) <= 15 + 1e-9);
+      for (const app of [one, two]) {
+        const me = await app.request('GET', '/api/users/me', { headers: tk.session() });
+        assert.equal(me.body.openrouter_api_key, live.key);
+      }
+    });
+  },
+);

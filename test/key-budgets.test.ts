@@ -9,22 +9,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { redisAvailable, startApp, type TestApp } from './support/app';
 import { FakeOpenRouter } from './support/fake-openrouter';
+import { assertRefused, assertUsd } from './budget-helpers';
 import { chatBody, eventually, keyHeaders, newTenantKey, postChat, type TenantKey } from './gateway-helpers';
 
 const COST = 0.0002;
 const METRICS_TOKEN = 'metrics-token-for-key-budgets-test';
-
-export function assertRefused(status: number, body: any, code: string): void {
-  assert.equal(status, 429, JSON.stringify(body));
-  assert.equal(body.error.type, 'insufficient_quota');
-  assert.equal(body.error.code, code);
-  assert.equal(typeof body.error.message, 'string');
-}
-
-/** Close enough for sums of binary fractions; the counters themselves are integers of micro-dollars. */
-export function assertUsd(actual: number, expected: number, what: string): void {
-  assert.ok(Math.abs(actual - expected) < 1e-9, `${what}: ${actual} != ${expected}`);
-}
 
 describe('API key budgets (USD)', () => {
   const fake = new FakeOpenRouter();

@@ -27,12 +27,14 @@ function budgetContract(name: string, store: () => QuotaStore) {
         { apiKeyId: other, windows, tokens: 0, reservation: null, costMicros: 250, tenantId },
         { apiKeyId, windows, tokens: 30, reservation: null, costMicros: 100, tenantId: null }, // a carry-over
       ]);
-      assert.deepEqual(await store().spent(windows.map((window) => ({ kind: 'api_key', id: apiKeyId, window }))), [
-        200, 200, 200,
-      ]);
-      assert.deepEqual(await store().spent(windows.map((window) => ({ kind: 'tenant', id: tenantId, window }))), [
-        350, 350, 350,
-      ]);
+      assert.deepEqual(
+        await store().spent(windows.map((window) => ({ kind: 'api_key', id: apiKeyId, window }))),
+        [200, 200, 200],
+      );
+      assert.deepEqual(
+        await store().spent(windows.map((window) => ({ kind: 'tenant', id: tenantId, window }))),
+        [350, 350, 350],
+      );
       assert.deepEqual(await store().used([{ apiKeyId, window: windows[2] }]), [60]);
     });
 
@@ -41,7 +43,9 @@ function budgetContract(name: string, store: () => QuotaStore) {
       const now = new Date();
       const day = windowOf('day', now);
       const month = windowOf('month', now);
-      await store().settle([{ apiKeyId, windows: windowsAt(now), tokens: 1, reservation: null, costMicros: 1000, tenantId }]);
+      await store().settle([
+        { apiKeyId, windows: windowsAt(now), tokens: 1, reservation: null, costMicros: 1000, tenantId },
+      ]);
       const admit = (keyLimit: number | null, tenantLimit: number | null) =>
         store().admit({
           apiKeyId,
@@ -59,7 +63,9 @@ function budgetContract(name: string, store: () => QuotaStore) {
       const [apiKeyId, tenantId] = [randomUUID(), randomUUID()];
       const now = new Date();
       const total = windowOf('total', now);
-      await store().settle([{ apiKeyId, windows: windowsAt(now), tokens: 0, reservation: null, costMicros: 10, tenantId }]);
+      await store().settle([
+        { apiKeyId, windows: windowsAt(now), tokens: 0, reservation: null, costMicros: 10, tenantId },
+      ]);
       const refused = await store().admit({
         apiKeyId,
         reserve: { window: total, quota: 100, tokens: 100, reservationId: randomUUID() },
@@ -70,7 +76,13 @@ function budgetContract(name: string, store: () => QuotaStore) {
       // The whole quota is free again once anything taken is released.
       if (!refused.granted && refused.release)
         await store().settle([{ apiKeyId, windows: [], tokens: 0, reservation: refused.release }]);
-      const next = await store().reserve({ apiKeyId, window: total, quota: 100, tokens: 100, reservationId: randomUUID() });
+      const next = await store().reserve({
+        apiKeyId,
+        window: total,
+        quota: 100,
+        tokens: 100,
+        reservationId: randomUUID(),
+      });
       assert.equal(next.granted, true);
     });
   });

@@ -20,7 +20,6 @@ import { RedisQuotaStore } from '../libs/quota/src/redis-quota.store';
 import { TokenUsageReader } from '../libs/quota/src/token-usage.reader';
 import { createTestDatabase, type TestDatabase } from './support/app';
 
-
 /** The behaviour every store must have; `store()` is called after `before` hooks ran. */
 function storeContract(
   name: string,

@@ -43,7 +43,10 @@ describe('tenant budgets (USD)', () => {
   async function team() {
     const owner = await signIn();
     const admin = await signIn();
-    const created = await app.request('POST', '/api/tenants', { headers: owner.session(), body: { name: 'Budget team' } });
+    const created = await app.request('POST', '/api/tenants', {
+      headers: owner.session(),
+      body: { name: 'Budget team' },
+    });
     assert.equal(created.status, 201, created.text);
     const tenantId: string = created.body.id;
     const added = await app.request('POST', `/api/tenants/${tenantId}/members`, {
@@ -137,7 +140,10 @@ describe('tenant budgets (USD)', () => {
   it('lets concurrent requests of several keys past the budget only while they were already in flight', async () => {
     fake.setUsage({ cost: COST });
     const t = await team();
-    await app.request('PATCH', `/api/tenants/${t.tenantId}`, { headers: t.owner.session(), body: { budget_usd: 0.001 } });
+    await app.request('PATCH', `/api/tenants/${t.tenantId}`, {
+      headers: t.owner.session(),
+      body: { budget_usd: 0.001 },
+    });
     const workers = 4;
     const before = fake.chatCalls;
     fake.chatDelayMs = 30;

@@ -357,7 +357,7 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
 
     const keyPath = `/api/tenants/${user.tenantId}/api-keys/${created.id}`;
     // Settlement is written after the responses: spent_usd comes to exactly what the served requests cost.
-    await waitFor('spent_usd to equal the served requests\' cost', async () => {
+    await waitFor("spent_usd to equal the served requests' cost", async () => {
       const usd: number = (await apps[0].request('GET', keyPath, { headers: bearer(user.token) })).body.spent_usd;
       return Math.abs(usd - served * cost) < 1e-9 ? usd : undefined;
     });

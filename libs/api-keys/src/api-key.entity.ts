@@ -32,7 +32,14 @@ export class ApiKey {
     number | null;
   @Column({ name: 'quota_period', type: 'text', nullable: true }) quotaPeriod: QuotaPeriod | null;
   /** USD the key may spend per `budgetPeriod`; null: no budget. */
-  @Column({ name: 'budget_usd', type: 'numeric', precision: 20, scale: 6, nullable: true, transformer: numericAsNumber })
+  @Column({
+    name: 'budget_usd',
+    type: 'numeric',
+    precision: 20,
+    scale: 6,
+    nullable: true,
+    transformer: numericAsNumber,
+  })
   budgetUsd: number | null;
   @Column({ name: 'budget_period', type: 'text', default: 'month' }) budgetPeriod: QuotaPeriod;
   @Column({ name: 'is_active', type: 'boolean', default: true }) isActive: boolean;

@@ -46,7 +46,9 @@ export class AuditService {
 /** A change made with an API key names both the key (`actor_id`) and the user it acts as. */
 function withActorUser(event: AuditRecord): Record<string, unknown> {
   const metadata = event.metadata ?? {};
-  return event.actor.type === 'api_key' && event.actor.userId ? { ...metadata, actor_user_id: event.actor.userId } : metadata;
+  return event.actor.type === 'api_key' && event.actor.userId
+    ? { ...metadata, actor_user_id: event.actor.userId }
+    : metadata;
 }
 
 function scrubMetadata(metadata: Record<string, unknown>): Record<string, unknown> {

@@ -103,7 +103,8 @@ export class LocalQuotaStore implements QuotaStore {
     quota.touched = now;
     dropLapsed(quota, now);
     const used = total(quota.tokens);
-    if (used + quota.reserved >= input.reserve.quota) return { granted: false, refusedBy: 'quota', used, release: null };
+    if (used + quota.reserved >= input.reserve.quota)
+      return { granted: false, refusedBy: 'quota', used, release: null };
     const tokens = Math.max(0, Math.round(input.reserve.tokens));
     quota.reservations.set(input.reserve.reservationId, { tokens, until: now + RESERVATION_TTL_MS });
     quota.reserved += tokens;

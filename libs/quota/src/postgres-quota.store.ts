@@ -55,7 +55,14 @@ export class PostgresQuotaStore implements QuotaStore {
              updated_at = now()
          WHERE c.used + (CASE WHEN c.reserved_until > now() THEN c.reserved ELSE 0 END) < $5
        RETURNING c.used`,
-      [input.apiKeyId, input.window.period, input.window.start.toISOString(), input.tokens, input.quota, String(RESERVATION_TTL_MS)],
+      [
+        input.apiKeyId,
+        input.window.period,
+        input.window.start.toISOString(),
+        input.tokens,
+        input.quota,
+        String(RESERVATION_TTL_MS),
+      ],
     );
     if (rows.length > 0) return { granted: true, used: Number(rows[0].used) };
     return { granted: false, used: (await this.used([{ apiKeyId: input.apiKeyId, window: input.window }]))[0] };
@@ -70,14 +77,20 @@ export class PostgresQuotaStore implements QuotaStore {
     }
     if (input.keyBudget) {
       const { window, limitMicros } = input.keyBudget;
-      checks.push({ refusedBy: 'key_budget', key: { kind: 'api_key', id: input.apiKeyId, window }, limit: limitMicros });
+      checks.push({
+        refusedBy: 'key_budget',
+        key: { kind: 'api_key', id: input.apiKeyId, window },
+        limit: limitMicros,
+      });
     }
     const spent = await this.spent(checks.map((c) => c.key));
     const over = checks.findIndex((c, i) => spent[i] >= c.limit);
     if (over >= 0) return { granted: false, refusedBy: checks[over].refusedBy, used: spent[over], release: null };
     if (!input.reserve) return { granted: true, used: 0 };
     const r = await this.reserve({ apiKeyId: input.apiKeyId, ...input.reserve });
-    return r.granted ? { granted: true, used: r.used } : { granted: false, refusedBy: 'quota', used: r.used, release: null };
+    return r.granted
+      ? { granted: true, used: r.used }
+      : { granted: false, refusedBy: 'quota', used: r.used, release: null };
   }
 
   async settle(settlements: Settlement[]): Promise<void> {

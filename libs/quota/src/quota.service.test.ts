@@ -113,7 +113,12 @@ describe('QuotaService budgets', () => {
     await settler.drain();
     assert.equal(store.settled.length, 1);
     assert.deepEqual(
-      [store.settled[0].tokens, store.settled[0].costMicros, store.settled[0].tenantId, store.settled[0].windows.length],
+      [
+        store.settled[0].tokens,
+        store.settled[0].costMicros,
+        store.settled[0].tenantId,
+        store.settled[0].windows.length,
+      ],
       [30, 123, TENANT, 3],
     );
   });

@@ -107,7 +107,8 @@ export class QuotaService {
               tokens: Math.max(1, Math.round(estimate)),
               reservationId: randomUUID(),
             },
-      keyBudget: keyBudget === null ? null : { window: window(policy.budget!.period), limitMicros: toMicros(keyBudget) },
+      keyBudget:
+        keyBudget === null ? null : { window: window(policy.budget!.period), limitMicros: toMicros(keyBudget) },
       tenantBudget:
         tenantBudget === null
           ? null

@@ -119,7 +119,9 @@ export class RedisQuotaStore implements QuotaStore {
     const [code, used] = scripted ? (results[i][1] as [number, number]) : [1, 0];
     const reserved = scripted && code === 1 && input.reserve !== null;
     if (input.tenantBudget && tenantSpent >= input.tenantBudget.limitMicros) {
-      const release = reserved ? { window: input.reserve!.window, tokens: input.reserve!.tokens, reservationId: input.reserve!.reservationId } : null;
+      const release = reserved
+        ? { window: input.reserve!.window, tokens: input.reserve!.tokens, reservationId: input.reserve!.reservationId }
+        : null;
       return { granted: false, refusedBy: 'tenant_budget', used: tenantSpent, release };
     }
     if (code === 2) return { granted: false, refusedBy: 'key_budget', used: Number(used), release: null };

@@ -28,7 +28,9 @@ export class SpendReader {
       .map((s) => (s.kind === 'api_key' ? this.settler.settled(s.id) : this.settler.settledTenant(s.id)))
       .filter((p): p is Promise<void> => p !== null);
     if (pending.length > 0) await Promise.all(pending);
-    const micros = await this.store.spent(subjects.map((s) => ({ kind: s.kind, id: s.id, window: windowOf(s.period, at) })));
+    const micros = await this.store.spent(
+      subjects.map((s) => ({ kind: s.kind, id: s.id, window: windowOf(s.period, at) })),
+    );
     return micros.map(fromMicros);
   }
 }

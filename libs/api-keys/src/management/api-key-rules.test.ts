@@ -47,7 +47,14 @@ describe('key strength rules', () => {
     assert.deepEqual(strengthenedFields(active, { ...active, isActive: false }), []);
     const unlimited = { ...key, tokenQuota: null, quotaPeriod: null, budgetUsd: null, expiresAt: null };
     assert.deepEqual(
-      strengthenedFields(unlimited, { ...unlimited, tokenQuota: 5, quotaPeriod: 'day', budgetUsd: 1, budgetPeriod: 'day', expiresAt: new Date('2030-01-01T00:00:00Z') }),
+      strengthenedFields(unlimited, {
+        ...unlimited,
+        tokenQuota: 5,
+        quotaPeriod: 'day',
+        budgetUsd: 1,
+        budgetPeriod: 'day',
+        expiresAt: new Date('2030-01-01T00:00:00Z'),
+      }),
       [],
       'setting a first limit or expiry lowers',
     );

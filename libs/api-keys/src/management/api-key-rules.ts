@@ -86,19 +86,9 @@ export function strengthenedFields(key: KeyStrength, next: KeyStrength): string[
   if (next.isActive && !key.isActive) fields.push('is_active');
   if (next.scopes.some((s) => !key.scopes.includes(s))) fields.push('scopes');
   if (next.rateLimitPerMinute > key.rateLimitPerMinute) fields.push('rate_limit_per_minute');
-  if (
-    raises(
-      { limit: key.tokenQuota, period: key.quotaPeriod },
-      { limit: next.tokenQuota, period: next.quotaPeriod },
-    )
-  )
+  if (raises({ limit: key.tokenQuota, period: key.quotaPeriod }, { limit: next.tokenQuota, period: next.quotaPeriod }))
     fields.push('token_quota');
-  if (
-    raises(
-      { limit: key.budgetUsd, period: key.budgetPeriod },
-      { limit: next.budgetUsd, period: next.budgetPeriod },
-    )
-  )
+  if (raises({ limit: key.budgetUsd, period: key.budgetPeriod }, { limit: next.budgetUsd, period: next.budgetPeriod }))
     fields.push('budget_usd');
   if (key.expiresAt !== null && (next.expiresAt === null || next.expiresAt.getTime() > key.expiresAt.getTime()))
     fields.push('expires_at');

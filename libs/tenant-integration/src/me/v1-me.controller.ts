@@ -27,7 +27,9 @@ export class V1MeController {
 
   /** Served from the verified-key cache: no database round trip once warm (tokens_used, spent_usd: ≤ 1 s old). */
   @Get()
-  @ApiOperation({ summary: 'The API key with its limits and usage, its tenant with its budget, and the member it acts as' })
+  @ApiOperation({
+    summary: 'The API key with its limits and usage, its tenant with its budget, and the member it acts as',
+  })
   @ApiOkResponse({ type: V1MeResponseDto })
   @ApiTooManyRequestsResponse({ description: '`rate_limited`, with Retry-After' })
   async me(@CurrentContext() ctx: RequestContext): Promise<V1MeResponseDto> {

@@ -15,5 +15,10 @@ export function toTenantResponse(t: TenantView, role: TenantRole): TenantRespons
 }
 
 export function toTenantDetailResponse(t: TenantView, role: TenantRole, b: TenantBudgetView): TenantDetailResponseDto {
-  return { ...toTenantResponse(t, role), budget_usd: b.budgetUsd, budget_period: b.budgetPeriod, spent_usd: b.spentUsd };
+  return {
+    ...toTenantResponse(t, role),
+    budget_usd: b.budgetUsd,
+    budget_period: b.budgetPeriod,
+    spent_usd: b.spentUsd,
+  };
 }

@@ -15,6 +15,7 @@ import { PostgresQuotaStore } from '../libs/quota/src/postgres-quota.store';
 import { windowOf, windowsAt } from '../libs/quota/src/quota-period';
 import { QuotaStore } from '../libs/quota/src/quota.store';
 import { RedisQuotaStore } from '../libs/quota/src/redis-quota.store';
+import { KeyAndTenantBudgets1764000009000 } from '../migrations/1764000009000-KeyAndTenantBudgets';
 import { createTestDatabase, type TestDatabase } from './support/app';
 
 function budgetContract(name: string, store: () => QuotaStore) {
@@ -168,6 +169,45 @@ describe('spend counters', () => {
       assert.equal(admitted, 4);
       assert.deepEqual(await store.spent([{ kind: 'tenant', id: tenantId, window }]), [1200]);
     });
+  });
+
+  it('migration: down() removes the budgets and spend and keeps every token count; up() again starts spend at 0', async () => {
+    const apiKeyId = randomUUID();
+    const windows = windowsAt(new Date());
+    await pg.settle([{ apiKeyId, windows, tokens: 42, reservation: null, costMicros: 500, tenantId: randomUUID() }]);
+    const migration = new KeyAndTenantBudgets1764000009000();
+    const columns = async () =>
+      (
+        await dataSource.query(
+          `SELECT table_name || '.' || column_name AS c FROM information_schema.columns
+            WHERE column_name IN ('budget_usd', 'budget_period', 'spent_micros') ORDER BY 1`,
+        )
+      ).map((r: { c: string }) => r.c);
+    // One connection at a time (the embedded database has one): each step releases its runner.
+    const run = async (step: 'up' | 'down') => {
+      const runner = dataSource.createQueryRunner();
+      try {
+        await migration[step](runner);
+      } finally {
+        await runner.release();
+      }
+    };
+    await run('down');
+    assert.deepEqual(await columns(), []);
+    assert.equal((await dataSource.query(`SELECT to_regclass('tenant_spend_counters') AS t`))[0].t, null);
+    const tokens = await dataSource.query(`SELECT used FROM quota_counters WHERE api_key_id = $1`, [apiKeyId]);
+    assert.deepEqual(
+      tokens.map((r: { used: string }) => Number(r.used)),
+      [42, 42, 42],
+    );
+    await run('up');
+    assert.equal(
+      (await columns()).length,
+      6,
+      'budget_usd and budget_period of keys and tenants, spent_micros of both counters',
+    );
+    assert.deepEqual(await pg.used([{ apiKeyId, window: windows[2] }]), [42]);
+    assert.deepEqual(await pg.spent([{ kind: 'api_key', id: apiKeyId, window: windows[2] }]), [0]);
   });
 
   describe('Redis', { skip: !process.env.TEST_REDIS_URL && 'TEST_REDIS_URL is not set' }, () => {

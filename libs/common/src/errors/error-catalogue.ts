@@ -75,6 +75,8 @@ export const ERROR_CATALOGUE = {
   // 429
   rate_limited: entry(429, 'rate_limit_error'),
   quota_exceeded: entry(429, 'insufficient_quota'),
+  budget_exceeded: entry(429, 'insufficient_quota'),
+  tenant_budget_exceeded: entry(429, 'insufficient_quota'),
   // 5xx: ours or upstream's.
   internal_error: entry(500, 'server_error'),
   bad_gateway: entry(502, 'server_error'),

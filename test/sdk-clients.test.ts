@@ -278,7 +278,7 @@ describe('the clients tenants build with, against the gateway', () => {
         );
       }));
 
-    it('reads the gateway\'s refusals as Anthropic errors (a bad key is an AuthenticationError)', () =>
+    it("reads the gateway's refusals as Anthropic errors (a bad key is an AuthenticationError)", () =>
       as('@anthropic-ai/sdk', async () => {
         const bad = new Anthropic({ apiKey: 'umk_not-a-real-key', baseURL: `${app.baseUrl}/api`, maxRetries: 0 });
         await assert.rejects(

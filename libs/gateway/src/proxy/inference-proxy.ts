@@ -237,6 +237,7 @@ export class InferenceProxy {
       userId: ex.userId,
       apiKeyId: ex.apiKeyId,
       requestId: ex.requestId,
+      route: ex.endpoint.route,
       model: r.model ?? (typeof ex.body.model === 'string' ? ex.body.model.slice(0, 200) : null),
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,

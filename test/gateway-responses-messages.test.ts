@@ -138,6 +138,31 @@ describe('responses and messages, on the chat route’s rules', () => {
     assert.equal(usersCalls('responses', t), 2);
   });
 
+  it('documents the five inference routes in OpenAPI: gateway tag, body schema, errors in each route’s shape', async () => {
+    const doc = await app.request('GET', '/api/docs-json');
+    assert.equal(doc.status, 200);
+    const routes: [string, string, string][] = [
+      ['/api/v1/chat/completions', 'ChatCompletionsController_create', 'OpenAiErrorDto'],
+      ['/api/v1/completions', 'CompletionsController_create', 'OpenAiErrorDto'],
+      ['/api/v1/embeddings', 'EmbeddingsController_create', 'OpenAiErrorDto'],
+      ['/api/v1/responses', 'ResponsesController_create', 'OpenAiErrorDto'],
+      ['/api/v1/messages', 'MessagesController_create', 'AnthropicErrorDto'],
+    ];
+    for (const [path, operationId, errorDto] of routes) {
+      const op = doc.body.paths[path]?.post;
+      assert.ok(op, `${path} is documented`);
+      assert.deepEqual([op.operationId, op.tags], [operationId, ['gateway']], path);
+      assert.equal(op.requestBody.content['application/json'].schema.type, 'object', path);
+      for (const status of ['400', '401', '402', '403', '429', '502'])
+        assert.equal(op.responses[status]?.content['application/json'].schema.$ref, `#/components/schemas/${errorDto}`);
+    }
+    assert.deepEqual(doc.body.paths['/api/v1/messages'].post.requestBody.content['application/json'].schema.required, [
+      'model',
+      'messages',
+      'max_tokens',
+    ]);
+  });
+
   it('relays Anthropic messages for x-api-key and Bearer, sending anthropic-version and anthropic-beta on', async () => {
     const t = await newTenantKey(app);
     const protocol = { 'anthropic-version': '2023-06-01', 'anthropic-beta': 'prompt-caching-2024-07-31' };

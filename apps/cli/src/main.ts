@@ -12,7 +12,7 @@ import { AppError } from '#libs/common';
 // process with a stack trace instead of the one-line reason an operator should get.
 import { AppConfig } from '#libs/config';
 import { DatabaseEndpoint, openDatabaseEndpoint } from '#libs/database';
-import { COMMAND_NAMES, CliError } from './cli-command';
+import { COMMAND_NAMES, COMMANDS_WITHOUT_DATABASE, CliError } from './cli-command';
 import { CliLogger } from './cli-logger';
 import type { CliModule as CliModuleType } from './cli.module';
 
@@ -48,6 +48,15 @@ async function main(argv: string[]): Promise<number> {
   if (needsOnlyUsage(args)) {
     // Usage needs no database: answered even while the server holds the embedded one.
     const app = await CommandFactory.createWithoutRunning(CliModule.forHelp(), { ...options, logger: new CliLogger() });
+    await runAndClose(app);
+    return exitCode;
+  }
+
+  if (COMMANDS_WITHOUT_DATABASE.has(args[0])) {
+    const app = await CommandFactory.createWithoutRunning(CliModule.forConfigOnly(config), {
+      ...options,
+      logger: new CliLogger(),
+    });
     await runAndClose(app);
     return exitCode;
   }

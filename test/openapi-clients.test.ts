@@ -152,6 +152,10 @@ describe('OpenAPI document', () => {
           : 'PlatformError';
       assert.match(errorRef, new RegExp(`^#/components/schemas/${expected}(Dto)?$`), where);
     }
+    // A route without an auth decorator takes Clerk sessions: the document says so, with its errors.
+    assert.deepEqual(doc.paths['/api/users/me'].get.security, [{ clerk: [] }]);
+    assert.ok(doc.paths['/api/users/me'].get.responses['401']);
+    assert.deepEqual(doc.paths['/api/health'].get.security, [], 'public');
     const platform = doc.components.schemas.PlatformError;
     assert.deepEqual(platform.required, ['statusCode', 'error', 'code', 'message', 'request_id']);
   });

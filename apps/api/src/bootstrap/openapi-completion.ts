@@ -4,6 +4,8 @@ import { errorShapeFor, statusName } from '#libs/common';
 /** What a route demands of its caller, as the auth decorators say (RouteAuthPolicies). */
 export interface OperationAuth {
   isPublic: boolean;
+  /** Credentials accepted: the names of the document's security schemes. */
+  kinds: readonly string[];
 }
 
 export type AuthOf = (method: string, path: string) => OperationAuth | undefined;
@@ -103,8 +105,10 @@ export function completeDocument(document: OpenAPIObject, authOf: AuthOf): OpenA
       declarePathParams(path, op);
       addErrorResponses(path, op, auth);
       describeResponses(op);
-      // Public routes say so: no security requirement, rather than none stated.
+      // Public routes say so (no security requirement rather than none stated); a route without an auth
+      // decorator takes Clerk sessions, which the document states too.
       if (!auth || auth.isPublic) op.security ??= [];
+      else if (!op.security?.length) op.security = auth.kinds.map((kind) => ({ [kind]: [] }));
     }
   }
   document.paths = paths;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseEnv } from 'node:util';
 import { signDevelopmentSessionToken } from '#libs/clerk';
 import { AppConfig, DEVELOPMENT_SIGNING_KEY_FILE, loadOrCreateDevelopmentSigningKey } from '#libs/config';
 import { startupSummaryLines } from '../apps/api/src/bootstrap/startup-summary';
@@ -139,6 +140,9 @@ describe('development sign-in is refused', () => {
     assert.equal(on({ NODE_ENV: 'development', CLERK_SECRET_KEY: '' }), true, 'an empty variable is unset');
     assert.equal(on({ NODE_ENV: 'production', ENCRYPTION_KEY: TEST_ENCRYPTION_KEY }), false);
     assert.equal(on({ NODE_ENV: 'test' }), false);
+    // A newcomer's `cp .env.example .env` keeps it on (empty Clerk variables, CLERK_API_URL at its default).
+    const example = parseEnv(fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8')) as Record<string, string>;
+    assert.equal(on({ ...example, DATA_DIR: dataDir }), true);
     assert.equal(on({ NODE_ENV: 'development', CLERK_WEBHOOK_SIGNING_SECRET: 'whsec_abc' }), false);
     assert.equal(on({ NODE_ENV: 'development', CLERK_AUTHORIZED_PARTIES: 'http://localhost:3000' }), false);
   });

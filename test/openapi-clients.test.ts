@@ -145,7 +145,7 @@ describe('OpenAPI document', () => {
       if (op.security?.length) for (const s of ['401', '403', '429']) assert.ok(op.responses[s], `${where}: ${s}`);
       if (op.requestBody) assert.ok(op.responses[400], `${where}: 400`);
       const errorRef = op.responses[500].content['application/json'].schema.$ref;
-      const expected = /^\/api\/v1\/(chat\/completions|completions|embeddings|models)/.test(p)
+      const expected = /^\/api\/v1\/(chat\/completions|completions|embeddings|responses|models)/.test(p)
         ? 'OpenAiError'
         : p.startsWith('/api/v1/messages')
           ? 'AnthropicError'

@@ -13,7 +13,7 @@ export class OpenAiErrorDetailDto {
     description: "Stable machine code from the service's catalogue (OpenRouter's own refusals as `upstream_*`)",
   })
   code: string;
-  @ApiProperty({ nullable: true, example: null }) param: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) param: string | null;
 }
 
 /** The error body of the OpenAI-compatible routes. */

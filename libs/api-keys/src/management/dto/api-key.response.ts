@@ -12,7 +12,8 @@ export class ApiKeyResponseDto {
   @ApiProperty({ type: Number, nullable: true }) token_quota: number | null;
   @ApiProperty({ enum: QUOTA_PERIODS, nullable: true }) quota_period: QuotaPeriod | null;
   @ApiProperty() tokens_used: number;
-  @ApiProperty({ nullable: true, description: 'USD per budget_period; null: no budget' }) budget_usd: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'USD per budget_period; null: no budget' }) budget_usd:
+    number | null;
   @ApiProperty({ enum: QUOTA_PERIODS }) budget_period: QuotaPeriod;
   @ApiProperty({ description: 'USD spent in the current budget period (OpenRouter usage.cost)' }) spent_usd: number;
   @ApiProperty() is_active: boolean;

@@ -22,18 +22,26 @@ export class UpdateAdminUserDto {
 export class AdminUserBudgetDto {
   @ApiProperty({ example: 15, description: 'USD per period' }) budget: number;
   @ApiProperty({ enum: ['none', 'daily', 'weekly', 'monthly'] }) period: string;
-  @ApiProperty({ nullable: true, description: 'USD spent in the period by all the keys; null when unknown' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'USD spent in the period by all the keys; null when unknown',
+  })
   spent: number | null;
-  @ApiProperty({ nullable: true }) remaining: number | null;
-  @ApiProperty({ nullable: true }) period_started_at: string | null;
+  @ApiProperty({ type: Number, nullable: true }) remaining: number | null;
+  @ApiProperty({ type: String, nullable: true }) period_started_at: string | null;
 }
 
 /** A user's OpenRouter budget as a platform admin sees it after changing it. */
 export class AdminUserBudgetResponseDto {
   @ApiProperty() user_id: string;
-  @ApiProperty({ nullable: true, description: "The user's own budget (USD per period); null: the default" })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "The user's own budget (USD per period); null: the default",
+  })
   openrouter_budget_usd: number | null;
   @ApiProperty({ type: AdminUserBudgetDto }) openrouter_budget: AdminUserBudgetDto;
-  @ApiProperty({ nullable: true, description: "The current key's limit upstream; null without a key" })
+  @ApiProperty({ type: Number, nullable: true, description: "The current key's limit upstream; null without a key" })
   openrouter_key_limit: number | null;
 }

@@ -14,17 +14,24 @@ export class TenantSummaryDto {
 }
 
 export class OpenRouterKeyInfoDto {
-  @ApiProperty({ nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
-  @ApiProperty({ nullable: true }) limit: number | null;
+  @ApiProperty({ type: String, nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
+  @ApiProperty({ type: Number, nullable: true }) limit: number | null;
   @ApiProperty({
+    type: Number,
     nullable: true,
     example: 0.42,
     description: 'USD spent, from OpenRouter (cached briefly); null when unknown',
   })
   usage: number | null;
-  @ApiProperty({ nullable: true, example: 14.58, description: 'USD left under the limit; null when unknown' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 14.58,
+    description: 'USD left under the limit; null when unknown',
+  })
   limit_remaining: number | null;
   @ApiProperty({
+    type: String,
     nullable: true,
     enum: ['daily', 'weekly', 'monthly'],
     description: "OpenRouter's limit_reset of the key: the period its limit is for; null for its whole life",
@@ -32,8 +39,8 @@ export class OpenRouterKeyInfoDto {
   limit_reset: 'daily' | 'weekly' | 'monthly' | null;
   @ApiProperty() auto_renewed: boolean;
   @ApiProperty() renewal_count: number;
-  @ApiProperty({ nullable: true }) last_renewal_at: string | null;
-  @ApiProperty({ nullable: true }) created_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_renewal_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) created_at: string | null;
 }
 
 export class OpenRouterBudgetDto {
@@ -41,35 +48,40 @@ export class OpenRouterBudgetDto {
   @ApiProperty({ enum: ['none', 'daily', 'weekly', 'monthly'], description: 'none: the budget is for the whole life' })
   period: 'none' | 'daily' | 'weekly' | 'monthly';
   @ApiProperty({
+    type: Number,
     nullable: true,
     example: 3.42,
     description:
       'USD spent in the period by all the keys, replaced ones included; null while the current key is unknown',
   })
   spent: number | null;
-  @ApiProperty({ nullable: true, example: 11.58, description: 'USD left of the budget in the period' })
+  @ApiProperty({ type: Number, nullable: true, example: 11.58, description: 'USD left of the budget in the period' })
   remaining: number | null;
-  @ApiProperty({ nullable: true, description: 'Start of the current period (UTC); null for none' })
+  @ApiProperty({ type: String, nullable: true, description: 'Start of the current period (UTC); null for none' })
   period_started_at: string | null;
 }
 
 export class MeResponseDto {
   @ApiProperty() id: string;
-  @ApiProperty({ nullable: true }) clerk_user_id: string | null;
-  @ApiProperty({ nullable: true }) email: string | null;
-  @ApiProperty({ nullable: true }) first_name: string | null;
-  @ApiProperty({ nullable: true }) last_name: string | null;
-  @ApiProperty({ nullable: true }) image_url: string | null;
-  @ApiProperty({ nullable: true, description: "The user's own OpenRouter key (plaintext, for this user only)" })
+  @ApiProperty({ type: String, nullable: true }) clerk_user_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) email: string | null;
+  @ApiProperty({ type: String, nullable: true }) first_name: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_name: string | null;
+  @ApiProperty({ type: String, nullable: true }) image_url: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The user's own OpenRouter key (plaintext, for this user only)",
+  })
   openrouter_api_key: string | null;
   @ApiProperty({ enum: ['active', 'not_configured', 'provisioning_failed', 'disabled'] })
   openrouter_key_status: OpenRouterKeyStatusView;
   @ApiPropertyOptional({ type: OpenRouterKeyInfoDto, nullable: true }) openrouter_key: OpenRouterKeyInfoDto | null;
   @ApiProperty({ type: OpenRouterBudgetDto }) openrouter_budget: OpenRouterBudgetDto;
-  @ApiProperty({ nullable: true }) glm_api_key: string | null;
+  @ApiProperty({ type: String, nullable: true }) glm_api_key: string | null;
   @ApiProperty({ type: TenantSummaryDto, nullable: true }) tenant: TenantSummaryDto | null;
   @ApiProperty({ type: [TenantSummaryDto] }) tenants: TenantSummaryDto[];
-  @ApiProperty({ nullable: true }) last_login_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_login_at: string | null;
   @ApiProperty() login_count: number;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;

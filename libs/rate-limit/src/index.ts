@@ -3,4 +3,3 @@ export * from './memory-throttler.storage';
 export * from './redis-throttler.storage';
 export * from './rate-limit.module';
 export * from './api-key-throttler.guard';
-export * from './user-throttler.guard';

@@ -13,19 +13,24 @@ import { QuotaModule } from '#libs/quota';
 import { UsageController } from './usage/usage.controller';
 import { UsageQuery } from './usage/usage.query';
 import { UsageRecorder } from './usage/usage.recorder';
+import { TenantsModule } from '#libs/tenants';
+import { TenantUsageController } from './usage/tenant-usage.controller';
+import { UsageLedgerModule } from './usage/usage-ledger.module';
+import { UsageRetentionScheduler } from './usage/retention/usage-retention.scheduler';
 
 /**
  * The OpenAI-compatible gateway (`/api/v1/chat/completions`, `/api/v1/completions`, `/api/v1/embeddings`,
  * `/api/v1/models[/{model}]`) on each user's own OpenRouter key, through one proxy core, with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
  */
 @Module({
-  imports: [OpenRouterModule, QuotaModule],
+  imports: [OpenRouterModule, QuotaModule, TenantsModule, UsageLedgerModule],
   controllers: [
     ChatCompletionsController,
     CompletionsController,
     EmbeddingsController,
     ModelsController,
     UsageController,
+    TenantUsageController,
   ],
   providers: [
     InferenceProxy,
@@ -35,6 +40,7 @@ import { UsageRecorder } from './usage/usage.recorder';
     ModelsCatalog,
     UsageRecorder,
     UsageQuery,
+    UsageRetentionScheduler,
   ],
   exports: [QuotaModule, UsageRecorder],
 })

@@ -9,6 +9,7 @@ import { TenantsCreateCommand } from './tenants-create.command';
 import { TenantsListCommand } from './tenants-list.command';
 import { UsersListCommand } from './users-list.command';
 import { UsersRefreshKeyCommand } from './users-refresh-key.command';
+import { UsageRebuildCommand } from './usage-rebuild.command';
 
 /** Every command of the command line, in the order `--help` lists them. */
 export const COMMANDS = [
@@ -23,4 +24,5 @@ export const COMMANDS = [
   SecretsResealCommand,
   StatsCommand,
   AuditListCommand,
+  UsageRebuildCommand,
 ];

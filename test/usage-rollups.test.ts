@@ -145,7 +145,10 @@ describe('usage rollups: reports equal the ledger', () => {
     key: fc.integer({ min: 0, max: keys.length - 1 }),
     user: fc.integer({ min: 0, max: users.length - 1 }),
     model: fc.integer({ min: 0, max: models.length - 1 }),
-    at: fc.oneof(fc.integer({ min: 0, max: span - 1 }), fc.integer({ min: 0, max: 120 }).map((h) => h * HOUR)),
+    at: fc.oneof(
+      fc.integer({ min: 0, max: span - 1 }),
+      fc.integer({ min: 0, max: 120 }).map((h) => h * HOUR),
+    ),
     prompt: fc.nat({ max: 100_000 }),
     completion: fc.nat({ max: 100_000 }),
     cost: fc.option(fc.integer({ min: 0, max: 50_000_000 }), { nil: null }),
@@ -318,7 +321,10 @@ describe('usage rollups: the tenant route, CSV and usage:rebuild', () => {
     for (const res of [byQuery, byAccept, viaKey]) {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.headers.get('content-type'), 'text/csv; charset=utf-8');
-      assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="usage-[a-z0-9-]+-api_key-[\d-]+\.csv"$/);
+      assert.match(
+        res.headers.get('content-disposition') ?? '',
+        /^attachment; filename="usage-[a-z0-9-]+-api_key-[\d-]+\.csv"$/,
+      );
       const lines = res.text.split('\r\n');
       assert.equal(lines.pop(), '', 'ends with a line break');
       assert.equal(lines[0], 'api_key,requests,prompt_tokens,completion_tokens,total_tokens,cost');

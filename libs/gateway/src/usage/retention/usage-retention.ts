@@ -23,8 +23,7 @@ const LEASE = 'usage-retention';
 const LEASE_TTL_MS = 5 * 60_000;
 
 export type RetentionOutcome =
-  | { ran: true; cutoff: Date; deleted: number }
-  | { ran: false; reason: 'disabled' | 'busy' | 'lease_lost' };
+  { ran: true; cutoff: Date; deleted: number } | { ran: false; reason: 'disabled' | 'busy' | 'lease_lost' };
 
 /**
  * Removes raw usage records older than the retention period, in small batches (`ctid = ANY(…)`, found through the

@@ -13,7 +13,7 @@ const LAYERS = [
   ['common'],
   ['config'],
   ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit'],
-  ['quota', 'rate-limit', 'health', 'tenants', 'openrouter'],
+  ['quota', 'rate-limit', 'health', 'tenants', 'openrouter', 'usage'],
   ['api-keys', 'users', 'audit-read', 'reconciliation'],
   ['gateway', 'tenant-integration', 'admin', 'auth', 'webhooks'],
 ];

@@ -14,11 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, openDatabaseEndpoint } from '#libs/database';
-import { UsageRecorder } from '#libs/gateway';
-import { UsageLedgerState } from '../libs/gateway/src/usage/rollups/usage-ledger-state';
-import { UsageRollupRebuilder } from '../libs/gateway/src/usage/rollups/usage-rollup-rebuilder';
-import type { UsageGroup } from '../libs/gateway/src/usage/usage-query.dto';
-import { UsageQuery } from '../libs/gateway/src/usage/usage.query';
+import { UsageQuery, UsageRecorder, type UsageGroup } from '#libs/gateway';
+import { UsageLedgerState, UsageRollupRebuilder } from '#libs/usage';
 import { createTestDatabase } from '../test/support/app';
 import { DEFAULT_POSTGRES_URL, option, postgresAnswers } from './support/services';
 

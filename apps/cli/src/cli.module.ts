@@ -5,7 +5,7 @@ import { AuditModule } from '#libs/audit';
 import { AuditReadModule } from '#libs/audit-read';
 import { AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
-import { UsageLedgerModule } from '#libs/gateway';
+import { UsageLedgerModule } from '#libs/usage';
 import { InstallationModule } from '#libs/installation';
 import { OpenRouterModule } from '#libs/openrouter';
 import { RateLimitModule } from '#libs/rate-limit';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { platformSpendSql } from '#libs/gateway';
+import { platformSpendSql } from '#libs/usage';
 import { KeySpendCache } from '#libs/openrouter';
 import { ACTIVE_API_KEY_SQL } from './admin-directory.service';
 import { KeyNearLimitDto, PlatformStatsDto, TenantSpendDto } from './dto/stats.response';

@@ -15,15 +15,15 @@ import { UsageQuery } from './usage/usage.query';
 import { UsageRecorder } from './usage/usage.recorder';
 import { TenantsModule } from '#libs/tenants';
 import { TenantUsageController } from './usage/tenant-usage.controller';
-import { UsageLedgerModule } from './usage/usage-ledger.module';
-import { UsageRetentionScheduler } from './usage/retention/usage-retention.scheduler';
+import { UsageLedgerModule } from '#libs/usage';
+import { UsageRetentionModule } from './usage/retention/usage-retention.module';
 
 /**
  * The OpenAI-compatible gateway (`/api/v1/chat/completions`, `/api/v1/completions`, `/api/v1/embeddings`,
  * `/api/v1/models[/{model}]`) on each user's own OpenRouter key, through one proxy core, with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
  */
 @Module({
-  imports: [OpenRouterModule, QuotaModule, TenantsModule, UsageLedgerModule],
+  imports: [OpenRouterModule, QuotaModule, TenantsModule, UsageLedgerModule, UsageRetentionModule],
   controllers: [
     ChatCompletionsController,
     CompletionsController,
@@ -40,7 +40,6 @@ import { UsageRetentionScheduler } from './usage/retention/usage-retention.sched
     ModelsCatalog,
     UsageRecorder,
     UsageQuery,
-    UsageRetentionScheduler,
   ],
   exports: [QuotaModule, UsageRecorder],
 })

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { Option } from 'nest-commander';
-import { UsageRollupRebuilder } from '#libs/gateway';
+import { UsageRollupRebuilder } from '#libs/usage';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { out, printJson, progress } from '../cli-output';
 

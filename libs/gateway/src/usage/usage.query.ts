@@ -5,9 +5,16 @@ import { AppError } from '#libs/common';
 import { UsageGroup } from './usage-query.dto';
 import { UsageReportDto, UsageRowDto, UsageTotalsDto } from './usage-report.response';
 import { UsageRecorder } from './usage.recorder';
-import { UsageLedgerState } from './rollups/usage-ledger-state';
-import { ceilTo, DAY_MS, floorTo, HOUR_MS, TimeRange } from './rollups/usage-window';
-import { reportSelect, windowPiecesSql } from './rollups/usage-window.sql';
+import {
+  ceilTo,
+  DAY_MS,
+  floorTo,
+  HOUR_MS,
+  reportSelect,
+  TimeRange,
+  UsageLedgerState,
+  windowPiecesSql,
+} from '#libs/usage';
 
 const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 400;

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { WriteBatcher } from '#libs/common';
 import { UsageRecord } from './usage-record';
-import { addToRollupsSql } from './rollups/usage-rollup.sql';
+import { addToRollupsSql } from '#libs/usage';
 
 /**
  * Records wait in memory this long for others to share their INSERT (a full batch of 500 goes at once);

@@ -3,8 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { JobLease } from '#libs/reconciliation';
-import { UsageLedgerState } from '../rollups/usage-ledger-state';
-import { DAY_MS, floorTo } from '../rollups/usage-window';
+import { DAY_MS, floorTo, UsageLedgerState } from '#libs/usage';
 
 export const USAGE_RETENTION_OPTIONS = Symbol('USAGE_RETENTION_OPTIONS');
 

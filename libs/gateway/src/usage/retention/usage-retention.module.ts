@@ -1,24 +1,21 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
-import { UsageLedgerState } from './rollups/usage-ledger-state';
-import { UsageRollupRebuilder } from './rollups/usage-rollup-rebuilder';
+import { UsageLedgerModule } from '#libs/usage';
 import {
   DEFAULT_RETENTION_BATCH,
   DEFAULT_RETENTION_PAUSE_MS,
   USAGE_RETENTION_OPTIONS,
   UsageRetention,
   UsageRetentionOptions,
-} from './retention/usage-retention';
+} from './usage-retention';
+import { UsageRetentionScheduler } from './usage-retention.scheduler';
 
-/**
- * Upkeep of the usage ledger and its rollups, for the server (retention on a schedule) and the command line
- * (usage:rebuild). The job lease comes from the global ReconciliationModule both of them import.
- */
+/** USAGE_RETENTION_DAYS, run hourly. The job lease comes from the global ReconciliationModule. */
 @Module({
+  imports: [UsageLedgerModule],
   providers: [
-    UsageLedgerState,
-    UsageRollupRebuilder,
     UsageRetention,
+    UsageRetentionScheduler,
     {
       provide: USAGE_RETENTION_OPTIONS,
       inject: [AppConfig],
@@ -29,6 +26,6 @@ import {
       }),
     },
   ],
-  exports: [UsageLedgerState, UsageRollupRebuilder, UsageRetention],
+  exports: [UsageRetention],
 })
-export class UsageLedgerModule {}
+export class UsageRetentionModule {}

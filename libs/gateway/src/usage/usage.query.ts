@@ -19,18 +19,27 @@ import {
 const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 400;
 
-/** Fixed SQL per grouping, over the rollups and over the ledger: never built from input. */
+/**
+ * Fixed SQL per grouping, over the rollups and over the ledger: never built from input. Days are grouped as
+ * timestamps and formatted once per group (to_char on every row costs more than the rest of the query).
+ */
 const ROLLUP_KEY: Record<UsageGroup, string> = {
-  day: `to_char(bucket_start AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  day: `date_trunc('day', bucket_start, 'UTC')`,
   api_key: `api_key_id::text`,
   user: `user_id::text`,
   model: `model`,
 };
 const LEDGER_KEY: Record<UsageGroup, string> = {
-  day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  day: `date_trunc('day', created_at, 'UTC')`,
   api_key: `api_key_id::text`,
   user: `user_id::text`,
   model: `model`,
+};
+const OUTPUT_KEY: Record<UsageGroup, string> = {
+  day: `to_char(key AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  api_key: 'key',
+  user: 'key',
+  model: 'key',
 };
 
 interface Row {
@@ -110,11 +119,11 @@ function reportSql(tenantId: string, groupBy: UsageGroup, window: TimeRange): { 
   const params: unknown[] = [tenantId];
   const select = reportSelect({ rollup: ROLLUP_KEY[groupBy], ledger: LEDGER_KEY[groupBy] }, 'tenant_id = $1');
   const pieces = windowPiecesSql(window, select, params);
-  const sql = `SELECT key, GROUPING(key) AS is_total, sum(requests) AS requests, sum(prompt_tokens) AS prompt_tokens,
+  const sql = `SELECT ${OUTPUT_KEY[groupBy]} AS key, GROUPING(key) AS is_total, sum(requests) AS requests, sum(prompt_tokens) AS prompt_tokens,
           sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens, sum(cost) AS cost
      FROM (${pieces}) parts
     GROUP BY ROLLUP (key)
-    ORDER BY GROUPING(key), key NULLS LAST`;
+    ORDER BY GROUPING(key), parts.key NULLS LAST`;
   return { sql, params };
 }
 

@@ -13,7 +13,8 @@ const LAYERS = [
   ['common'],
   ['config'],
   ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit'],
-  ['quota', 'rate-limit', 'health', 'tenants', 'openrouter', 'usage'],
+  ['quota'],
+  ['rate-limit', 'health', 'tenants', 'openrouter', 'usage'],
   ['api-keys', 'users', 'audit-read', 'reconciliation'],
   ['gateway', 'tenant-integration', 'admin', 'auth', 'webhooks'],
 ];

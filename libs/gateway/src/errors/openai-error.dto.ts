@@ -10,7 +10,7 @@ export class OpenAiErrorDetailDto {
   type: string;
   @ApiProperty({
     example: 'quota_exceeded',
-    description: 'Stable machine code (OpenRouter passes numeric codes on its own errors)',
+    description: "Stable machine code from the service's catalogue (OpenRouter's own refusals as `upstream_*`)",
   })
   code: string;
   @ApiProperty({ nullable: true, example: null }) param: string | null;

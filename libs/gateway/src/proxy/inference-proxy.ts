@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RequestContext } from '#libs/common';
 import { InferenceResponse, UpstreamHeaders } from '#libs/openrouter';
-import { QuotaService, QuotaTicket } from '#libs/quota';
+import { QuotaService, quotaRefusalError, QuotaTicket } from '#libs/quota';
 import { relaySse, RelayResult } from '../chat/sse-relay';
 import { GatewayErrors } from '../errors/openai-error';
 import { UsageOutcome, UsageRecord } from '../usage/usage-record';
@@ -13,12 +13,14 @@ import { QuotaPolicyResolver } from './quota-policy.resolver';
 import { estimatePromptTokens, estimateRequestTokens, estimateTextTokens } from './token-estimate';
 import { TokenUsage } from './token-usage';
 import { UpstreamCaller } from './upstream-caller';
-import { passThroughBody, transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
+import { transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
 
 /** Nginx's "client closed request", kept in usage records of callers that went away. */
 const CLIENT_CLOSED = 499;
 const RENEWED_HEADER = 'x-openrouter-key-renewed';
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Longer values of a forwarded protocol header are not a version or beta list: not sent on. */
+const MAX_FORWARDED_HEADER = 1024;
 
 /** What is known about a request from its start, carried to its usage record. */
 interface Exchange {
@@ -35,8 +37,8 @@ interface Exchange {
 }
 
 /**
- * The one proxy core of the OpenAI-compatible inference routes (chat completions, completions,
- * embeddings): admits the request against the key's token quota, forwards the caller's body to
+ * The one proxy core of the inference routes (chat completions, completions, embeddings, responses,
+ * Anthropic messages; what differs between them is their InferenceEndpoint): admits the request against the key's token quota, forwards the caller's body to
  * OpenRouter on the user's own key (renewed once on a 401), relays OpenRouter's answer (JSON bytes as
  * they came, or SSE as it arrives), then settles the quota and records usage in memory, written in
  * batches off the request path.
@@ -79,9 +81,8 @@ export class InferenceProxy {
     const policy = this.policies.policyOf(apiKey);
     // Only a key with a quota reserves: the estimate (which walks the prompt) is not worked out otherwise.
     const estimate = policy.tokenQuota === null ? 0 : estimateRequestTokens(body, endpoint.generates);
-    const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt);
-    if (!admission.granted)
-      return this.refuse(ex, GatewayErrors.quotaExceeded(admission.quota, admission.period), 'quota_exceeded');
+    const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt, endpoint.path);
+    if (!admission.granted) return this.refuse(ex, quotaRefusalError(admission), 'quota_exceeded');
     const ticket = admission.ticket;
 
     // The caller hanging up aborts the upstream request (and a stream being relayed).
@@ -95,8 +96,9 @@ export class InferenceProxy {
       const result = await this.upstream.call({
         path: endpoint.path,
         userId: ex.userId,
-        actor: { type: 'api_key', id: apiKey.id },
+        actor: { type: 'api_key', id: apiKey.id, userId: ex.userId },
         payload: payloadOf(request, body),
+        headers: forwardedHeaders(request, endpoint),
         stream: ex.stream,
         signal: abort.signal,
       });
@@ -130,15 +132,15 @@ export class InferenceProxy {
     reply: FastifyReply,
   ): void {
     if (status >= 200 && status < 300) {
-      const facts = readJsonAnswer(bytes);
+      const facts = readJsonAnswer(bytes, ex.endpoint.dialect.usageFields);
       if (!facts.valid) {
         this.quota.release(ticket);
         const failure = GatewayErrors.upstreamBadResponse('a body that is not JSON');
         this.record(ex, { status: failure.status, outcome: 'failed', errorCode: failure.code });
         throw failure;
       }
-      const charged = facts.usage ?? this.estimateFromText(ex, contentCharsOf(facts.parsed));
-      this.quota.settle(ticket, charged.totalTokens);
+      const charged = facts.usage ?? this.estimateFromText(ex, ex.endpoint.dialect.contentChars(facts.parsed));
+      this.quota.settle(ticket, { tokens: charged.totalTokens, costUsd: charged.cost });
       void reply.status(status).header('content-type', JSON_TYPE).send(bytes);
       const error = (facts.parsed as { error?: unknown } | undefined)?.error;
       this.record(ex, {
@@ -153,19 +155,10 @@ export class InferenceProxy {
     }
 
     this.quota.release(ticket);
-    const json = parseOrNull(bytes);
-    const failure = upstreamStatusFailure(status, json);
-    if (failure) {
-      const { status: mapped, code } = statusOf(failure);
-      this.record(ex, { status: mapped, outcome: 'upstream_error', errorCode: code });
-      throw failure;
-    }
-    if (headers['retry-after']) void reply.header('retry-after', headers['retry-after']);
-    void reply
-      .status(status)
-      .header('content-type', JSON_TYPE)
-      .send(JSON.stringify(passThroughBody(status, json)));
-    this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
+    // Answered in the route's own error shape by the exception filter, like every refusal of the gateway's.
+    const failure = upstreamStatusFailure(status, parseOrNull(bytes), headers['retry-after']);
+    this.record(ex, { status: failure.status, outcome: 'upstream_error', errorCode: failure.code });
+    throw failure;
   }
 
   /** A stream: relayed as it arrives; settled and recorded when it is over. */
@@ -177,7 +170,7 @@ export class InferenceProxy {
     callerGone: AbortSignal,
     reply: FastifyReply,
   ): void {
-    const relay = relaySse(upstream, callerGone);
+    const relay = relaySse(upstream, callerGone, ex.endpoint.dialect);
     void relay.done
       .then((result) => this.streamEnded(ex, ticket, status, result))
       .catch((err: unknown) => this.logger.error({ err, request_id: ex.requestId }, 'Settling a stream failed'));
@@ -191,7 +184,7 @@ export class InferenceProxy {
 
   private streamEnded(ex: Exchange, ticket: QuotaTicket, status: number, result: RelayResult): void {
     const charged = result.usage ?? (result.contentChars > 0 ? this.estimateFromText(ex, result.contentChars) : null);
-    this.quota.settle(ticket, charged?.totalTokens ?? 0);
+    this.quota.settle(ticket, { tokens: charged?.totalTokens ?? 0, costUsd: charged?.cost ?? null });
     const outcome: UsageOutcome =
       result.outcome === 'client_aborted'
         ? 'client_aborted'
@@ -243,6 +236,7 @@ export class InferenceProxy {
       userId: ex.userId,
       apiKeyId: ex.apiKeyId,
       requestId: ex.requestId,
+      route: ex.endpoint.route,
       model: r.model ?? (typeof ex.body.model === 'string' ? ex.body.model.slice(0, 200) : null),
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
@@ -274,6 +268,18 @@ function requireObject(body: unknown, endpoint: InferenceEndpoint): Record<strin
   return b;
 }
 
+/** The endpoint's protocol headers (e.g. `anthropic-version`) as the caller sent them; bounded, never credentials. */
+function forwardedHeaders(request: FastifyRequest, endpoint: InferenceEndpoint): Record<string, string> | undefined {
+  let headers: Record<string, string> | undefined;
+  for (const name of endpoint.forwardHeaders) {
+    const value = request.headers[name];
+    const text = Array.isArray(value) ? value.join(',') : value;
+    if (typeof text === 'string' && text.length > 0 && text.length <= MAX_FORWARDED_HEADER)
+      (headers ??= {})[name] = text;
+  }
+  return headers;
+}
+
 /**
  * The caller's own bytes when the server kept them (nothing in the body needs changing), so that the
  * body is not serialised again; otherwise the parsed body, serialised.
@@ -295,16 +301,4 @@ function parseOrNull(bytes: Buffer): unknown {
 
 function statusOf(err: unknown): { status: number; code: string } {
   return err instanceof AppError ? { status: err.status, code: err.code } : { status: 500, code: 'internal_error' };
-}
-
-/** Generated characters of a chat completion (`message.content`) or completion (`text`). */
-function contentCharsOf(json: unknown): number {
-  const choices = (json as { choices?: unknown } | null)?.choices;
-  if (!Array.isArray(choices)) return 0;
-  let chars = 0;
-  for (const choice of choices as { message?: { content?: unknown }; text?: unknown }[]) {
-    const content = choice?.message?.content ?? choice?.text;
-    if (typeof content === 'string') chars += content.length;
-  }
-  return chars;
 }

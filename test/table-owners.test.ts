@@ -32,6 +32,7 @@ export const OWNERS: Record<string, string[]> = {
   usage_rollups: ['libs/usage/'],
   usage_ledger_state: ['libs/usage/'],
   quota_counters: ['libs/quota/'],
+  tenant_spend_counters: ['libs/quota/'],
   clerk_webhook_deliveries: ['libs/webhooks/'],
   job_leases: ['libs/reconciliation/'],
   installation: ['libs/installation/'],

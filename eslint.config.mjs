@@ -14,7 +14,7 @@ const LAYERS = [
   ['config'],
   ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit'],
   ['quota'],
-  ['rate-limit', 'health', 'tenants', 'openrouter'],
+  ['rate-limit', 'health', 'tenants', 'openrouter', 'usage'],
   ['api-keys', 'users', 'audit-read', 'reconciliation'],
   ['gateway', 'tenant-integration', 'admin', 'auth', 'webhooks'],
 ];

@@ -235,6 +235,8 @@ describe('platform administration', () => {
       'openrouter_keys_auto_renewed',
       'provisioning_failures_last_24h',
       'renewals_last_24h',
+      'spend_last_24h',
+      'spend_last_30d',
       'tenants',
       'users',
     ]);

@@ -5,6 +5,7 @@ import { AuditModule } from '#libs/audit';
 import { AuditReadModule } from '#libs/audit-read';
 import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
+import { UsageLedgerModule } from '#libs/usage';
 import { InstallationModule } from '#libs/installation';
 import { OpenRouterModule } from '#libs/openrouter';
 import { RateLimitModule } from '#libs/rate-limit';
@@ -40,6 +41,8 @@ export class CliModule {
         // Owns user_provider_keys, whose secrets secrets:reseal re-seals (its route guards need the throttler).
         RateLimitModule.forRoot(),
         UsersModule,
+        // usage:rebuild.
+        UsageLedgerModule,
       ],
       providers: [CliProgram, CliLookup, ...COMMANDS],
     };

@@ -112,6 +112,11 @@ export class AppConfig {
     };
   }
 
+  /** Days of raw usage records kept; 0 keeps them all. */
+  get usageRetentionDays() {
+    return this.env.USAGE_RETENTION_DAYS;
+  }
+
   get metricsToken() {
     return this.env.METRICS_TOKEN;
   }

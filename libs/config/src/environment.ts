@@ -138,6 +138,13 @@ export class Environment {
   @Max(86400)
   OPENROUTER_RECONCILE_GRACE_SECONDS = 600;
 
+  /** Days of raw usage records kept (whole UTC days); the rollups that reports read are kept forever. 0: keep all. */
+  @Transform(({ value }) => (value === undefined || value === '' ? 90 : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(36500)
+  USAGE_RETENTION_DAYS = 90;
+
   @Transform(trim)
   @IsOptional()
   @IsBase64()

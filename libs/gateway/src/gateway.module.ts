@@ -11,6 +11,10 @@ import { QuotaModule } from '#libs/quota';
 import { UsageController } from './usage/usage.controller';
 import { UsageQuery } from './usage/usage.query';
 import { UsageRecorder } from './usage/usage.recorder';
+import { TenantsModule } from '#libs/tenants';
+import { TenantUsageController } from './usage/tenant-usage.controller';
+import { UsageLedgerModule } from '#libs/usage';
+import { UsageRetentionModule } from './usage/retention/usage-retention.module';
 
 /**
  * The gateway on each user's own OpenRouter key: OpenAI's chat completions, completions, embeddings and Responses
@@ -18,8 +22,8 @@ import { UsageRecorder } from './usage/usage.recorder';
  * with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
  */
 @Module({
-  imports: [OpenRouterModule, QuotaModule],
-  controllers: [...INFERENCE_CONTROLLERS, ModelsController, UsageController],
+  imports: [OpenRouterModule, QuotaModule, TenantsModule, UsageLedgerModule, UsageRetentionModule],
+  controllers: [...INFERENCE_CONTROLLERS, ModelsController, UsageController, TenantUsageController],
   providers: [
     InferenceProxy,
     UpstreamCaller,

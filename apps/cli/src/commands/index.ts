@@ -11,6 +11,7 @@ import { TenantsListCommand } from './tenants-list.command';
 import { UsersListCommand } from './users-list.command';
 import { UsersRefreshKeyCommand } from './users-refresh-key.command';
 import { UsersSetBudgetCommand } from './users-set-budget.command';
+import { UsageRebuildCommand } from './usage-rebuild.command';
 
 /** Every command of the command line, in the order `--help` lists them. */
 export const COMMANDS = [
@@ -27,4 +28,5 @@ export const COMMANDS = [
   StatsCommand,
   AuditListCommand,
   DevTokenCommand,
+  UsageRebuildCommand,
 ];

@@ -11,6 +11,10 @@ export class PlatformStatsDto {
   @ApiProperty({ description: 'Automatic renewals (audit events) in the last 24 hours' }) renewals_last_24h: number;
   @ApiProperty({ description: 'Failed provisionings, refreshes and renewals (audit events) in the last 24 hours' })
   provisioning_failures_last_24h: number;
+  @ApiProperty({ description: 'USD recorded by the gateway for every tenant in the last 24 hours' })
+  spend_last_24h: number;
+  @ApiProperty({ description: 'USD recorded by the gateway for every tenant in the last 30 days' })
+  spend_last_30d: number;
   @ApiProperty({ type: () => [TenantSpendDto], description: 'Tenants with the largest recorded spend (top 10)' })
   spend_by_tenant: TenantSpendDto[];
   @ApiProperty({ type: () => [KeyNearLimitDto], description: "Users' OpenRouter keys with the least left (top 10)" })

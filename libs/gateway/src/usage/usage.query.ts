@@ -5,34 +5,63 @@ import { AppError } from '#libs/common';
 import { UsageGroup } from './usage-query.dto';
 import { UsageReportDto, UsageRowDto, UsageTotalsDto } from './usage-report.response';
 import { UsageRecorder } from './usage.recorder';
+import {
+  ceilTo,
+  DAY_MS,
+  floorTo,
+  HOUR_MS,
+  reportSelect,
+  TimeRange,
+  UsageLedgerState,
+  windowPiecesSql,
+} from '#libs/usage';
 
-const DAY_MS = 86_400_000;
 const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 400;
 
-/** Fixed SQL per grouping: never built from input. */
-const GROUP_EXPRESSIONS: Record<UsageGroup, string> = {
-  day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+/**
+ * Fixed SQL per grouping, over the rollups and over the ledger: never built from input. Days are grouped as
+ * timestamps and formatted once per group (to_char on every row costs more than the rest of the query).
+ */
+const ROLLUP_KEY: Record<UsageGroup, string> = {
+  day: `date_trunc('day', bucket_start, 'UTC')`,
   api_key: `api_key_id::text`,
   user: `user_id::text`,
   model: `model`,
 };
+const LEDGER_KEY: Record<UsageGroup, string> = {
+  day: `date_trunc('day', created_at, 'UTC')`,
+  api_key: `api_key_id::text`,
+  user: `user_id::text`,
+  model: `model`,
+};
+const OUTPUT_KEY: Record<UsageGroup, string> = {
+  day: `to_char(key AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+  api_key: 'key',
+  user: 'key',
+  model: 'key',
+};
 
 interface Row {
   key: string | null;
-  requests: string;
-  prompt_tokens: string;
-  completion_tokens: string;
-  total_tokens: string;
+  is_total: number | string;
+  requests: string | null;
+  prompt_tokens: string | null;
+  completion_tokens: string | null;
+  total_tokens: string | null;
   cost: string | null;
 }
 
-/** A tenant's gateway usage over a time range, grouped. */
+/**
+ * A tenant's gateway usage over a time range, grouped: whole days and hours from the rollups, the partial hours at
+ * the window's edges from the ledger (see splitWindow). Time depends on the groups in the window, not the requests.
+ */
 @Injectable()
 export class UsageQuery {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly recorder: UsageRecorder,
+    private readonly ledger: UsageLedgerState,
   ) {}
 
   async report(
@@ -54,18 +83,48 @@ export class UsageQuery {
 
     // Requests this process finished a moment ago are counted.
     await this.recorder.drain();
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT ${GROUP_EXPRESSIONS[groupBy]} AS key, count(*) AS requests,
-              coalesce(sum(prompt_tokens), 0) AS prompt_tokens, coalesce(sum(completion_tokens), 0) AS completion_tokens,
-              coalesce(sum(total_tokens), 0) AS total_tokens, coalesce(sum(cost), 0) AS cost
-         FROM usage_records
-        WHERE tenant_id = $1 AND created_at >= $2 AND created_at < $3
-        GROUP BY 1 ORDER BY 1 NULLS LAST`,
-      [tenantId, from.toISOString(), to.toISOString()],
-    );
-    const data = rows.map(toRow);
-    return { data, totals: sum(data), from: from.toISOString(), to: to.toISOString(), group_by: groupBy };
+    const window = await this.readableWindow({ from, to });
+    const { sql, params } = reportSql(tenantId, groupBy, window);
+    const rows: Row[] = await this.dataSource.query(sql, params);
+    const totalRow = rows.find((r) => Number(r.is_total) === 1);
+    const data = rows.filter((r) => Number(r.is_total) !== 1).map(toRow);
+    return {
+      data,
+      totals: totalRow ? toTotals(totalRow) : toTotals({} as Row),
+      from: window.from.toISOString(),
+      to: window.to.toISOString(),
+      group_by: groupBy,
+    };
   }
+
+  /**
+   * A partial hour before the point the ledger is complete from (retention removed it) is read whole from the
+   * hour rollups: the bound moves out to the hour, and the report says so in its `from` / `to`.
+   */
+  private async readableWindow(window: TimeRange): Promise<TimeRange> {
+    const onHour = (at: Date) => at.getTime() % HOUR_MS === 0;
+    if (onHour(window.from) && onHour(window.to)) return window;
+    const completeFrom = await this.ledger.completeFrom();
+    if (!completeFrom) return window;
+    const pruned = (at: Date) => at.getTime() < completeFrom.getTime();
+    return {
+      from: pruned(window.from) ? floorTo(window.from, HOUR_MS) : window.from,
+      to: pruned(window.to) ? ceilTo(window.to, HOUR_MS) : window.to,
+    };
+  }
+}
+
+/** The report's pieces (see windowPiecesSql) grouped by key; ROLLUP adds the totals row, summed exactly in SQL. */
+function reportSql(tenantId: string, groupBy: UsageGroup, window: TimeRange): { sql: string; params: unknown[] } {
+  const params: unknown[] = [tenantId];
+  const select = reportSelect({ rollup: ROLLUP_KEY[groupBy], ledger: LEDGER_KEY[groupBy] }, 'tenant_id = $1');
+  const pieces = windowPiecesSql(window, select, params);
+  const sql = `SELECT ${OUTPUT_KEY[groupBy]} AS key, GROUPING(key) AS is_total, sum(requests) AS requests, sum(prompt_tokens) AS prompt_tokens,
+          sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens, sum(cost) AS cost
+     FROM (${pieces}) parts
+    GROUP BY ROLLUP (key)
+    ORDER BY GROUPING(key), parts.key NULLS LAST`;
+  return { sql, params };
 }
 
 /** A bare date as `to` means "through that day": the bound is the next midnight (UTC). */
@@ -77,28 +136,18 @@ function parseBound(value: string, name: 'from' | 'to'): Date {
   return dateOnly && name === 'to' ? new Date(at.getTime() + DAY_MS) : at;
 }
 
-function toRow(r: Row): UsageRowDto {
+function toTotals(r: Row): UsageTotalsDto {
   return {
-    key: r.key,
-    requests: Number(r.requests),
-    prompt_tokens: Number(r.prompt_tokens),
-    completion_tokens: Number(r.completion_tokens),
-    total_tokens: Number(r.total_tokens),
+    requests: Number(r.requests ?? 0),
+    prompt_tokens: Number(r.prompt_tokens ?? 0),
+    completion_tokens: Number(r.completion_tokens ?? 0),
+    total_tokens: Number(r.total_tokens ?? 0),
     cost: roundCost(Number(r.cost ?? 0)),
   };
 }
 
-function sum(rows: UsageRowDto[]): UsageTotalsDto {
-  const totals: UsageTotalsDto = { requests: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost: 0 };
-  for (const r of rows) {
-    totals.requests += r.requests;
-    totals.prompt_tokens += r.prompt_tokens;
-    totals.completion_tokens += r.completion_tokens;
-    totals.total_tokens += r.total_tokens;
-    totals.cost += r.cost;
-  }
-  totals.cost = roundCost(totals.cost);
-  return totals;
+function toRow(r: Row): UsageRowDto {
+  return { key: r.key, ...toTotals(r) };
 }
 
 /** Costs are tiny fractions of a dollar: keep 10 decimals, drop float noise. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { WriteBatcher } from '#libs/common';
 import { UsageRecord } from './usage-record';
+import { addToRollupsSql } from '#libs/usage';
 
 /**
  * Records wait in memory this long for others to share their INSERT (a full batch of 500 goes at once);
@@ -43,15 +44,24 @@ export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationSh
     await this.drain().catch(() => undefined);
   }
 
+  /**
+   * One statement writes the ledger rows and adds exactly the rows it inserted to the rollups: both land or
+   * neither does, so that reports (which read the rollups) always agree with the ledger, a retried or replayed
+   * batch included.
+   */
   private async insert(records: UsageRecord[]): Promise<void> {
     const col = <T>(pick: (r: UsageRecord) => T) => records.map(pick);
     await this.dataSource.query(
-      `INSERT INTO usage_records (tenant_id, user_id, api_key_id, request_id, model, prompt_tokens, completion_tokens,
-         total_tokens, cost, status_code, outcome, error_code, stream, key_renewed, usage_estimated, latency_ms, created_at,
-         route)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::integer[],
-         $8::integer[], $9::numeric[], $10::smallint[], $11::text[], $12::text[], $13::boolean[], $14::boolean[],
-         $15::boolean[], $16::integer[], $17::timestamptz[], $18::text[])`,
+      `WITH inserted AS (
+         INSERT INTO usage_records (tenant_id, user_id, api_key_id, request_id, model, prompt_tokens, completion_tokens,
+           total_tokens, cost, status_code, outcome, error_code, stream, key_renewed, usage_estimated, latency_ms,
+           created_at, route)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::integer[],
+           $8::integer[], $9::numeric[], $10::smallint[], $11::text[], $12::text[], $13::boolean[], $14::boolean[],
+           $15::boolean[], $16::integer[], $17::timestamptz[], $18::text[])
+         RETURNING tenant_id, api_key_id, user_id, model, prompt_tokens, completion_tokens, total_tokens, cost, created_at
+       )
+       ${addToRollupsSql('inserted')}`,
       [
         col((r) => r.tenantId),
         col((r) => r.userId),

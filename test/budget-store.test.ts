@@ -180,7 +180,8 @@ describe('spend counters', () => {
       (
         await dataSource.query(
           `SELECT table_name || '.' || column_name AS c FROM information_schema.columns
-            WHERE column_name IN ('budget_usd', 'budget_period', 'spent_micros') ORDER BY 1`,
+            WHERE table_name IN ('api_keys', 'tenants', 'quota_counters', 'tenant_spend_counters')
+              AND column_name IN ('budget_usd', 'budget_period', 'spent_micros') ORDER BY 1`,
         )
       ).map((r: { c: string }) => r.c);
     // One connection at a time (the embedded database has one): each step releases its runner.

@@ -141,6 +141,8 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
       openrouter_keys_auto_renewed: 0,
       renewals_last_24h: 0,
       provisioning_failures_last_24h: 0,
+      spend_last_24h: 0,
+      spend_last_30d: 0,
     });
   });
 

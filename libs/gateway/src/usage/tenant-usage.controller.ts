@@ -1,5 +1,5 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ClerkAuth } from '#libs/common';
 import { PathTenant, PathTenantAccess, TenantRoles } from '#libs/tenants';
@@ -20,7 +20,6 @@ export class TenantUsageController {
   @ApiOperation({
     summary: "The tenant's gateway usage, grouped by day, API key, user or model (JSON, or CSV on request)",
   })
-  @ApiParam({ name: 'tenantId', description: 'Tenant id', format: 'uuid' })
   @ApiProduces('application/json', 'text/csv')
   @ApiOkResponse({ type: UsageReportDto })
   async report(

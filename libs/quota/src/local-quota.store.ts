@@ -44,6 +44,8 @@ export class LocalQuotaStore implements QuotaStore {
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** Waiting for everything settled before they asked to be in PostgreSQL. */
+  private writtenWaiters: (() => void)[] = [];
 
   constructor(
     private readonly db: PostgresQuotaStore,
@@ -114,6 +116,13 @@ export class LocalQuotaStore implements QuotaStore {
     return this.writing;
   }
 
+  written(): Promise<void> {
+    return new Promise((resolve) => {
+      this.writtenWaiters.push(resolve);
+      this.flushSoon();
+    });
+  }
+
   prune(olderThanDays: number): Promise<number> {
     return this.db.prune(olderThanDays);
   }
@@ -127,6 +136,8 @@ export class LocalQuotaStore implements QuotaStore {
   }
 
   private async writeOnce(): Promise<void> {
+    const waiters = this.writtenWaiters;
+    this.writtenWaiters = [];
     const batch: Settlement[] = [];
     const written: Counter[] = [];
     const now = Date.now();
@@ -140,14 +151,16 @@ export class LocalQuotaStore implements QuotaStore {
         this.counters.delete(id);
       }
     }
-    if (batch.length === 0) return;
+    if (batch.length === 0) return waiters.forEach((resolve) => resolve());
     try {
       await this.db.settle(batch);
       for (const c of written) {
         c.base += c.writing;
         c.writing = 0;
       }
+      waiters.forEach((resolve) => resolve());
     } catch (err) {
+      this.writtenWaiters.unshift(...waiters);
       // Kept in memory (still counted for admissions) and written at the next flush.
       for (const c of written) {
         c.pending += c.writing;

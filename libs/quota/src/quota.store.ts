@@ -43,6 +43,11 @@ export interface QuotaStore {
   used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]>;
   /** Writes what the store holds in memory (a store that writes through has nothing to do). */
   flush?(): Promise<void>;
+  /**
+   * A store that holds settlements in memory: resolves once everything settled before the call is written
+   * (at its next flush, not forced). Absent: settled is written.
+   */
+  written?(): Promise<void>;
   /** Forgets day and month counters long over, where the store does not expire them itself. */
   prune?(olderThanDays: number): Promise<number>;
 }

@@ -139,7 +139,6 @@ export class InferenceProxy {
       }
       const charged = facts.usage ?? this.estimateFromText(ex, contentCharsOf(facts.parsed));
       this.quota.settle(ticket, charged.totalTokens);
-      void reply.status(status).header('content-type', JSON_TYPE).send(bytes);
       const error = (facts.parsed as { error?: unknown } | undefined)?.error;
       this.record(ex, {
         status,
@@ -149,6 +148,7 @@ export class InferenceProxy {
         estimated: !facts.usage,
         model: facts.model,
       });
+      void reply.status(status).header('content-type', JSON_TYPE).send(bytes); // after settle and record: journaled first
       return;
     }
 
@@ -160,12 +160,12 @@ export class InferenceProxy {
       this.record(ex, { status: mapped, outcome: 'upstream_error', errorCode: code });
       throw failure;
     }
+    this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
     if (headers['retry-after']) void reply.header('retry-after', headers['retry-after']);
     void reply
       .status(status)
       .header('content-type', JSON_TYPE)
       .send(JSON.stringify(passThroughBody(status, json)));
-    this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
   }
 
   /** A stream: relayed as it arrives; settled and recorded when it is over. */

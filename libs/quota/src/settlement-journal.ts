@@ -1,0 +1,41 @@
+import type { JournalChannelSpec } from '#libs/journal';
+import type { QuotaWindow } from './quota-period';
+import type { QuotaStore, Settlement } from './quota.store';
+
+/**
+ * Settlements in the crash journal. Only what counts is kept (a release of a reservation alone is not:
+ * reservations do not outlive the process's requests); the reservation itself is dropped. Replay settles
+ * into the windows of the request's start, then flushes the store so that its checkpoint is durable.
+ * Every numeric field (tokens, and whatever else a settlement counts) goes through as it is.
+ */
+export function settlementJournal(store: QuotaStore): JournalChannelSpec<Settlement> {
+  return {
+    name: 'quota',
+    encode: (s) => (counts(s) ? { ...s, reservation: null } : undefined),
+    decode: (data) => {
+      const s = data as Settlement & { windows: { period: string; start: string; end: string | null }[] };
+      return {
+        ...s,
+        windows: s.windows.map(
+          (w) =>
+            ({
+              period: w.period,
+              start: new Date(w.start),
+              end: w.end === null ? null : new Date(w.end),
+            }) as QuotaWindow,
+        ),
+      };
+    },
+    replay: async (settlements) => {
+      await store.settle(settlements);
+      await store.flush?.();
+    },
+    durable: store.written ? () => store.written!() : undefined,
+  };
+}
+
+/** Tokens, or any other amount a settlement carries (spend), above zero. */
+function counts(s: Settlement): boolean {
+  if (s.tokens > 0) return true;
+  return Object.entries(s).some(([field, value]) => field !== 'tokens' && typeof value === 'number' && value > 0);
+}

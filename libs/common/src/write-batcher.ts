@@ -13,6 +13,14 @@ interface Entry<T> {
   position: number | null;
 }
 
+/** How far one journal's items of one kind are written: kept by a consumer atomically with what it writes. */
+export interface JournalMark {
+  /** The journal (one process's). */
+  journal: string;
+  channel: string;
+  position: number;
+}
+
 /**
  * A crash-safe log of a batcher's items (libs/journal): each item is kept there before `add` returns, so
  * that a process killed before the batch is written loses nothing; the next start writes what is left.
@@ -22,6 +30,8 @@ export interface BatchJournal<T> {
   append(item: T): number | null;
   /** Every journaled item up to `position` is written: the next start must not write them again. */
   written(position: number): void;
+  /** The mark of `position`, for a write that records it with its items (see JournalMark). */
+  mark(position: number): JournalMark;
   /** Items given up on (or dropped): kept for the next start to write. */
   carry(items: T[]): void;
 }
@@ -63,7 +73,8 @@ export class WriteBatcher<T> {
 
   constructor(
     private readonly name: string,
-    private readonly write: (items: T[]) => Promise<void>,
+    /** `mark`: where the batch's items stand in the journal (null without one), for writers that record it. */
+    private readonly write: (items: T[], mark: JournalMark | null) => Promise<void>,
     private readonly logger: Logger,
     options: WriteBatcherOptions<T> = {},
   ) {
@@ -149,7 +160,10 @@ export class WriteBatcher<T> {
     if (this.running || this.queue.length === 0) return;
     this.clearTimer();
     const batch = this.queue.splice(0, this.maxBatch);
-    this.running = this.write(batch.map((e) => e.item))
+    this.running = this.write(
+      batch.map((e) => e.item),
+      this.markOf(batch),
+    )
       .then(() => {
         this.journalWritten(batch);
         this.done(batch);
@@ -166,13 +180,13 @@ export class WriteBatcher<T> {
 
   /** Items go in order: the last journaled item of a written batch is the journal's checkpoint. */
   private journalWritten(batch: Entry<T>[]): void {
-    if (!this.journal) return;
-    for (let i = batch.length - 1; i >= 0; i--) {
-      const position = batch[i].position;
-      if (position === null) continue;
-      this.journal.written(position);
-      return;
-    }
+    const position = lastPosition(batch);
+    if (position !== null) this.journal!.written(position);
+  }
+
+  private markOf(batch: Entry<T>[]): JournalMark | null {
+    const position = lastPosition(batch);
+    return position === null ? null : this.journal!.mark(position);
   }
 
   private done(batch: Entry<T>[]): void {
@@ -213,4 +227,9 @@ export class WriteBatcher<T> {
       }, RETRY_DELAY_MS).unref(),
     };
   }
+}
+
+function lastPosition(batch: Entry<unknown>[]): number | null {
+  for (let i = batch.length - 1; i >= 0; i--) if (batch[i].position !== null) return batch[i].position;
+  return null;
 }

@@ -189,3 +189,28 @@ describe('Journal', () => {
   });
 });
 
+
+describe('Journal replay with a consumer that records marks', () => {
+  it("skips what the consumer's own mark covers, whatever the journal file says, and records the replay's mark", async () => {
+    const dir = tempDir();
+    const dead = new Journal(() => dir, { logger: quiet });
+    const quota = dead.channel(consumer('quota'));
+    for (const n of [1, 2, 3, 4]) quota.append(n);
+    // The store counted 1 and 2 (mark 2) but the process died before the journal's checkpoint.
+    const marks = new Map<string, number>([[quota.mark(2).journal, 2]]);
+    const spec = consumer('quota');
+    const recorded: { journal: string; position: number }[] = [];
+    const next = new Journal(() => dir, { logger: quiet });
+    next.channel({
+      ...spec,
+      appliedUpTo: async (journal) => marks.get(journal) ?? 0,
+      replay: async (items, mark) => {
+        spec.applied.push(items);
+        recorded.push({ journal: mark.journal, position: mark.position });
+      },
+    });
+    await next.replayOrphans();
+    assert.deepEqual(spec.applied.flat(), [3, 4]);
+    assert.deepEqual(recorded, [{ journal: `${quota.mark(2).journal}#replay`, position: 4 }]);
+  });
+});

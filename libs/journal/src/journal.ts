@@ -16,7 +16,7 @@ import {
   rmSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { BatchJournal } from '#libs/common';
+import type { BatchJournal, JournalMark } from '#libs/common';
 import { checkpointLine, entryLine, JournalEntry, parseJournal } from './journal-format';
 import { isAbandoned, JournalOwner, newOwner, parseSegmentName, segmentName } from './journal-owner';
 
@@ -33,8 +33,17 @@ export interface JournalChannelSpec<T> {
   /** The item as JSON data; undefined when there is nothing to keep (it counts for nothing). */
   encode(item: T): unknown;
   decode(data: unknown): T;
-  /** Applies a dead process's items durably (idempotently where the consumer can). */
-  replay(items: T[]): Promise<void>;
+  /**
+   * Applies a dead process's items durably (idempotently where the consumer can). `mark` is where these
+   * items end in the dead journal (under a replay's own journal name): a consumer that records marks
+   * records it with them, so that a replay cut short resumes where it was.
+   */
+  replay(items: T[], mark: JournalMark): Promise<void>;
+  /**
+   * For a consumer that records marks with what it writes (see BatchJournal.mark): the position it has
+   * for `journal` (0: none). What it covers is not replayed, whatever the journal file says.
+   */
+  appliedUpTo?(journal: string): Promise<number>;
   /**
    * For a consumer that keeps written items in memory a while (counters flushed later): resolves once what
    * was written so far is durable, the moment it may be checkpointed. Absent: written is durable.
@@ -107,6 +116,7 @@ export class Journal {
         if (!durable) this.checkpoint(spec.name, position);
         else void durable.then(() => this.checkpoint(spec.name, position)).catch(() => undefined);
       },
+      mark: (position) => ({ journal: this.owner!.id, channel: spec.name, position }),
       carry: (items) => {
         for (const item of items) {
           const data = spec.encode(item);
@@ -168,10 +178,20 @@ export class Journal {
             complete = false;
             continue;
           }
-          const items = entries.map((e) => spec.decode(e.data));
-          for (let i = 0; i < items.length; i += REPLAY_BATCH) await spec.replay(items.slice(i, i + REPLAY_BATCH));
+          // The consumer's own marks: of the dead process, and of an earlier replay cut short.
+          const replayJournal = `${id}#replay`;
+          const live = (await spec.appliedUpTo?.(id)) ?? 0;
+          const replayed = (await spec.appliedUpTo?.(replayJournal)) ?? 0;
+          const todo = entries.filter((e) => e.position > replayed && (e.carried || e.position > live));
+          for (let i = 0; i < todo.length; i += REPLAY_BATCH) {
+            const chunk = todo.slice(i, i + REPLAY_BATCH);
+            await spec.replay(
+              chunk.map((e) => spec.decode(e.data)),
+              { journal: replayJournal, channel, position: chunk[chunk.length - 1].position },
+            );
+          }
           appendFileSync(last, checkpointLine(channel, parsed.lastPosition, true));
-          report.applied[channel] = (report.applied[channel] ?? 0) + items.length;
+          report.applied[channel] = (report.applied[channel] ?? 0) + todo.length;
         }
         if (!complete) continue;
         for (const f of files) unlinkSync(f);

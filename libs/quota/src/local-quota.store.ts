@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 import { windowId } from './quota-period';
 import { PostgresQuotaStore } from './postgres-quota.store';
@@ -46,6 +47,8 @@ export class LocalQuotaStore implements QuotaStore {
   private writing: Promise<void> = Promise.resolve();
   /** Waiting for everything settled before they asked to be in PostgreSQL. */
   private writtenWaiters: (() => void)[] = [];
+  /** Journal marks of what is settled here, written with the counters at the next flush. */
+  private readonly marks = new Map<string, JournalMark>();
 
   constructor(
     private readonly db: PostgresQuotaStore,
@@ -68,7 +71,7 @@ export class LocalQuotaStore implements QuotaStore {
     return { granted: true, used };
   }
 
-  async settle(settlements: Settlement[]): Promise<void> {
+  async settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
     for (const s of settlements) {
       if (s.reservation) {
         const c = this.counters.get(idOf(s.apiKeyId, s.reservation.window));
@@ -85,7 +88,12 @@ export class LocalQuotaStore implements QuotaStore {
         c.touched = Date.now();
       }
     }
+    if (mark) this.marks.set(`${mark.journal}|${mark.channel}`, mark);
     this.flushSoon();
+  }
+
+  journalMark(journal: string, channel: string): Promise<number> {
+    return this.db.journalMark(journal, channel);
   }
 
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
@@ -138,6 +146,8 @@ export class LocalQuotaStore implements QuotaStore {
   private async writeOnce(): Promise<void> {
     const waiters = this.writtenWaiters;
     this.writtenWaiters = [];
+    const marks = [...this.marks.values()];
+    this.marks.clear();
     const batch: Settlement[] = [];
     const written: Counter[] = [];
     const now = Date.now();
@@ -151,9 +161,9 @@ export class LocalQuotaStore implements QuotaStore {
         this.counters.delete(id);
       }
     }
-    if (batch.length === 0) return waiters.forEach((resolve) => resolve());
+    if (batch.length === 0 && marks.length === 0) return waiters.forEach((resolve) => resolve());
     try {
-      await this.db.settle(batch);
+      await this.db.settleMarked(batch, marks);
       for (const c of written) {
         c.base += c.writing;
         c.writing = 0;
@@ -161,6 +171,7 @@ export class LocalQuotaStore implements QuotaStore {
       waiters.forEach((resolve) => resolve());
     } catch (err) {
       this.writtenWaiters.unshift(...waiters);
+      for (const m of marks) if (!this.marks.has(`${m.journal}|${m.channel}`)) this.marks.set(`${m.journal}|${m.channel}`, m);
       // Kept in memory (still counted for admissions) and written at the next flush.
       for (const c of written) {
         c.pending += c.writing;

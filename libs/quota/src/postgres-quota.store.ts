@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 import { QuotaStore, RESERVATION_TTL_MS, ReserveInput, ReserveResult, Settlement } from './quota.store';
 
@@ -31,7 +32,12 @@ export class PostgresQuotaStore implements QuotaStore {
     return { granted: false, used: (await this.used([{ apiKeyId: input.apiKeyId, window: input.window }]))[0] };
   }
 
-  async settle(settlements: Settlement[]): Promise<void> {
+  settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
+    return this.settleMarked(settlements, mark ? [mark] : []);
+  }
+
+  /** Settles, and records the crash journals' marks in the same transaction (see QuotaStore.settle). */
+  async settleMarked(settlements: Settlement[], marks: JournalMark[]): Promise<void> {
     // Aggregated per row first: one upsert may not touch a row twice.
     const rows = new Map<string, { apiKeyId: string; window: QuotaWindow; used: number; release: number }>();
     const row = (apiKeyId: string, window: QuotaWindow) => {
@@ -49,8 +55,32 @@ export class PostgresQuotaStore implements QuotaStore {
       .filter(([, r]) => r.used > 0 || r.release > 0)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, r]) => r);
-    if (list.length === 0) return;
-    await this.dataSource.query(
+    if (list.length === 0 && marks.length === 0) return;
+    if (marks.length === 0) return this.upsertCounters(this.dataSource, list);
+    await this.dataSource.transaction(async (m) => {
+      if (list.length > 0) await this.upsertCounters(m, list);
+      await m.query(
+        `INSERT INTO journal_marks AS j (journal, channel, position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+         ON CONFLICT (journal, channel) DO UPDATE SET position = greatest(j.position, excluded.position), updated_at = now()`,
+        [marks.map((k) => k.journal), marks.map((k) => k.channel), marks.map((k) => k.position)],
+      );
+    });
+  }
+
+  async journalMark(journal: string, channel: string): Promise<number> {
+    const rows: { position: string }[] = await this.dataSource.query(
+      `SELECT position FROM journal_marks WHERE journal = $1 AND channel = $2`,
+      [journal, channel],
+    );
+    return rows.length > 0 ? Number(rows[0].position) : 0;
+  }
+
+  private async upsertCounters(
+    runner: { query: DataSource['query'] },
+    list: { apiKeyId: string; window: QuotaWindow; used: number; release: number }[],
+  ): Promise<void> {
+    await runner.query(
       `WITH d AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[])
            AS t(api_key_id, period, window_start, used, release)

@@ -23,7 +23,7 @@ export class QuotaSettler implements BeforeApplicationShutdown, OnApplicationShu
   ) {
     // A short linger batches the writes of busy keys; an admission or a reader waiting cuts it short.
     // Each settlement is in the crash journal before the answer leaves (see settlement-journal.ts).
-    this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger, {
+    this.batcher = new WriteBatcher('quota settlements', (items, mark) => store.settle(items, mark), this.logger, {
       lingerMs: SETTLE_LINGER_MS,
       journal: journal?.channel(settlementJournal(store)),
     });

@@ -5,7 +5,8 @@ import type { QuotaStore, Settlement } from './quota.store';
 /**
  * Settlements in the crash journal. Only what counts is kept (a release of a reservation alone is not:
  * reservations do not outlive the process's requests); the reservation itself is dropped. Replay settles
- * into the windows of the request's start, then flushes the store so that its checkpoint is durable.
+ * into the windows of the request's start, then flushes the store. The store records the journal's mark
+ * with the counters (same transaction, same MULTI): its mark, not the journal file, decides what a replay skips.
  * Every numeric field (tokens, and whatever else a settlement counts) goes through as it is.
  */
 export function settlementJournal(store: QuotaStore): JournalChannelSpec<Settlement> {
@@ -26,10 +27,11 @@ export function settlementJournal(store: QuotaStore): JournalChannelSpec<Settlem
         ),
       };
     },
-    replay: async (settlements) => {
-      await store.settle(settlements);
+    replay: async (settlements, mark) => {
+      await store.settle(settlements, mark);
       await store.flush?.();
     },
+    appliedUpTo: store.journalMark ? (journal) => store.journalMark!(journal, 'quota') : undefined,
     durable: store.written ? () => store.written!() : undefined,
   };
 }

@@ -7,7 +7,7 @@
  * TEST_REDIS_URL).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,12 +67,8 @@ describe('crash journal', () => {
   /** The journal files under DATA_DIR (one directory per installation). */
   function journalFiles(): { name: string; lines: number }[] {
     const root = join(dataDir, 'journal');
-    let dirs: string[] = [];
-    try {
-      dirs = readdirSync(root).map((d) => join(root, d));
-    } catch {
-      return [];
-    }
+    if (!existsSync(root)) return [];
+    const dirs = readdirSync(root).map((d) => join(root, d));
     return dirs.flatMap((d) =>
       readdirSync(d)
         .filter((f) => f.endsWith('.jnl'))

@@ -57,8 +57,7 @@ export function parseJournal(texts: string[]): ParsedJournal {
     }
   }
   const owed = entries.filter(
-    (e) =>
-      e.position > (replayed.get(e.channel) ?? 0) && (e.carried || e.position > (live.get(e.channel) ?? 0)),
+    (e) => e.position > (replayed.get(e.channel) ?? 0) && (e.carried || e.position > (live.get(e.channel) ?? 0)),
   );
   owed.sort((a, b) => a.position - b.position);
   return { owed, lastPosition, torn };

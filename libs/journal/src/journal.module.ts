@@ -30,4 +30,3 @@ class JournalCloser implements OnApplicationShutdown {
   exports: [Journal],
 })
 export class JournalModule {}
-

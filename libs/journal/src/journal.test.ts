@@ -189,7 +189,6 @@ describe('Journal', () => {
   });
 });
 
-
 describe('Journal replay with a consumer that records marks', () => {
   it("skips what the consumer's own mark covers, whatever the journal file says, and records the replay's mark", async () => {
     const dir = tempDir();

@@ -14,6 +14,7 @@ import {
   appendFileSync,
   writeSync,
   rmSync,
+  rmdirSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { BatchJournal, JournalMark } from '#libs/common';
@@ -146,7 +147,10 @@ export class Journal {
     this.heartbeat = null;
     process.off('exit', this.onExit);
     if (owed) this.logger.warn(`Journal ${this.owner!.id}: items not yet written are kept for the next start`);
-    else for (const s of this.segments) rmSync(s.path, { force: true });
+    else {
+      for (const s of this.segments) rmSync(s.path, { force: true });
+      removeIfEmpty(this.dir!);
+    }
     this.segments = [];
   }
 
@@ -221,7 +225,8 @@ export class Journal {
     this.checkpoints.set(channel, upTo);
     if (this.fd === null) return;
     // Closed segments wholly durable go; the current one is emptied when wholly durable, or told the checkpoint.
-    while (this.segments.length > 1 && this.covered(this.segments[0])) rmSync(this.segments.shift()!.path, { force: true });
+    while (this.segments.length > 1 && this.covered(this.segments[0]))
+      rmSync(this.segments.shift()!.path, { force: true });
     const current = this.segments[this.segments.length - 1];
     if (this.covered(current)) {
       if (current.bytes === 0) return;
@@ -317,7 +322,10 @@ export class Journal {
 
   /** Journals of dead processes, each with its files in segment order. */
   private orphans(dir: string): Map<string, string[]> {
-    const byOwner = new Map<string, { owner: JournalOwner; files: { path: string; segment: number; mtime: number }[] }>();
+    const byOwner = new Map<
+      string,
+      { owner: JournalOwner; files: { path: string; segment: number; mtime: number }[] }
+    >();
     for (const name of readdirSync(dir)) {
       const parsed = parseSegmentName(name);
       if (!parsed || parsed.owner.id === this.owner?.id) continue;
@@ -369,6 +377,15 @@ export class Journal {
       }
     }
     return false;
+  }
+}
+
+/** The directory of a database nobody writes to any more goes too (tests make many). */
+function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty (another instance's journal, the replay lock): kept.
   }
 }
 

@@ -171,7 +171,8 @@ export class LocalQuotaStore implements QuotaStore {
       waiters.forEach((resolve) => resolve());
     } catch (err) {
       this.writtenWaiters.unshift(...waiters);
-      for (const m of marks) if (!this.marks.has(`${m.journal}|${m.channel}`)) this.marks.set(`${m.journal}|${m.channel}`, m);
+      for (const m of marks)
+        if (!this.marks.has(`${m.journal}|${m.channel}`)) this.marks.set(`${m.journal}|${m.channel}`, m);
       // Kept in memory (still counted for admissions) and written at the next flush.
       for (const c of written) {
         c.pending += c.writing;

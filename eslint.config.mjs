@@ -1,7 +1,56 @@
 // @ts-check
 import eslint from '@eslint/js';
+import boundaries from 'eslint-plugin-boundaries';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
+
+/**
+ * The libs in layers, lowest first. A file may import libs of lower layers only: nothing imports upwards or
+ * sideways, so the graph has no cycles. Apps sit above every lib. A new lib, or a new import between libs, takes
+ * its place here (and in docs/architecture.md, section 0).
+ */
+const LAYERS = [
+  ['common'],
+  ['config'],
+  ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit'],
+  ['quota', 'rate-limit', 'health', 'tenants', 'openrouter'],
+  ['api-keys', 'users', 'audit-read', 'reconciliation'],
+  ['gateway', 'tenant-integration', 'admin', 'auth', 'webhooks'],
+];
+const layerType = (i) => `layer-${i}`;
+
+/**
+ * Where SQL may live: repositories, libs/database, migrations and tests. Not enforced yet (too many services
+ * still query directly); `LINT_DATA_ACCESS=1 npx eslint apps libs` lists the files that would fail.
+ */
+const DATA_ACCESS_CHECKED = process.env.LINT_DATA_ACCESS === '1';
+const DATA_ACCESS = {
+  files: ['apps/**/*.ts', 'libs/**/*.ts'],
+  ignores: ['**/*.repository.ts', 'libs/database/**', '**/*.test.ts'],
+  rules: {
+    'no-restricted-syntax': [
+      DATA_ACCESS_CHECKED ? 'error' : 'off',
+      {
+        selector: "ImportDeclaration[source.value='typeorm'] ImportSpecifier[imported.name='DataSource']",
+        message: 'DataSource belongs in a *.repository.ts (or libs/database).',
+      },
+      {
+        selector: "CallExpression[callee.property.name='query']",
+        message: 'SQL belongs in a *.repository.ts (or libs/database).',
+      },
+    ],
+  },
+};
+
+/** Paths that reach into a lib or an app instead of through a lib's index. */
+const DEEP_IMPORTS = [
+  {
+    regex: '^(\\.\\./)+(libs/)?[a-z-]+/src(/|$)',
+    message: "Import another lib through its alias ('#libs/<name>').",
+  },
+  { regex: '^#libs/[^/]+/', message: "Import a lib through its index ('#libs/<name>'), not a file inside it." },
+  { regex: '^(\\.\\./)+apps(/|$)', message: 'Nothing imports from apps/: move what both need into a lib.' },
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'data/**', 'node_modules/**', 'coverage/**'] },
@@ -30,17 +79,7 @@ export default tseslint.config(
       ],
       '@typescript-eslint/no-explicit-any': 'off',
       // A lib is used through its public index.ts only.
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '^(\\.\\./)+(libs/)?[a-z-]+/src(/|$)',
-              message: "Import another lib through its alias ('#libs/<name>').",
-            },
-          ],
-        },
-      ],
+      'no-restricted-imports': ['error', { patterns: DEEP_IMPORTS }],
     },
   },
   {
@@ -59,6 +98,60 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // The layers as a rule (eslint-plugin-boundaries): each lib is an element of its layer's type, each app an
+    // element of type `app`; imports inside one element are not checked, npm packages are not elements.
+    files: ['apps/**/*.ts', 'libs/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { project: './tsconfig.json' } },
+      'boundaries/dependency-nodes': ['import', 'export', 'dynamic-import'],
+      'boundaries/elements': [
+        ...LAYERS.map((libs, i) => ({
+          type: layerType(i),
+          pattern: `libs/@(${libs.join('|')})`,
+          capture: ['name'],
+        })),
+        { type: 'app', pattern: 'apps/*', capture: ['name'] },
+      ],
+    },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          message:
+            '{{from.element.captured.name}} ({{from.element.type}}) may not import {{to.element.captured.name}} ' +
+            '({{to.element.type}}): a lib imports only libs of lower layers (LAYERS in eslint.config.mjs)',
+          policies: [
+            ...LAYERS.map((_, i) => ({
+              from: { element: { type: layerType(i) } },
+              allow: { to: { element: { types: { anyOf: LAYERS.slice(0, i).map((__, j) => layerType(j)) } } } },
+            })),
+            {
+              from: { element: { type: 'app' } },
+              allow: { to: { element: { types: { anyOf: LAYERS.map((__, j) => layerType(j)) } } } },
+            },
+          ],
+        },
+      ],
+      // A file of a lib or app that belongs to no layer is a lib nobody placed yet.
+      'boundaries/no-unknown-files': 'error',
+    },
+  },
+  {
+    // The bottom layer, said plainly: libs/common imports no other lib.
+    files: ['libs/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [...DEEP_IMPORTS, { regex: '^#libs/', message: 'libs/common imports no other lib.' }],
+        },
+      ],
+    },
+  },
+  DATA_ACCESS,
   {
     // Integration tests and benchmarks may reach into a lib's internals to test them.
     files: ['test/**/*.ts', 'bench/**/*.ts'],

@@ -9,7 +9,6 @@ import { UpstreamCaller } from './proxy/upstream-caller';
 import { UserKeyResolver } from './proxy/user-key.resolver';
 import { ModelsCatalog } from './models/models.catalog';
 import { ModelsController } from './models/models.controller';
-import { JournalModule } from '#libs/journal';
 import { QuotaModule } from '#libs/quota';
 import { UsageController } from './usage/usage.controller';
 import { UsageQuery } from './usage/usage.query';
@@ -20,7 +19,7 @@ import { UsageRecorder } from './usage/usage.recorder';
  * `/api/v1/models[/{model}]`) on each user's own OpenRouter key, through one proxy core, with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
  */
 @Module({
-  imports: [OpenRouterModule, QuotaModule, JournalModule],
+  imports: [OpenRouterModule, QuotaModule],
   controllers: [
     ChatCompletionsController,
     CompletionsController,

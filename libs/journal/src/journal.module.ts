@@ -1,7 +1,4 @@
-import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { join } from 'node:path';
-import { AppConfig } from '#libs/config';
-import { DeploymentIdentity } from '#libs/installation';
+import { DynamicModule, Global, Injectable, InjectionToken, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Journal } from './journal';
 
 /** Closes the journal at shutdown (removing it when nothing is owed); process exit is the last resort. */
@@ -13,20 +10,31 @@ class JournalCloser implements OnApplicationShutdown {
   }
 }
 
+export interface JournalModuleOptions {
+  inject: InjectionToken[];
+  /** The journal's directory, asked at the first append (after start-up); null: no journal. */
+  directory: (...deps: never[]) => string | null;
+}
+
 /**
- * The process's crash journal, under `DATA_DIR/journal/<installation id>`: the installation id keeps the
- * journals of different databases apart when they share a DATA_DIR (servers on PostgreSQL, tests).
+ * The process's crash journal, for the server (the command line has none: what it counts it writes at once).
+ * Global: consumers (the usage recorder, the quota settler) take it as an optional dependency.
  */
-@Module({
-  providers: [
-    {
-      provide: Journal,
-      inject: [AppConfig, { token: DeploymentIdentity, optional: true }],
-      useFactory: (config: AppConfig, identity?: DeploymentIdentity) =>
-        new Journal(() => (identity ? join(config.dataDir, 'journal', identity.installationId) : null)),
-    },
-    JournalCloser,
-  ],
-  exports: [Journal],
-})
-export class JournalModule {}
+@Global()
+@Module({})
+export class JournalModule {
+  static forRoot(options: JournalModuleOptions): DynamicModule {
+    return {
+      module: JournalModule,
+      providers: [
+        {
+          provide: Journal,
+          inject: options.inject,
+          useFactory: (...deps: never[]) => new Journal(() => options.directory(...deps)),
+        },
+        JournalCloser,
+      ],
+      exports: [Journal],
+    };
+  }
+}

@@ -67,6 +67,8 @@ export interface ReplayReport {
   applied: Record<string, number>;
   /** Lines cut short by a kill, skipped. */
   torn: number;
+  /** Journals whose replay failed (kept for the next start). */
+  failed: number;
 }
 
 /**
@@ -161,7 +163,7 @@ export class Journal {
    * to the dead journal, so that a replay cut short is resumed, not repeated.
    */
   async replayOrphans(): Promise<ReplayReport> {
-    const report: ReplayReport = { journals: 0, applied: {}, torn: 0 };
+    const report: ReplayReport = { journals: 0, applied: {}, torn: 0, failed: 0 };
     const dir = this.directory();
     if (!dir || !existsSync(dir)) return report;
     if (!this.lock(dir)) {
@@ -170,41 +172,53 @@ export class Journal {
     }
     try {
       for (const [id, files] of this.orphans(dir)) {
-        const texts = files.map((f) => readFileSync(f, 'utf8'));
-        const parsed = parseJournal(texts);
-        report.torn += parsed.torn;
-        const last = files[files.length - 1];
-        let complete = true;
-        for (const [channel, entries] of groupByChannel(parsed.owed)) {
-          const spec = this.specs.get(channel);
-          if (!spec) {
-            this.logger.error(`Journal ${id}: no consumer for "${channel}" items; the journal is kept`);
-            complete = false;
-            continue;
-          }
-          // The consumer's own marks: of the dead process, and of an earlier replay cut short.
-          const replayJournal = `${id}#replay`;
-          const live = (await spec.appliedUpTo?.(id)) ?? 0;
-          const replayed = (await spec.appliedUpTo?.(replayJournal)) ?? 0;
-          const todo = entries.filter((e) => e.position > replayed && (e.carried || e.position > live));
-          for (let i = 0; i < todo.length; i += REPLAY_BATCH) {
-            const chunk = todo.slice(i, i + REPLAY_BATCH);
-            await spec.replay(
-              chunk.map((e) => spec.decode(e.data)),
-              { journal: replayJournal, channel, position: chunk[chunk.length - 1].position },
-            );
-          }
-          appendFileSync(last, checkpointLine(channel, parsed.lastPosition, true));
-          report.applied[channel] = (report.applied[channel] ?? 0) + todo.length;
+        try {
+          if (await this.replayOne(id, files, report)) report.journals++;
+        } catch (err) {
+          // The database or Redis is down: the journal stays, for the next start.
+          report.failed++;
+          this.logger.error(
+            `Replaying journal ${id} failed (${(err as { code?: string; message?: string })?.code ?? (err as Error)?.message ?? 'error'}); it is kept for the next start`,
+          );
         }
-        if (!complete) continue;
-        for (const f of files) unlinkSync(f);
-        report.journals++;
       }
     } finally {
       unlinkSync(join(dir, LOCK_FILE));
     }
     return report;
+  }
+
+  /** Applies one dead journal, channel by channel, then removes it; false when it must be kept. */
+  private async replayOne(id: string, files: string[], report: ReplayReport): Promise<boolean> {
+    const parsed = parseJournal(files.map((f) => readFileSync(f, 'utf8')));
+    report.torn += parsed.torn;
+    const last = files[files.length - 1];
+    let complete = true;
+    for (const [channel, entries] of groupByChannel(parsed.owed)) {
+      const spec = this.specs.get(channel);
+      if (!spec) {
+        this.logger.error(`Journal ${id}: no consumer for "${channel}" items; the journal is kept`);
+        complete = false;
+        continue;
+      }
+      // The consumer's own marks: of the dead process, and of an earlier replay cut short.
+      const replayJournal = `${id}#replay`;
+      const live = (await spec.appliedUpTo?.(id)) ?? 0;
+      const replayed = (await spec.appliedUpTo?.(replayJournal)) ?? 0;
+      const todo = entries.filter((e) => e.position > replayed && (e.carried || e.position > live));
+      for (let i = 0; i < todo.length; i += REPLAY_BATCH) {
+        const chunk = todo.slice(i, i + REPLAY_BATCH);
+        await spec.replay(
+          chunk.map((e) => spec.decode(e.data)),
+          { journal: replayJournal, channel, position: chunk[chunk.length - 1].position },
+        );
+      }
+      appendFileSync(last, checkpointLine(channel, parsed.lastPosition, true));
+      report.applied[channel] = (report.applied[channel] ?? 0) + todo.length;
+    }
+    if (!complete) return false;
+    for (const f of files) unlinkSync(f);
+    return true;
   }
 
   private append(channel: string, data: unknown, carried: boolean): number | null {

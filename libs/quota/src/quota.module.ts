@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { JournalModule } from '#libs/journal';
 import { REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { LocalQuotaStore } from './local-quota.store';
 import { PostgresQuotaStore } from './postgres-quota.store';
@@ -18,7 +17,6 @@ import { TokenUsageReader } from './token-usage.reader';
  * import it for `tokens_used` (TokenUsageReader) without depending on the gateway.
  */
 @Module({
-  imports: [JournalModule],
   providers: [
     {
       provide: QUOTA_STORE,

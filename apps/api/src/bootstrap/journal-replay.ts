@@ -9,13 +9,14 @@ import { Journal } from '#libs/journal';
 export async function replayJournals(app: NestFastifyApplication, logger: LoggerService): Promise<void> {
   await app.init(); // the journal's directory names the installation, read at init
   const report = await app.get(Journal).replayOrphans();
-  if (report.journals === 0 && report.torn === 0) return;
+  if (report.journals === 0 && report.torn === 0 && report.failed === 0) return;
   const applied = Object.entries(report.applied)
     .map(([channel, n]) => `${n} ${channel}`)
     .join(', ');
   logger.log(
     `Replayed ${report.journals} journal(s) of stopped instances: ${applied || 'nothing owed'}` +
-      (report.torn > 0 ? `; ${report.torn} line(s) cut short by the kill skipped` : ''),
+      (report.torn > 0 ? `; ${report.torn} line(s) cut short by the kill skipped` : '') +
+      (report.failed > 0 ? `; ${report.failed} kept for the next start (see the error above)` : ''),
     'Journal',
   );
 }

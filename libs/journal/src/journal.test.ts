@@ -25,6 +25,7 @@ function consumer(name: string, applied: number[][] = []): JournalChannelSpec<nu
     applied,
     encode: (n) => (n === 0 ? undefined : { n }),
     decode: (d) => (d as { n: number }).n,
+    writeNow: true,
     replay: async (items) => {
       applied.push(items);
     },
@@ -63,6 +64,22 @@ describe('Journal', () => {
         { p: 2, c: 'usage', d: { n: 8 } },
       ],
     );
+    journal.finish(true);
+  });
+
+  it("writes a channel's items with the next item that is written at once, or by the next turn", async () => {
+    const dir = tempDir();
+    const journal = new Journal(() => dir, { logger: quiet });
+    const quota = journal.channel({ ...consumer('quota'), writeNow: false });
+    const usage = journal.channel(consumer('usage'));
+    const text = () => files(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    quota.append(1);
+    assert.equal(text(), '', 'held until the request records its usage');
+    usage.append(2);
+    assert.equal(text().split('\n').filter(Boolean).length, 2, 'both in one write');
+    quota.append(3);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(text().split('\n').filter(Boolean).length, 3, 'alone, by the next turn');
     journal.finish(true);
   });
 

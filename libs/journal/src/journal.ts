@@ -31,8 +31,14 @@ const LOCK_FILE = 'replay.lock';
 /** What kind of items a channel keeps, and how the next start applies those a dead process left. */
 export interface JournalChannelSpec<T> {
   name: string;
-  /** The item as JSON data; undefined when there is nothing to keep (it counts for nothing). */
+  /** The item as JSON data (dates as epoch milliseconds: cheaper); undefined when there is nothing to keep. */
   encode(item: T): unknown;
+  /**
+   * Appending an item writes it at once, with whatever was appended before it in this turn: one `write` per
+   * answered request. Set it on the item a request records last, before its answer leaves (the usage record);
+   * items of other channels are written with it, or by the next turn of the event loop at the latest.
+   */
+  writeNow?: boolean;
   decode(data: unknown): T;
   /**
    * Applies a dead process's items durably (idempotently where the consumer can). `mark` is where these
@@ -92,6 +98,9 @@ export class Journal {
   private position = 0;
   private heartbeat: NodeJS.Timeout | null = null;
   private failing = false;
+  /** Lines appended and not yet written (see JournalChannelSpec.writeNow). */
+  private buffer = '';
+  private writeScheduled = false;
   private readonly onExit = () => this.finish(true);
 
   private readonly segmentBytes: number;
@@ -112,7 +121,7 @@ export class Journal {
     return {
       append: (item) => {
         const data = spec.encode(item);
-        return data === undefined ? null : this.append(spec.name, data, false);
+        return data === undefined ? null : this.append(spec.name, data, false, spec.writeNow === true);
       },
       written: (position) => {
         const durable = spec.durable?.();
@@ -123,7 +132,7 @@ export class Journal {
       carry: (items) => {
         for (const item of items) {
           const data = spec.encode(item);
-          if (data !== undefined) this.append(spec.name, data, true);
+          if (data !== undefined) this.append(spec.name, data, true, true);
         }
       },
     };
@@ -141,6 +150,7 @@ export class Journal {
    */
   finish(final = false): void {
     if (this.fd === null) return;
+    this.writeBuffered();
     const owed = this.owed;
     if (owed && !final) return;
     closeSync(this.fd);
@@ -221,23 +231,43 @@ export class Journal {
     return true;
   }
 
-  private append(channel: string, data: unknown, carried: boolean): number | null {
+  private append(channel: string, data: unknown, carried: boolean, now: boolean): number | null {
     if (this.fd === null && !this.open()) return null;
     const position = ++this.position;
     const line = entryLine(position, channel, data, carried);
-    if (!this.write(line)) return null;
+    this.buffer += line;
     const segment = this.segments[this.segments.length - 1];
     segment.bytes += line.length;
     segment.last.set(channel, position);
     if (carried) segment.carried = true;
-    if (segment.bytes >= this.segmentBytes) this.rotate();
+    if (now) this.writeBuffered();
+    else if (!this.writeScheduled) {
+      this.writeScheduled = true;
+      setImmediate(() => {
+        this.writeScheduled = false;
+        this.writeBuffered();
+      });
+    }
+    if (segment.bytes >= this.segmentBytes) {
+      this.writeBuffered();
+      this.rotate();
+    }
     return position;
+  }
+
+  /** One `write` of the lines appended since the last. */
+  private writeBuffered(): void {
+    if (this.buffer === '' || this.fd === null) return;
+    const text = this.buffer;
+    this.buffer = '';
+    this.write(text);
   }
 
   private checkpoint(channel: string, upTo: number): void {
     if (upTo <= (this.checkpoints.get(channel) ?? 0)) return;
     this.checkpoints.set(channel, upTo);
     if (this.fd === null) return;
+    this.writeBuffered(); // entries before the checkpoint that covers them
     // Closed segments wholly durable go; the current one is emptied when wholly durable, or told the checkpoint.
     while (this.segments.length > 1 && this.covered(this.segments[0]))
       rmSync(this.segments.shift()!.path, { force: true });

@@ -12,9 +12,21 @@ import type { QuotaStore, Settlement } from './quota.store';
 export function settlementJournal(store: QuotaStore): JournalChannelSpec<Settlement> {
   return {
     name: 'quota',
-    encode: (s) => (counts(s) ? { ...s, reservation: null } : undefined),
+    // Dates as epoch milliseconds: ISO text costs microseconds per date on the request path.
+    encode: (s) =>
+      counts(s)
+        ? {
+            ...s,
+            windows: s.windows.map((w) => ({
+              period: w.period,
+              start: w.start.getTime(),
+              end: w.end?.getTime() ?? null,
+            })),
+            reservation: null,
+          }
+        : undefined,
     decode: (data) => {
-      const s = data as Settlement & { windows: { period: string; start: string; end: string | null }[] };
+      const s = data as Settlement & { windows: { period: string; start: number; end: number | null }[] };
       return {
         ...s,
         windows: s.windows.map(

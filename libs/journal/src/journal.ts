@@ -194,6 +194,7 @@ export class Journal {
       }
     } finally {
       unlinkSync(join(dir, LOCK_FILE));
+      removeIfEmpty(dir);
     }
     return report;
   }

@@ -72,7 +72,10 @@ describe('Journal', () => {
     const journal = new Journal(() => dir, { logger: quiet });
     const quota = journal.channel({ ...consumer('quota'), writeNow: false });
     const usage = journal.channel(consumer('usage'));
-    const text = () => files(dir).map((f) => readFileSync(join(dir, f), 'utf8')).join('');
+    const text = () =>
+      files(dir)
+        .map((f) => readFileSync(join(dir, f), 'utf8'))
+        .join('');
     quota.append(1);
     assert.equal(text(), '', 'held until the request records its usage');
     usage.append(2);

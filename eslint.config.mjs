@@ -13,7 +13,8 @@ const LAYERS = [
   ['common'],
   ['config'],
   ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit', 'journal'],
-  ['quota', 'rate-limit', 'health', 'tenants', 'openrouter'],
+  ['quota'],
+  ['rate-limit', 'health', 'tenants', 'openrouter'],
   ['api-keys', 'users', 'audit-read', 'reconciliation'],
   ['gateway', 'tenant-integration', 'admin', 'auth', 'webhooks'],
 ];

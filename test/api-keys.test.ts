@@ -11,6 +11,8 @@ import { fixedSession, newClerkUser } from './support/users';
 const ADMIN_SUB = `user_platform_admin_${randomBytes(4).toString('hex')}`;
 const ALL_SCOPES = ['users:read', 'users:write', 'chat', 'usage:read'];
 const KEY_FIELDS = [
+  'budget_period',
+  'budget_usd',
   'created_at',
   'expires_at',
   'id',
@@ -23,6 +25,7 @@ const KEY_FIELDS = [
   'revoked_at',
   'rotated_from_id',
   'scopes',
+  'spent_usd',
   'status',
   'token_quota',
   'tokens_used',
@@ -87,9 +90,12 @@ describe('tenant API keys', () => {
         created.token_quota,
         created.quota_period,
         created.tokens_used,
+        created.budget_usd,
+        created.budget_period,
+        created.spent_usd,
         created.is_active,
       ],
-      ['production', ALL_SCOPES, 60, null, null, 0, true],
+      ['production', ALL_SCOPES, 60, null, null, 0, null, 'month', 0, true],
     );
     assert.deepEqual(
       [created.expires_at, created.user_id, created.last_used_at, created.status, created.revoked_at],

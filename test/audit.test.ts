@@ -156,10 +156,12 @@ describe('audit trail', () => {
     const key = await call('POST', `/api/tenants/${tenantId}/api-keys`, asAlice(), { name: 'trail key' }, 201);
     secrets.add(key.key);
     await call('PATCH', `/api/tenants/${tenantId}/api-keys/${key.id}`, asAlice(), { rate_limit_per_minute: 30 });
+    // Only the key's own user rotates it (an admin's attempt is refused, and not audited).
+    await call('POST', `/api/tenants/${tenantId}/api-keys/${key.id}/rotate`, asBob(), {}, 403);
     const rotated = await call(
       'POST',
       `/api/tenants/${tenantId}/api-keys/${key.id}/rotate`,
-      asBob(),
+      asAlice(),
       { grace_period_seconds: 0 },
       201,
     );
@@ -209,7 +211,7 @@ describe('audit trail', () => {
     find('member.removed', (e) => inTenant(e) && byAlice(e) && e.target_id === ids.bob);
     find('api_key.created', (e) => inTenant(e) && byAlice(e) && e.target_id === key.id);
     find('api_key.updated', (e) => inTenant(e) && byAlice(e) && e.target_id === key.id);
-    find('api_key.rotated', (e) => inTenant(e) && e.actor_id === ids.bob && e.target_id === key.id);
+    find('api_key.rotated', (e) => inTenant(e) && byAlice(e) && e.target_id === key.id);
     find('api_key.revoked', (e) => inTenant(e) && byAlice(e) && e.target_id === rotated.id);
     find('openrouter_key.provisioned', (e) => e.target_id === ids.alice && e.actor_type === 'system');
     find('openrouter_key.provisioning_failed', (e) => e.target_id === ids.carol);

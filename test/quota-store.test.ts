@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -20,8 +19,6 @@ import { QuotaService } from '../libs/quota/src/quota.service';
 import { RedisQuotaStore } from '../libs/quota/src/redis-quota.store';
 import { TokenUsageReader } from '../libs/quota/src/token-usage.reader';
 import { createTestDatabase, type TestDatabase } from './support/app';
-
-const USAGE_MIGRATION = path.join(__dirname, '..', 'migrations', '1764000002000-Usage.js');
 
 /** The behaviour every store must have; `store()` is called after `before` hooks ran. */
 function storeContract(
@@ -121,7 +118,8 @@ describe('quota stores', () => {
       dataDir: database.env.DATA_DIR ?? '',
       poolSize: 10,
     });
-    dataSource = await new DataSource({ ...dataSourceOptions(endpoint), migrations: [USAGE_MIGRATION] }).initialize();
+    // Every migration: the counters' spend columns and tables came after the usage ones.
+    dataSource = await new DataSource(dataSourceOptions(endpoint)).initialize();
     await dataSource.runMigrations();
     pg = new PostgresQuotaStore(dataSource);
   });
@@ -226,7 +224,7 @@ describe('quota stores', () => {
       const apiKeyId = randomUUID();
       const admitted = await service.admit(apiKeyId, { tokenQuota: 1000, period: 'month' }, 100);
       assert.ok(admitted.granted);
-      service.settle(admitted.ticket, 42);
+      service.settle(admitted.ticket, { tokens: 42, costUsd: null });
       const settler = (service as unknown as { settler: QuotaSettler }).settler;
       await settler.beforeApplicationShutdown();
       assert.deepEqual(await rowsOf(apiKeyId), [
@@ -280,6 +278,14 @@ describe('QuotaService', () => {
       this.reserved.push(input.reservationId);
       return { granted: true, used: 0 };
     }
+    async admit(input: { reserve: { reservationId: string; quota: number } | null }) {
+      if (this.fail) throw Object.assign(new Error('down'), { code: 'ECONNREFUSED' });
+      if (input.reserve) this.reserved.push(input.reserve.reservationId);
+      return { granted: true as const, used: 0 };
+    }
+    async spent(keys: unknown[]) {
+      return keys.map(() => 0);
+    }
     async settle(items: unknown[]) {
       this.settled.push(...items);
     }
@@ -301,10 +307,10 @@ describe('QuotaService', () => {
 
     const limited = await service.admit(randomUUID(), { tokenQuota: 500, period: 'day' }, 100);
     assert.ok(limited.granted);
-    service.settle(limited.ticket, 42);
-    service.settle(limited.ticket, 42);
+    service.settle(limited.ticket, { tokens: 42, costUsd: null });
+    service.settle(limited.ticket, { tokens: 42, costUsd: null });
     service.release(limited.ticket);
-    if (open.granted) service.settle(open.ticket, 5);
+    if (open.granted) service.settle(open.ticket, { tokens: 5, costUsd: null });
     await settler.drain();
     assert.equal(store.settled.length, 2);
     assert.equal((store.settled[0] as { tokens: number }).tokens, 42);

@@ -65,7 +65,14 @@ describe('tenant integration routes (X-API-Key)', () => {
     const res = await v1(t.key, 'GET', '/me');
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(Object.keys(res.body).sort(), ['api_key', 'tenant', 'user']);
-    assert.deepEqual(res.body.tenant, { id: t.tenantId, name: 'Integration', slug: res.body.tenant.slug });
+    assert.deepEqual(res.body.tenant, {
+      id: t.tenantId,
+      name: 'Integration',
+      slug: res.body.tenant.slug,
+      budget_usd: null,
+      budget_period: 'month',
+      spent_usd: 0,
+    });
     assert.deepEqual(res.body.api_key, {
       id: t.keyId,
       name: 'server',
@@ -75,6 +82,9 @@ describe('tenant integration routes (X-API-Key)', () => {
       token_quota: 5000,
       quota_period: 'day',
       tokens_used: 0,
+      budget_usd: null,
+      budget_period: 'month',
+      spent_usd: 0,
       expires_at: null,
     });
     assert.equal(res.body.user.id, t.ownerId);

@@ -116,7 +116,11 @@ describe('tenants and members', () => {
     assert.deepEqual(mine.get(tenantId), created.body);
 
     const read = await call(owner, 'GET', `/api/tenants/${tenantId}`);
-    assert.deepEqual([read.status, read.body], [200, created.body]);
+    // One tenant shows its budget over all its keys too (none by default, counted per month).
+    assert.deepEqual(
+      [read.status, read.body],
+      [200, { ...created.body, budget_usd: null, budget_period: 'month', spent_usd: 0 }],
+    );
 
     const renamed = await call(owner, 'PATCH', `/api/tenants/${tenantId}`, { name: 'Acme Corp' });
     assert.deepEqual([renamed.status, renamed.body.name, renamed.body.slug], [200, 'Acme Corp', slug]);

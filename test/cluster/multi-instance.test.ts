@@ -19,6 +19,7 @@ import {
   signIn,
   spread,
   statusCounts,
+  waitFor,
   type SignedIn,
 } from './support';
 
@@ -309,6 +310,61 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
     const upstreamBefore = fake.chatCalls;
     const late = await spread(apps, 6, (app) =>
       app.request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(created.key), body }),
+    );
+    assert.deepEqual(statusCounts(late), { 429: 6 });
+    assert.equal(fake.chatCalls, upstreamBefore, 'refused without reaching OpenRouter');
+  });
+
+  it("never lets a key's USD budget overshoot by more than the requests in flight, over three instances", async (t) => {
+    if (!apiKeysBuilt || !gatewayBuilt) return t.skip('the gateway is not built yet');
+    const user = await signIn(apps[1]);
+    const cost = 0.0002; // micro-dollar exact: 200 µ$ a request
+    const created = await createApiKey(apps[1], user, {
+      name: 'cluster budget',
+      rate_limit_per_minute: 10_000,
+      budget_usd: 0.002, // 10 requests' worth
+      budget_period: 'total',
+    });
+    const workers = 6; // two in flight per instance at most
+    fake.setUsage({ cost });
+    fake.chatDelayMs = 40; // requests overlap
+    let served = 0;
+    const codes = new Set<string>();
+    try {
+      await Promise.all(
+        Array.from({ length: workers }, async (_, w) => {
+          for (let i = 0; i < 8; i++) {
+            const res = await apps[w % 3].request('POST', '/api/v1/chat/completions', {
+              headers: apiKeyHeaders(created.key),
+              body: CHAT_BODY,
+            });
+            if (res.status === 200) served++;
+            else {
+              assert.equal(res.status, 429, res.text);
+              assert.equal(res.body.error?.type, 'insufficient_quota');
+              codes.add(res.body.error?.code);
+            }
+          }
+        }),
+      );
+    } finally {
+      fake.chatDelayMs = 0;
+    }
+    assert.deepEqual([...codes], ['budget_exceeded']);
+    // Admitted only while the spend was below the budget: 10 fit, at most the other workers' requests were in flight.
+    assert.ok(served >= 10, `the budget was used up (${served} served)`);
+    assert.ok(served <= 10 + workers - 1, `${served} served: at most ${workers - 1} past the budget, in flight`);
+
+    const keyPath = `/api/tenants/${user.tenantId}/api-keys/${created.id}`;
+    // Settlement is written after the responses: spent_usd comes to exactly what the served requests cost.
+    await waitFor("spent_usd to equal the served requests' cost", async () => {
+      const usd: number = (await apps[0].request('GET', keyPath, { headers: bearer(user.token) })).body.spent_usd;
+      return Math.abs(usd - served * cost) < 1e-9 ? usd : undefined;
+    });
+
+    const upstreamBefore = fake.chatCalls;
+    const late = await spread(apps, 6, (app) =>
+      app.request('POST', '/api/v1/chat/completions', { headers: apiKeyHeaders(created.key), body: CHAT_BODY }),
     );
     assert.deepEqual(statusCounts(late), { 429: 6 });
     assert.equal(fake.chatCalls, upstreamBefore, 'refused without reaching OpenRouter');

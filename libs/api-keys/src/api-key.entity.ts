@@ -10,6 +10,12 @@ const bigintAsNumber: ValueTransformer = {
   from: (value: string | null) => (value === null ? null : Number(value)),
 };
 
+/** numeric columns come back from pg as strings; budgets are USD with six decimals. */
+export const numericAsNumber: ValueTransformer = {
+  to: (value: number | null | undefined) => value,
+  from: (value: string | null) => (value === null ? null : Number(value)),
+};
+
 @Entity({ name: 'api_keys' })
 export class ApiKey {
   @PrimaryGeneratedColumn('uuid') id: string;
@@ -25,6 +31,17 @@ export class ApiKey {
   @Column({ name: 'token_quota', type: 'bigint', nullable: true, transformer: bigintAsNumber }) tokenQuota:
     number | null;
   @Column({ name: 'quota_period', type: 'text', nullable: true }) quotaPeriod: QuotaPeriod | null;
+  /** USD the key may spend per `budgetPeriod`; null: no budget. */
+  @Column({
+    name: 'budget_usd',
+    type: 'numeric',
+    precision: 20,
+    scale: 6,
+    nullable: true,
+    transformer: numericAsNumber,
+  })
+  budgetUsd: number | null;
+  @Column({ name: 'budget_period', type: 'text', default: 'month' }) budgetPeriod: QuotaPeriod;
   @Column({ name: 'is_active', type: 'boolean', default: true }) isActive: boolean;
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt: Date | null;
   /** When the key stops working; in the future while a rotated key is in its grace period. */

@@ -9,7 +9,11 @@ export interface AuditScope {
 }
 
 export function auditScopeOf(ctx: RequestContext | undefined, requestId: string | null): AuditScope {
-  if (ctx?.kind === 'api_key' && ctx.apiKey) return { actor: { type: 'api_key', id: ctx.apiKey.id }, requestId };
+  if (ctx?.kind === 'api_key' && ctx.apiKey)
+    return {
+      actor: { type: 'api_key', id: ctx.apiKey.id, userId: ctx.apiKey.userId ?? ctx.user?.id ?? null },
+      requestId,
+    };
   return { actor: { type: 'user', id: ctx?.user?.id ?? null }, requestId };
 }
 
@@ -18,3 +22,10 @@ export const CurrentAuditScope = createParamDecorator((_: unknown, ctx: Executio
   const req = ctx.switchToHttp().getRequest<ContextualRequest>();
   return auditScopeOf(req.auth, req.id ?? null);
 });
+
+/** The user behind a change: the signed-in user, or the user an API key acts as (null: an operator, the system). */
+export function actingUserOf(scope: AuditScope): string | null {
+  if (scope.actor.type === 'user') return scope.actor.id;
+  if (scope.actor.type === 'api_key') return scope.actor.userId ?? null;
+  return null;
+}

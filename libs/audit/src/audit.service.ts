@@ -8,6 +8,8 @@ import { AuditActorType, AuditEvent } from './audit-event.entity';
 export interface AuditActor {
   type: AuditActorType;
   id: string | null;
+  /** For an API key: the user it acts as, written to the row's metadata as `actor_user_id`. */
+  userId?: string | null;
 }
 
 export interface AuditRecord {
@@ -35,10 +37,18 @@ export class AuditService {
       tenantId: event.tenantId ?? null,
       targetType: event.target?.type ?? null,
       targetId: event.target?.id ?? null,
-      metadata: scrubMetadata(event.metadata ?? {}) as never,
+      metadata: scrubMetadata(withActorUser(event)) as never,
       requestId: event.requestId ?? null,
     });
   }
+}
+
+/** A change made with an API key names both the key (`actor_id`) and the user it acts as. */
+function withActorUser(event: AuditRecord): Record<string, unknown> {
+  const metadata = event.metadata ?? {};
+  return event.actor.type === 'api_key' && event.actor.userId
+    ? { ...metadata, actor_user_id: event.actor.userId }
+    : metadata;
 }
 
 function scrubMetadata(metadata: Record<string, unknown>): Record<string, unknown> {

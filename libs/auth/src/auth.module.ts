@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { ApiKeyAuthenticatorService, ApiKeysModule } from '#libs/api-keys';
+import { RateLimitStorageModule } from '#libs/rate-limit';
 import { TenantsModule } from '#libs/tenants';
 import { UsersModule } from '#libs/users';
 import { API_KEY_AUTHENTICATOR } from './api-key-authenticator';
@@ -13,7 +14,7 @@ import { RouteAuthPolicies } from './route-auth.policies';
 
 @Global()
 @Module({
-  imports: [DiscoveryModule, UsersModule, TenantsModule, ApiKeysModule],
+  imports: [DiscoveryModule, UsersModule, TenantsModule, ApiKeysModule, RateLimitStorageModule],
   providers: [
     ClerkTokenVerifier,
     ClerkAuthenticator,

@@ -5,3 +5,4 @@ export * from './server-options';
 export * from './browser-edge';
 export * from './auth-failure.limiter';
 export * from './security-headers';
+export * from './framework-errors';

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 
 /**
  * What every API response carries: the set the OWASP REST Security Cheat Sheet names for JSON APIs. A JSON
@@ -38,14 +38,6 @@ export const DOCS_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.fr
 /** The headers every answer starts with: the API security set and the request id. */
 export function setEdgeHeaders(req: FastifyRequest, reply: FastifyReply): FastifyReply {
   return reply.headers(API_SECURITY_HEADERS).header('x-request-id', req.id);
-}
-
-/**
- * Fastify's `frameworkErrors` (a URL that does not decode, say): answered before any hook runs, so the
- * headers are set here; the error then goes to the app's error handler like any other.
- */
-export function frameworkErrorWithHeaders(error: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
-  void setEdgeHeaders(req, reply).send(error);
 }
 
 const docsHeaders: onRequestHookHandler = (_req, reply, done) => {

@@ -59,6 +59,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  private readonly spendUsd = new Counter({
+    name: 'umb_spend_usd_total',
+    help: 'USD spent through the gateway (OpenRouter usage.cost) by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
   /** Without METRICS_TOKEN nobody can scrape: nothing is collected, and the recorders below return at once. */
   private readonly enabled: boolean;
 
@@ -89,6 +96,12 @@ export class MetricsService {
   refusal(reason: RefusalReason): void {
     if (!this.enabled) return;
     this.refusals.inc({ reason });
+  }
+
+  /** `route` is the gateway's upstream path (`/chat/completions`…): a bounded set, never a tenant or key. */
+  spend(route: string, usd: number): void {
+    if (!this.enabled || !(usd > 0)) return;
+    this.spendUsd.inc({ route }, usd);
   }
 
   cacheLookup(cache: CacheName, hit: boolean): void {

@@ -3,3 +3,5 @@ export * from './quota.store';
 export * from './quota.service';
 export * from './token-usage.reader';
 export * from './quota.module';
+export * from './quota-refusal';
+export * from './spend.reader';

@@ -2,26 +2,45 @@ import { Logger } from '@nestjs/common';
 import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 import { windowId } from './quota-period';
-import { PostgresQuotaStore } from './postgres-quota.store';
-import { QuotaStore, RESERVATION_TTL_MS, ReserveInput, ReserveResult, Settlement } from './quota.store';
+import { KeyCounterDelta, PostgresQuotaStore, TenantSpendDelta } from './postgres-quota.store';
+import {
+  AdmitInput,
+  AdmitResult,
+  QuotaStore,
+  RESERVATION_TTL_MS,
+  ReserveInput,
+  ReserveResult,
+  Settlement,
+  SpendKey,
+} from './quota.store';
 
 /** Settled usage waits this long in memory before it is written, summed per counter. */
 const DEFAULT_FLUSH_EVERY_MS = 1_000;
 /** Counters with nothing pending nor reserved are forgotten after this long unused (read again when needed). */
 const IDLE_MS = 10 * 60_000;
 
-interface Counter {
+/** One counted amount: what PostgreSQL holds (read once, then moved on by this store's own writes), what is settled here but not written yet, and what is being written now. */
+interface Amount {
+  base: number;
+  pending: number;
+  writing: number;
+}
+
+interface KeyCounter {
   readonly apiKeyId: string;
   readonly window: QuotaWindow;
-  /** What PostgreSQL holds: read once, then moved on by this store's own writes. */
-  base: number;
-  /** Settled here, not written yet. */
-  pending: number;
-  /** Being written now. */
-  writing: number;
+  readonly tokens: Amount;
+  readonly spent: Amount;
   /** Live reservations: id → tokens and when they lapse. */
   readonly reservations: Map<string, { tokens: number; until: number }>;
   reserved: number;
+  touched: number;
+}
+
+interface TenantCounter {
+  readonly tenantId: string;
+  readonly window: QuotaWindow;
+  readonly spent: Amount;
   touched: number;
 }
 
@@ -31,16 +50,17 @@ export interface LocalQuotaStoreOptions {
 }
 
 /**
- * The quota counters of a single instance (no REDIS_URL): admission and settlement happen in memory
- * (exact: a check and a reservation are one synchronous step), and settled usage is written to
- * PostgreSQL's `quota_counters` in batches, one statement per flush however many requests finished.
- * Nothing is written on the request path. A counter is read from PostgreSQL once, when first needed.
- * Several instances sharing a database must use Redis: this store sees only its own process.
+ * The quota and spend counters of a single instance (no REDIS_URL): admission and settlement happen in
+ * memory (exact: the checks and a reservation are one synchronous step), and settled usage is written to
+ * PostgreSQL in batches, one statement per flush however many requests finished. Nothing is written on the
+ * request path. A counter is read from PostgreSQL once, when first needed. Several instances sharing a
+ * database must use Redis: this store sees only its own process.
  */
 export class LocalQuotaStore implements QuotaStore {
   readonly kind = 'postgres' as const;
-  private readonly counters = new Map<string, Counter>();
-  private readonly loading = new Map<string, Promise<Counter>>();
+  private readonly keys = new Map<string, KeyCounter>();
+  private readonly tenants = new Map<string, TenantCounter>();
+  private readonly loading = new Map<string, Promise<KeyCounter | TenantCounter>>();
   private readonly flushEveryMs: number;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
@@ -59,33 +79,66 @@ export class LocalQuotaStore implements QuotaStore {
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const c = this.counters.get(idOf(input.apiKeyId, input.window)) ?? (await this.load(input.apiKeyId, input.window));
+    const { apiKeyId, ...reserve } = input;
+    const result = await this.admit({ apiKeyId, reserve, keyBudget: null, tenantBudget: null });
+    return { granted: result.granted, used: result.used };
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    // Every counter is in memory before the decision, which then runs without yielding: atomic.
+    const [tenant, keyBudget, quota] = await Promise.all([
+      input.tenantBudget ? this.tenantCounter(input.tenantBudget.tenantId, input.tenantBudget.window) : null,
+      input.keyBudget ? this.keyCounter(input.apiKeyId, input.keyBudget.window) : null,
+      input.reserve ? this.keyCounter(input.apiKeyId, input.reserve.window) : null,
+    ]);
     const now = Date.now();
-    c.touched = now;
-    dropLapsed(c, now);
-    const used = c.base + c.pending + c.writing;
-    if (used + c.reserved >= input.quota) return { granted: false, used };
-    const tokens = Math.max(0, Math.round(input.tokens));
-    c.reservations.set(input.reservationId, { tokens, until: now + RESERVATION_TTL_MS });
-    c.reserved += tokens;
+    if (tenant && input.tenantBudget) {
+      tenant.touched = now;
+      const spent = total(tenant.spent);
+      if (spent >= input.tenantBudget.limitMicros)
+        return { granted: false, refusedBy: 'tenant_budget', used: spent, release: null };
+    }
+    if (keyBudget && input.keyBudget) {
+      keyBudget.touched = now;
+      const spent = total(keyBudget.spent);
+      if (spent >= input.keyBudget.limitMicros)
+        return { granted: false, refusedBy: 'key_budget', used: spent, release: null };
+    }
+    if (!quota || !input.reserve) return { granted: true, used: 0 };
+    quota.touched = now;
+    dropLapsed(quota, now);
+    const used = total(quota.tokens);
+    if (used + quota.reserved >= input.reserve.quota)
+      return { granted: false, refusedBy: 'quota', used, release: null };
+    const tokens = Math.max(0, Math.round(input.reserve.tokens));
+    quota.reservations.set(input.reserve.reservationId, { tokens, until: now + RESERVATION_TTL_MS });
+    quota.reserved += tokens;
     return { granted: true, used };
   }
 
   async settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
     for (const s of settlements) {
       if (s.reservation) {
-        const c = this.counters.get(idOf(s.apiKeyId, s.reservation.window));
+        const c = this.keys.get(idOf(s.apiKeyId, s.reservation.window));
         const held = c?.reservations.get(s.reservation.reservationId);
         if (c && held) {
           c.reservations.delete(s.reservation.reservationId);
           c.reserved -= held.tokens;
         }
       }
-      if (s.tokens <= 0) continue;
+      const tokens = Math.max(0, s.tokens);
+      const spent = s.costMicros ?? 0;
+      if (tokens <= 0 && spent <= 0) continue;
       for (const w of s.windows) {
-        const c = this.counters.get(idOf(s.apiKeyId, w)) ?? (await this.load(s.apiKeyId, w));
-        c.pending += s.tokens;
+        const c = await this.keyCounter(s.apiKeyId, w);
+        c.tokens.pending += tokens;
+        c.spent.pending += spent;
         c.touched = Date.now();
+        if (s.tenantId && spent > 0) {
+          const t = await this.tenantCounter(s.tenantId, w);
+          t.spent.pending += spent;
+          t.touched = Date.now();
+        }
       }
     }
     if (mark) this.marks.set(`${mark.journal}|${mark.channel}`, mark);
@@ -96,22 +149,25 @@ export class LocalQuotaStore implements QuotaStore {
     return this.db.journalMark(journal, channel);
   }
 
+  written(): Promise<void> {
+    return new Promise((resolve) => {
+      this.writtenWaiters.push(resolve);
+      this.flushSoon();
+    });
+  }
+
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
-    // Counters not in memory yet are read in one query (a page of API keys), not one each.
-    const missing = keys.filter(
-      (k) => !this.counters.has(idOf(k.apiKeyId, k.window)) && !this.loading.has(idOf(k.apiKeyId, k.window)),
-    );
-    if (missing.length > 1) {
-      const bases = await this.db.used(missing);
-      missing.forEach((k, i) => {
-        if (!this.counters.has(idOf(k.apiKeyId, k.window)))
-          this.counters.set(idOf(k.apiKeyId, k.window), newCounter(k.apiKeyId, k.window, bases[i]));
-      });
-    }
+    await this.preload(keys.map((k) => ({ kind: 'api_key', id: k.apiKeyId, window: k.window })));
+    const counters = await Promise.all(keys.map((k) => this.keyCounter(k.apiKeyId, k.window)));
+    return counters.map((c) => total(c.tokens));
+  }
+
+  async spent(keys: SpendKey[]): Promise<number[]> {
+    await this.preload(keys);
     const counters = await Promise.all(
-      keys.map((k) => this.counters.get(idOf(k.apiKeyId, k.window)) ?? this.load(k.apiKeyId, k.window)),
+      keys.map((k) => (k.kind === 'api_key' ? this.keyCounter(k.id, k.window) : this.tenantCounter(k.id, k.window))),
     );
-    return counters.map((c) => c.base + c.pending + c.writing);
+    return counters.map((c) => total(c.spent));
   }
 
   /** Writes everything settled so far (the shutdown path, and readers that need PostgreSQL up to date). */
@@ -122,13 +178,6 @@ export class LocalQuotaStore implements QuotaStore {
     }
     this.writing = this.writing.then(() => this.writeOnce());
     return this.writing;
-  }
-
-  written(): Promise<void> {
-    return new Promise((resolve) => {
-      this.writtenWaiters.push(resolve);
-      this.flushSoon();
-    });
   }
 
   prune(olderThanDays: number): Promise<number> {
@@ -148,25 +197,38 @@ export class LocalQuotaStore implements QuotaStore {
     this.writtenWaiters = [];
     const marks = [...this.marks.values()];
     this.marks.clear();
-    const batch: Settlement[] = [];
-    const written: Counter[] = [];
+    const keyDeltas: KeyCounterDelta[] = [];
+    const tenantDeltas: TenantSpendDelta[] = [];
+    const amounts: Amount[] = [];
     const now = Date.now();
-    for (const [id, c] of this.counters) {
-      if (c.pending > 0) {
-        c.writing = c.pending;
-        c.pending = 0;
-        batch.push({ apiKeyId: c.apiKeyId, windows: [c.window], tokens: c.writing, reservation: null });
-        written.push(c);
-      } else if (c.reserved === 0 && c.writing === 0 && now - c.touched > IDLE_MS) {
-        this.counters.delete(id);
+    for (const [id, c] of this.keys) {
+      if (c.tokens.pending > 0 || c.spent.pending > 0) {
+        keyDeltas.push({
+          apiKeyId: c.apiKeyId,
+          window: c.window,
+          used: startWriting(c.tokens),
+          spentMicros: startWriting(c.spent),
+          release: 0,
+        });
+        amounts.push(c.tokens, c.spent);
+      } else if (c.reserved === 0 && idle(c.tokens, c.spent) && now - c.touched > IDLE_MS) {
+        this.keys.delete(id);
       }
     }
-    if (batch.length === 0 && marks.length === 0) return waiters.forEach((resolve) => resolve());
+    for (const [id, t] of this.tenants) {
+      if (t.spent.pending > 0) {
+        tenantDeltas.push({ tenantId: t.tenantId, window: t.window, spentMicros: startWriting(t.spent) });
+        amounts.push(t.spent);
+      } else if (idle(t.spent) && now - t.touched > IDLE_MS) {
+        this.tenants.delete(id);
+      }
+    }
+    if (amounts.length === 0 && marks.length === 0) return waiters.forEach((resolve) => resolve());
     try {
-      await this.db.settleMarked(batch, marks);
-      for (const c of written) {
-        c.base += c.writing;
-        c.writing = 0;
+      await this.db.write(keyDeltas, tenantDeltas, marks);
+      for (const a of amounts) {
+        a.base += a.writing;
+        a.writing = 0;
       }
       waiters.forEach((resolve) => resolve());
     } catch (err) {
@@ -174,46 +236,120 @@ export class LocalQuotaStore implements QuotaStore {
       for (const m of marks)
         if (!this.marks.has(`${m.journal}|${m.channel}`)) this.marks.set(`${m.journal}|${m.channel}`, m);
       // Kept in memory (still counted for admissions) and written at the next flush.
-      for (const c of written) {
-        c.pending += c.writing;
-        c.writing = 0;
+      for (const a of amounts) {
+        a.pending += a.writing;
+        a.writing = 0;
       }
       this.logger.warn(`Writing quota counters failed, retrying: ${(err as { code?: string })?.code ?? 'error'}`);
       this.flushSoon();
     }
   }
 
-  /** Reads a counter once; concurrent first uses share the read. */
-  private load(apiKeyId: string, window: QuotaWindow): Promise<Counter> {
+  /** Counters not in memory yet are read in one query per kind (a page of API keys), not one each. */
+  private async preload(keys: SpendKey[]): Promise<void> {
+    const missing = (kind: SpendKey['kind']) =>
+      keys.filter((k) => {
+        if (k.kind !== kind) return false;
+        const id = kind === 'api_key' ? idOf(k.id, k.window) : tenantIdOf(k.id, k.window);
+        return !(kind === 'api_key' ? this.keys : this.tenants).has(id) && !this.loading.has(id);
+      });
+    const keysMissing = missing('api_key');
+    const tenantsMissing = missing('tenant');
+    const [keyRows, tenantRows] = await Promise.all([
+      keysMissing.length > 1 ? this.db.keyCounters(keysMissing.map((k) => ({ apiKeyId: k.id, window: k.window }))) : [],
+      tenantsMissing.length > 1
+        ? this.db.tenantSpent(tenantsMissing.map((k) => ({ tenantId: k.id, window: k.window })))
+        : [],
+    ]);
+    keyRows.forEach((row, i) => {
+      const k = keysMissing[i];
+      if (!this.keys.has(idOf(k.id, k.window)))
+        this.keys.set(idOf(k.id, k.window), newKeyCounter(k.id, k.window, row.used, row.spentMicros));
+    });
+    tenantRows.forEach((spent, i) => {
+      const k = tenantsMissing[i];
+      if (!this.tenants.has(tenantIdOf(k.id, k.window)))
+        this.tenants.set(tenantIdOf(k.id, k.window), newTenantCounter(k.id, k.window, spent));
+    });
+  }
+
+  /** A key's counter, read once; concurrent first uses share the read. */
+  private keyCounter(apiKeyId: string, window: QuotaWindow): KeyCounter | Promise<KeyCounter> {
     const id = idOf(apiKeyId, window);
-    let loading = this.loading.get(id);
+    return (
+      this.keys.get(id) ??
+      this.load(id, async () => {
+        const [row] = await this.db.keyCounters([{ apiKeyId, window }]);
+        const existing = this.keys.get(id);
+        if (existing) return existing;
+        const c = newKeyCounter(apiKeyId, window, row.used, row.spentMicros);
+        this.keys.set(id, c);
+        return c;
+      })
+    );
+  }
+
+  private tenantCounter(tenantId: string, window: QuotaWindow): TenantCounter | Promise<TenantCounter> {
+    const id = tenantIdOf(tenantId, window);
+    return (
+      this.tenants.get(id) ??
+      this.load(id, async () => {
+        const [spent] = await this.db.tenantSpent([{ tenantId, window }]);
+        const existing = this.tenants.get(id);
+        if (existing) return existing;
+        const c = newTenantCounter(tenantId, window, spent);
+        this.tenants.set(id, c);
+        return c;
+      })
+    );
+  }
+
+  private load<T extends KeyCounter | TenantCounter>(id: string, read: () => Promise<T>): Promise<T> {
+    let loading = this.loading.get(id) as Promise<T> | undefined;
     if (!loading) {
-      loading = this.db
-        .used([{ apiKeyId, window }])
-        .then(([base]) => {
-          const existing = this.counters.get(id);
-          if (existing) return existing;
-          const c = newCounter(apiKeyId, window, base);
-          this.counters.set(id, c);
-          return c;
-        })
-        .finally(() => this.loading.delete(id));
+      loading = read().finally(() => this.loading.delete(id));
       this.loading.set(id, loading);
     }
     return loading;
   }
 }
 
-function newCounter(apiKeyId: string, window: QuotaWindow, base: number): Counter {
-  return { apiKeyId, window, base, pending: 0, writing: 0, reservations: new Map(), reserved: 0, touched: Date.now() };
+const amount = (base: number): Amount => ({ base, pending: 0, writing: 0 });
+const total = (a: Amount) => a.base + a.pending + a.writing;
+const idle = (...amounts: Amount[]) => amounts.every((a) => a.pending === 0 && a.writing === 0);
+
+function startWriting(a: Amount): number {
+  a.writing = a.pending;
+  a.pending = 0;
+  return a.writing;
+}
+
+function newKeyCounter(apiKeyId: string, window: QuotaWindow, used: number, spent: number): KeyCounter {
+  return {
+    apiKeyId,
+    window,
+    tokens: amount(used),
+    spent: amount(spent),
+    reservations: new Map(),
+    reserved: 0,
+    touched: Date.now(),
+  };
+}
+
+function newTenantCounter(tenantId: string, window: QuotaWindow, spent: number): TenantCounter {
+  return { tenantId, window, spent: amount(spent), touched: Date.now() };
 }
 
 function idOf(apiKeyId: string, window: QuotaWindow): string {
   return `${apiKeyId}|${windowId(window)}`;
 }
 
+function tenantIdOf(tenantId: string, window: QuotaWindow): string {
+  return `tenant:${tenantId}|${windowId(window)}`;
+}
+
 /** Reservations of requests that never settled (none should, in one process) stop counting after their lifetime. */
-function dropLapsed(c: Counter, now: number): void {
+function dropLapsed(c: KeyCounter, now: number): void {
   if (c.reserved === 0) return;
   for (const [id, r] of c.reservations) {
     if (r.until > now) continue;

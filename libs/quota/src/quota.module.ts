@@ -9,12 +9,13 @@ import { QuotaSettler } from './quota-settler';
 import { QUOTA_STORE, QuotaStore } from './quota.store';
 import { QuotaService } from './quota.service';
 import { RedisQuotaStore } from './redis-quota.store';
+import { SpendReader } from './spend.reader';
 import { TokenUsageReader } from './token-usage.reader';
 
 /**
- * Token quotas and counters per API key: Redis when REDIS_URL is set (shared by every instance),
+ * Token quotas, USD budgets and their counters per API key and tenant: Redis when REDIS_URL is set (shared by every instance),
  * otherwise in this process's memory, written to PostgreSQL in batches (one instance). Depends only on the database and Redis, so that the API-key capability can
- * import it for `tokens_used` (TokenUsageReader) without depending on the gateway.
+ * import it for `tokens_used` and `spent_usd` (TokenUsageReader, SpendReader) without depending on the gateway.
  */
 @Module({
   providers: [
@@ -27,8 +28,9 @@ import { TokenUsageReader } from './token-usage.reader';
     QuotaSettler,
     QuotaService,
     TokenUsageReader,
+    SpendReader,
     QuotaPruner,
   ],
-  exports: [QuotaService, TokenUsageReader],
+  exports: [QuotaService, TokenUsageReader, SpendReader],
 })
 export class QuotaModule {}

@@ -1,17 +1,33 @@
 import type Redis from 'ioredis';
 import type { JournalMark } from '#libs/common';
 import { QuotaWindow, windowId } from './quota-period';
-import { QuotaStore, RESERVATION_TTL_MS, ReserveInput, ReserveResult, Settlement } from './quota.store';
+import {
+  AdmitInput,
+  AdmitResult,
+  QuotaStore,
+  RESERVATION_TTL_MS,
+  ReserveInput,
+  ReserveResult,
+  Settlement,
+  SpendKey,
+} from './quota.store';
 
 /** Counters outlive their window by this much, so that a late settlement still lands. */
 const WINDOW_GRACE_SECONDS = 2 * 86_400;
 
 /**
- * KEYS: counter hash, reservations sorted set. ARGV: quota, tokens, member, reservation ttl (ms).
- * Drops lapsed reservations, then grants when settled usage plus live reservations is below the quota.
+ * KEYS: counter hash, reservations sorted set, then the key's budget counter hash when ARGV[5] is not empty.
+ * ARGV: quota ('' for none), tokens, member, reservation ttl (ms), spend limit in micro-dollars ('' for none).
+ * Refuses when the budget counter's `spent` has reached the limit (2); otherwise drops lapsed reservations
+ * and grants when settled usage plus live reservations is below the quota (1), else refuses (0).
  * Members are `<reservation id>:<tokens>`; the score is when the reservation lapses.
  */
-const RESERVE_LUA = `
+const ADMIT_LUA = `
+if ARGV[5] ~= '' then
+  local spent = tonumber(redis.call('HGET', KEYS[3], 'spent') or '0')
+  if spent >= tonumber(ARGV[5]) then return {2, spent} end
+end
+if ARGV[1] == '' then return {1, 0} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
@@ -29,10 +45,11 @@ return {1, used}
 
 /**
  * KEYS: counter hashes, then (when ARGV[2] is not empty) the reservations sorted set.
- * ARGV: tokens, reservation member or '', then one ttl in seconds per counter (0 = keep).
+ * ARGV: tokens, reservation member or '', spend (micro-dollars), then one ttl in seconds per counter (0 = keep).
  */
 const SETTLE_LUA = `
 local tokens = tonumber(ARGV[1])
+local spent = tonumber(ARGV[3])
 local n = #KEYS
 if ARGV[2] ~= '' then
   redis.call('ZREM', KEYS[n], ARGV[2])
@@ -40,68 +57,104 @@ if ARGV[2] ~= '' then
 end
 for i = 1, n do
   if tokens > 0 then redis.call('HINCRBY', KEYS[i], 'used', tokens) end
-  local ttl = tonumber(ARGV[2 + i])
-  if ttl > 0 and tokens > 0 then redis.call('EXPIRE', KEYS[i], ttl) end
+  if spent > 0 then redis.call('HINCRBY', KEYS[i], 'spent', spent) end
+  local ttl = tonumber(ARGV[3 + i])
+  if ttl > 0 and (tokens > 0 or spent > 0) then redis.call('EXPIRE', KEYS[i], ttl) end
 end
 return 1
 `;
 
 type QuotaCommands = {
-  umbQuotaReserve(
-    counter: string,
-    reservations: string,
-    quota: number,
-    tokens: number,
-    member: string,
-    ttlMs: number,
-  ): Promise<[number, number]>;
+  umbQuotaAdmit(numKeys: number, ...args: (string | number)[]): Promise<[number, number]>;
   umbQuotaSettle(numKeys: number, ...args: (string | number)[]): Promise<number>;
+};
+type QuotaPipeline = ReturnType<Redis['pipeline']> & {
+  umbQuotaAdmit(numKeys: number, ...args: (string | number)[]): unknown;
+  umbQuotaSettle(numKeys: number, ...args: (string | number)[]): unknown;
 };
 
 /**
- * Counters in Redis, shared by every instance: one Lua call (one round trip) per reservation, one
- * pipeline per batch of settlements. A hash per key and window holds `used`; a sorted set per key and
- * window holds the live reservations, each lapsing on its own after RESERVATION_TTL_MS.
+ * Counters in Redis, shared by every instance: one round trip per admission (the tenant's spend read and the
+ * key's script in one pipeline), one pipeline per batch of settlements. A hash per key and window holds
+ * `used` tokens and `spent` micro-dollars; a sorted set per key and window holds the live reservations, each
+ * lapsing on its own after RESERVATION_TTL_MS; a hash per tenant and window holds the tenant's `spent`.
  */
 export class RedisQuotaStore implements QuotaStore {
   readonly kind = 'redis' as const;
   private readonly redis: Redis & QuotaCommands;
 
   constructor(redis: Redis) {
-    if (!('umbQuotaReserve' in redis)) redis.defineCommand('umbQuotaReserve', { numberOfKeys: 2, lua: RESERVE_LUA });
+    if (!('umbQuotaAdmit' in redis)) redis.defineCommand('umbQuotaAdmit', { lua: ADMIT_LUA });
     if (!('umbQuotaSettle' in redis)) redis.defineCommand('umbQuotaSettle', { lua: SETTLE_LUA });
     this.redis = redis as Redis & QuotaCommands;
   }
 
   async reserve(input: ReserveInput): Promise<ReserveResult> {
-    const [granted, used] = await this.redis.umbQuotaReserve(
-      counterKey(input.apiKeyId, input.window),
-      reservationsKey(input.apiKeyId, input.window),
-      input.quota,
-      Math.max(0, Math.round(input.tokens)),
-      input.reservationId,
-      RESERVATION_TTL_MS,
-    );
-    return { granted: granted === 1, used: Number(used) };
+    const { apiKeyId, ...reserve } = input;
+    const result = await this.admit({ apiKeyId, reserve, keyBudget: null, tenantBudget: null });
+    return { granted: result.granted, used: result.used };
+  }
+
+  async admit(input: AdmitInput): Promise<AdmitResult> {
+    const pipeline = this.redis.pipeline() as QuotaPipeline;
+    if (input.tenantBudget) pipeline.hget(tenantKey(input.tenantBudget.tenantId, input.tenantBudget.window), 'spent');
+    const scripted = input.reserve !== null || input.keyBudget !== null;
+    if (scripted) {
+      const window = input.reserve?.window ?? input.keyBudget!.window;
+      const keys = [counterKey(input.apiKeyId, window), reservationsKey(input.apiKeyId, window)];
+      if (input.keyBudget) keys.push(counterKey(input.apiKeyId, input.keyBudget.window));
+      pipeline.umbQuotaAdmit(
+        keys.length,
+        ...keys,
+        input.reserve ? input.reserve.quota : '',
+        input.reserve ? Math.max(0, Math.round(input.reserve.tokens)) : 0,
+        input.reserve?.reservationId ?? '',
+        RESERVATION_TTL_MS,
+        input.keyBudget ? input.keyBudget.limitMicros : '',
+      );
+    }
+    const results = (await pipeline.exec()) ?? [];
+    for (const [err] of results) if (err) throw err;
+    let i = 0;
+    const tenantSpent = input.tenantBudget ? Number(results[i++][1] ?? 0) : 0;
+    const [code, used] = scripted ? (results[i][1] as [number, number]) : [1, 0];
+    const reserved = scripted && code === 1 && input.reserve !== null;
+    if (input.tenantBudget && tenantSpent >= input.tenantBudget.limitMicros) {
+      const release = reserved
+        ? { window: input.reserve!.window, tokens: input.reserve!.tokens, reservationId: input.reserve!.reservationId }
+        : null;
+      return { granted: false, refusedBy: 'tenant_budget', used: tenantSpent, release };
+    }
+    if (code === 2) return { granted: false, refusedBy: 'key_budget', used: Number(used), release: null };
+    if (code === 0) return { granted: false, refusedBy: 'quota', used: Number(used), release: null };
+    return { granted: true, used: Number(used) };
   }
 
   async settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
     // With a journal mark, one MULTI: the counters and the mark are applied together or not at all.
-    const pipeline = (mark ? this.redis.multi() : this.redis.pipeline()) as ReturnType<Redis['pipeline']> & {
-      umbQuotaSettle(numKeys: number, ...args: (string | number)[]): unknown;
-    };
+    const pipeline = (mark ? this.redis.multi() : this.redis.pipeline()) as QuotaPipeline;
     let commands = 0;
     const now = Date.now();
     for (const s of settlements) {
-      if (s.tokens <= 0 && !s.reservation) continue;
+      const tokens = Math.max(0, Math.round(s.tokens));
+      const spent = Math.max(0, Math.round(s.costMicros ?? 0));
+      if (tokens <= 0 && spent <= 0 && !s.reservation) continue;
       const keys = s.windows.map((w) => counterKey(s.apiKeyId, w));
       const ttls = s.windows.map((w) => ttlSeconds(w, now));
+      if (s.tenantId && spent > 0) {
+        // The tenant's counters are on another slot: their own command in the same pipeline.
+        for (const w of s.windows) {
+          const ttl = ttlSeconds(w, now);
+          pipeline.hincrby(tenantKey(s.tenantId, w), 'spent', spent);
+          if (ttl > 0) pipeline.expire(tenantKey(s.tenantId, w), ttl);
+        }
+      }
       let member = '';
       if (s.reservation) {
         keys.push(reservationsKey(s.apiKeyId, s.reservation.window));
         member = `${s.reservation.reservationId}:${Math.max(0, Math.round(s.reservation.tokens))}`;
       }
-      pipeline.umbQuotaSettle(keys.length, ...keys, Math.max(0, Math.round(s.tokens)), member, ...ttls);
+      pipeline.umbQuotaSettle(keys.length, ...keys, tokens, member, spent, ...ttls);
       commands++;
     }
     if (mark) {
@@ -119,9 +172,19 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
-    if (keys.length === 0) return [];
+    return this.read(keys.map((k) => [counterKey(k.apiKeyId, k.window), 'used']));
+  }
+
+  async spent(keys: SpendKey[]): Promise<number[]> {
+    return this.read(
+      keys.map((k) => [k.kind === 'api_key' ? counterKey(k.id, k.window) : tenantKey(k.id, k.window), 'spent']),
+    );
+  }
+
+  private async read(fields: [string, string][]): Promise<number[]> {
+    if (fields.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const k of keys) pipeline.hget(counterKey(k.apiKeyId, k.window), 'used');
+    for (const [key, field] of fields) pipeline.hget(key, field);
     const results = (await pipeline.exec()) ?? [];
     return results.map(([err, value]) => {
       if (err) throw err;
@@ -144,6 +207,10 @@ function counterKey(apiKeyId: string, window: QuotaWindow): string {
 
 function reservationsKey(apiKeyId: string, window: QuotaWindow): string {
   return `${counterKey(apiKeyId, window)}:reserved`;
+}
+
+function tenantKey(tenantId: string, window: QuotaWindow): string {
+  return `umb:spend:tenant:{${tenantId}}:${windowId(window)}`;
 }
 
 function ttlSeconds(window: QuotaWindow, now: number): number {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { QuotaModule } from '#libs/quota';
 import { TenantAccessGuard } from './access/tenant-access.guard';
 import { TenantChangeHooks } from './hooks/tenant-change.hooks';
 import { MemberDirectory } from './members/member-directory';
@@ -9,12 +10,13 @@ import { MembersService } from './members/members.service';
 import { Membership } from './membership.entity';
 import { MembershipQueries } from './membership.queries';
 import { TenantCommands } from './tenant-crud/tenant-commands.service';
+import { TenantBudgets } from './tenant-crud/tenant-budget.service';
 import { TenantsController } from './tenant-crud/tenants.controller';
 import { TenantMappingService } from './tenant-mapping.service';
 import { Tenant } from './tenant.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Tenant, Membership])],
+  imports: [TypeOrmModule.forFeature([Tenant, Membership]), QuotaModule],
   controllers: [TenantsController, MembersController],
   providers: [
     TenantMappingService,
@@ -22,6 +24,7 @@ import { Tenant } from './tenant.entity';
     TenantAccessGuard,
     TenantChangeHooks,
     TenantCommands,
+    TenantBudgets,
     MemberRepository,
     MemberDirectory,
     MembersService,

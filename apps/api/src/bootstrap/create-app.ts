@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   AccessLogController,
-  clientErrorHandler,
+  createClientErrorHandler,
   createLoggers,
   NestPinoLogger,
   replySerializer,
@@ -12,7 +12,7 @@ import {
 } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import type { DatabaseEndpoint } from '#libs/database';
-import { edgeServerOptions, frameworkErrorWithHeaders, installDocsSecurityHeaders } from '#libs/http-edge';
+import { answerFrameworkError, edgeServerOptions, installDocsSecurityHeaders } from '#libs/http-edge';
 import { AppModule } from '../app.module';
 import { installHttpEdge } from './http-edge';
 import { installLiveness, serverAnsweringProbes } from './liveness';
@@ -32,9 +32,9 @@ export async function createApp(config: AppConfig, endpoint: DatabaseEndpoint): 
     return503OnClosing: true,
     // No Nest middleware in this app: without middie, no request pays its hook.
     skipMiddie: true,
-    clientErrorHandler,
-    // A URL Fastify cannot route is refused before any hook: the security headers are set there.
-    frameworkErrors: frameworkErrorWithHeaders,
+    clientErrorHandler: createClientErrorHandler(loggers.root),
+    // A URL Fastify cannot route is refused before any hook, with a catalogue code and without echoing it.
+    frameworkErrors: answerFrameworkError,
     // Body limit, request timeout (slow bodies dropped), keep-alive, trusted proxies: see libs/http-edge.
     ...edgeServerOptions(config.trustProxy),
     // Liveness probes are answered by the server itself, before Fastify (see liveness.ts).

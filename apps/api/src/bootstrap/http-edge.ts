@@ -1,5 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EdgeAuthenticationHook } from '#libs/auth';
+import { MAX_URL_LENGTH } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import {
   installBodyLimits,
@@ -15,7 +16,7 @@ const ENCODED_NUL = /%00/;
 
 /**
  * What every request meets before Nest routes it, in this order: CORS, then the security headers and the
- * request id, NUL in the URL, an unknown route under /api/v1 (OpenAI's 404), then
+ * request id, a URL too long (414), NUL in the URL, an unknown route under /api/v1 (OpenAI's 404), then
  * authentication (before the body is read), then the JSON parser (depth and text checks, body limits).
  */
 export function installHttpEdge(app: NestFastifyApplication, config: AppConfig): void {
@@ -23,6 +24,11 @@ export function installHttpEdge(app: NestFastifyApplication, config: AppConfig):
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (req, reply, done) => {
     setEdgeHeaders(req, reply);
+    // Longer ones than Node's 16 KiB head limit never get here (see createClientErrorHandler).
+    if (req.url.length > MAX_URL_LENGTH) {
+      sendEdgeError(req, reply, 'uri_too_long', `The URL is longer than ${MAX_URL_LENGTH} characters`);
+      return;
+    }
     if (ENCODED_NUL.test(req.url)) {
       sendEdgeError(req, reply, 'validation_failed', 'The URL holds a NUL character (%00)');
       return;

@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { ApiKeyIssuer, toCreatedApiKeyResponse } from '#libs/api-keys';
+import { ApiKeyIssuer, toCreatedApiKeyResponse, NO_USAGE } from '#libs/api-keys';
 import { CreateApiKeyDto } from '#libs/api-keys';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
@@ -84,7 +84,7 @@ export class ApiKeysCreateCommand extends CliCommandRunner {
       null,
       { actor: cliActor(), requestId: null },
     );
-    const created = toCreatedApiKeyResponse(key, 0, plaintext);
+    const created = toCreatedApiKeyResponse(key, NO_USAGE, plaintext);
     if (opts.json) return printJson({ tenant_id: tenant.id, ...created });
     out(`Created API key "${created.name}" for tenant ${tenant.slug}.`);
     out(`  id:         ${created.id}`);

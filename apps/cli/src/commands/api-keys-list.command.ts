@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { ApiKeyRepository, toApiKeyResponse } from '#libs/api-keys';
+import { ApiKeyRepository, toApiKeyResponse, NO_USAGE } from '#libs/api-keys';
 import { TokensUsedView } from '#libs/api-keys';
 import { CliCommand, CliCommandRunner } from '../cli-command';
 import { CliLookup } from '../cli-lookup';
@@ -24,7 +24,7 @@ export class ApiKeysListCommand extends CliCommandRunner {
     const tenant = await this.lookup.tenant(tenantRef);
     const rows = await this.keys.list(tenant.id, Boolean(opts.all));
     const used = await this.tokens.exact(rows);
-    const keys = rows.map((k) => toApiKeyResponse(k, used.get(k.id) ?? 0));
+    const keys = rows.map((k) => toApiKeyResponse(k, used.get(k.id) ?? NO_USAGE));
     if (opts.json) return printJson(keys);
     printTable(
       ['ID', 'NAME', 'PREFIX', 'STATUS', 'SCOPES', 'RATE/MIN', 'TOKENS USED', 'QUOTA', 'USER', 'LAST USED', 'CREATED'],

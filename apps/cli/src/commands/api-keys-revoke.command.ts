@@ -1,5 +1,5 @@
 import { Option } from 'nest-commander';
-import { ApiKeyRepository, ApiKeyRevoker, toApiKeyResponse } from '#libs/api-keys';
+import { ApiKeyRepository, ApiKeyRevoker, toApiKeyResponse, NO_USAGE } from '#libs/api-keys';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { CliLookup } from '../cli-lookup';
@@ -28,9 +28,9 @@ export class ApiKeysRevokeCommand extends CliCommandRunner {
     if (!UUID.test(keyId)) throw unknown;
     const before = await this.keys.get(tenant.id, keyId).catch(() => null);
     if (!before) throw unknown;
-    const wasRevoked = toApiKeyResponse(before, 0).status === 'revoked';
+    const wasRevoked = toApiKeyResponse(before, NO_USAGE).status === 'revoked';
     if (!wasRevoked) await this.revoker.revoke(tenant.id, keyId, { actor: cliActor(), requestId: null });
-    const after = toApiKeyResponse(await this.keys.get(tenant.id, keyId), 0);
+    const after = toApiKeyResponse(await this.keys.get(tenant.id, keyId), NO_USAGE);
     if (opts.json)
       return printJson({
         id: after.id,

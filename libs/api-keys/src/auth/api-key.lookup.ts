@@ -16,6 +16,10 @@ interface Row {
   rate_limit_per_minute: number;
   token_quota: string | null;
   quota_period: QuotaPeriod | null;
+  budget_usd: string | null;
+  budget_period: QuotaPeriod;
+  tenant_budget_usd: string | null;
+  tenant_budget_period: QuotaPeriod;
   is_active: boolean;
   expires_at: Date | null;
   revoked_at: Date | null;
@@ -39,6 +43,7 @@ export class ApiKeyLookup {
   async byHash(hash: string): Promise<VerifiedKey | null> {
     const rows: Row[] = await this.dataSource.query(
       `SELECT k.id, k.tenant_id, k.user_id, k.name, k.prefix, k.scopes, k.rate_limit_per_minute, k.token_quota, k.quota_period,
+              k.budget_usd, k.budget_period, t.budget_usd AS tenant_budget_usd, t.budget_period AS tenant_budget_period,
               k.is_active, k.expires_at, k.revoked_at, t.name AS tenant_name, t.slug AS tenant_slug,
               u.email AS user_email, u.clerk_user_id, u.status AS user_status, (m.user_id IS NOT NULL) AS user_is_member,
               m.role AS user_role
@@ -77,6 +82,10 @@ function toVerifiedKey(r: Row): VerifiedKey {
       userId: r.user_id,
       tokenQuota: r.token_quota === null ? null : Number(r.token_quota),
       quotaPeriod: r.quota_period,
+      budgetUsd: r.budget_usd === null ? null : Number(r.budget_usd),
+      budgetPeriod: r.budget_period,
+      tenantBudgetUsd: r.tenant_budget_usd === null ? null : Number(r.tenant_budget_usd),
+      tenantBudgetPeriod: r.tenant_budget_period,
       expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs).toISOString(),
       userRole: r.user_role,
     }),

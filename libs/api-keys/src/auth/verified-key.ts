@@ -4,12 +4,18 @@ import type { QuotaPeriod } from '../api-key.entity';
 import type { ApiKeyScope } from '../scopes';
 import type { ApiKeyTimes } from '../api-key-state';
 
-/** The context's api key as this capability fills it (quota settings included, for the gateway). */
+/** The context's api key as this capability fills it (quota and budget settings included, for the gateway). */
 export interface VerifiedApiKey extends ContextApiKey {
   scopes: ApiKeyScope[];
   tenantId: string;
   tokenQuota: number | null;
   quotaPeriod: QuotaPeriod | null;
+  /** The key's USD budget per `budgetPeriod` (null: none). */
+  budgetUsd: number | null;
+  budgetPeriod: QuotaPeriod;
+  /** The tenant's USD budget over all its keys (the cache drops the key when the tenant changes). */
+  tenantBudgetUsd: number | null;
+  tenantBudgetPeriod: QuotaPeriod;
   expiresAt: string | null;
   /**
    * The key's user's role in the key's tenant when the key was verified (null: the key acts as no

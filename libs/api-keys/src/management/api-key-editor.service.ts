@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService, type AuditScope } from '#libs/audit';
+import { actingUserOf, AuditService, type AuditScope } from '#libs/audit';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
-import { assertFuture, keyRevoked } from './api-key-rules';
-import { ApiKeyChanges, quotaPeriodFor } from './new-api-key';
+import { assertFuture, assertMayStrengthen, keyRevoked, KeyStrength } from './api-key-rules';
+import { ApiKeyChanges, budgetFor, quotaPeriodFor } from './new-api-key';
 
 type Field = keyof ApiKeyChanges;
 const FIELD_NAMES: Record<Field, string> = {
@@ -16,11 +16,16 @@ const FIELD_NAMES: Record<Field, string> = {
   rateLimitPerMinute: 'rate_limit_per_minute',
   tokenQuota: 'token_quota',
   quotaPeriod: 'quota_period',
+  budgetUsd: 'budget_usd',
+  budgetPeriod: 'budget_period',
   isActive: 'is_active',
   expiresAt: 'expires_at',
 };
 
-/** Changing a key's settings; takes effect from the next request on every instance. */
+/**
+ * Changing a key's settings; takes effect from the next request on every instance. Anyone the route lets
+ * in may weaken a key; only its own user may make it stronger (see assertMayStrengthen).
+ */
 @Injectable()
 export class ApiKeyEditor {
   constructor(
@@ -41,9 +46,14 @@ export class ApiKeyEditor {
         throw keyRevoked();
       const quota = changes.tokenQuota !== undefined ? changes.tokenQuota : key.tokenQuota;
       const period = changes.quotaPeriod !== undefined ? changes.quotaPeriod : key.quotaPeriod;
-      const next: ApiKeyChanges = { ...changes, quotaPeriod: quotaPeriodFor(quota, period) };
+      const next: ApiKeyChanges = {
+        ...changes,
+        quotaPeriod: quotaPeriodFor(quota, period),
+        budgetUsd: budgetFor(changes.budgetUsd),
+      };
       const changed = changedFields(key, next);
       if (changed.length === 0) return key;
+      assertMayStrengthen(key, { ...strengthOf(key), ...definedOf(next) }, actingUserOf(scope));
       const saved = await this.keys.update(m, tenantId, keyId, Object.fromEntries(changed.map((f) => [f, next[f]])));
       const diff = Object.fromEntries(
         changed.map((f) => [FIELD_NAMES[f], { from: comparable(key[f]), to: comparable(next[f]) }]),
@@ -71,6 +81,25 @@ function changedFields(key: ApiKey, next: ApiKeyChanges): Field[] {
     (field) =>
       next[field] !== undefined && JSON.stringify(comparable(key[field])) !== JSON.stringify(comparable(next[field])),
   );
+}
+
+function strengthOf(key: ApiKey): KeyStrength {
+  return {
+    userId: key.userId,
+    scopes: key.scopes,
+    isActive: key.isActive,
+    rateLimitPerMinute: key.rateLimitPerMinute,
+    tokenQuota: key.tokenQuota,
+    quotaPeriod: key.quotaPeriod,
+    budgetUsd: key.budgetUsd,
+    budgetPeriod: key.budgetPeriod,
+    expiresAt: key.expiresAt,
+  };
+}
+
+/** The fields a change sets (undefined: unchanged). */
+function definedOf(changes: ApiKeyChanges): Partial<KeyStrength> {
+  return Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) as Partial<KeyStrength>;
 }
 
 function comparable(value: unknown): unknown {

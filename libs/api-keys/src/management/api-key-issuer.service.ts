@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuditService, AuditScope } from '#libs/audit';
+import { actingUserOf, AuditService, AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { API_KEY_SCOPES } from '../scopes';
 import { AppConfig } from '#libs/config';
@@ -12,8 +12,8 @@ import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
 import { generateApiKey } from '../format/api-key-format';
-import { assertFuture, assertSignedInMember, keyRevoked, keyUserFor } from './api-key-rules';
-import { NewApiKey, quotaPeriodFor } from './new-api-key';
+import { assertFuture, assertMayRotate, assertSignedInMember, keyRevoked, keyUserFor } from './api-key-rules';
+import { budgetFor, NewApiKey, quotaPeriodFor } from './new-api-key';
 
 export interface IssuedApiKey {
   key: ApiKey;
@@ -54,6 +54,8 @@ export class ApiKeyIssuer {
         rateLimitPerMinute: input.rateLimitPerMinute ?? this.config.apiKeyDefaultRateLimit,
         tokenQuota,
         quotaPeriod: quotaPeriodFor(tokenQuota, input.quotaPeriod),
+        budgetUsd: budgetFor(input.budgetUsd) ?? null,
+        budgetPeriod: input.budgetPeriod ?? 'month',
         expiresAt: input.expiresAt ?? null,
       });
       await this.audit.record(
@@ -67,6 +69,9 @@ export class ApiKeyIssuer {
             prefix: key.prefix,
             scopes: key.scopes,
             rate_limit_per_minute: key.rateLimitPerMinute,
+            token_quota: key.tokenQuota,
+            budget_usd: key.budgetUsd,
+            budget_period: key.budgetPeriod,
             user_id: key.userId,
           },
         },
@@ -77,13 +82,14 @@ export class ApiKeyIssuer {
   }
 
   /**
-   * A new key with the old one's settings (its token count starts afresh: usage is counted per key);
+   * A new key with the old one's settings and its usage and spend so far (see QuotaService.carryOver);
    * the old key is revoked `graceSeconds` from now (at once with 0) and refused as `api_key_revoked`
-   * after that.
+   * after that. Only the key's own user rotates: the new plaintext acts as, and spends for, them.
    */
   async rotate(tenantId: string, keyId: string, graceSeconds: number, scope: AuditScope): Promise<IssuedApiKey> {
     const issued = await this.dataSource.transaction(async (m) => {
       const old = await this.keys.lock(m, tenantId, keyId);
+      assertMayRotate(old, actingUserOf(scope));
       const status = statusOf({
         isActive: old.isActive,
         expiresAtMs: old.expiresAt?.getTime() ?? null,
@@ -105,6 +111,8 @@ export class ApiKeyIssuer {
         rateLimitPerMinute: old.rateLimitPerMinute,
         tokenQuota: old.tokenQuota,
         quotaPeriod: old.quotaPeriod,
+        budgetUsd: old.budgetUsd,
+        budgetPeriod: old.budgetPeriod,
         isActive: old.isActive,
         expiresAt: old.expiresAt,
         rotatedFromId: old.id,

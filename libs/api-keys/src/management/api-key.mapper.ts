@@ -5,8 +5,16 @@ import type { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key.
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 const ms = (d: Date | null) => (d ? new Date(d).getTime() : null);
 
+/** What the counters say about a key: tokens in its quota period, USD in its budget period. */
+export interface KeyUsage {
+  tokensUsed: number;
+  spentUsd: number;
+}
+
+export const NO_USAGE: KeyUsage = { tokensUsed: 0, spentUsd: 0 };
+
 /** Lists every field on purpose; the hash never leaves the service. */
-export function toApiKeyResponse(k: ApiKey, tokensUsed: number): ApiKeyResponseDto {
+export function toApiKeyResponse(k: ApiKey, usage: KeyUsage): ApiKeyResponseDto {
   return {
     id: k.id,
     name: k.name,
@@ -15,7 +23,10 @@ export function toApiKeyResponse(k: ApiKey, tokensUsed: number): ApiKeyResponseD
     rate_limit_per_minute: k.rateLimitPerMinute,
     token_quota: k.tokenQuota,
     quota_period: k.quotaPeriod,
-    tokens_used: tokensUsed,
+    tokens_used: usage.tokensUsed,
+    budget_usd: k.budgetUsd,
+    budget_period: k.budgetPeriod,
+    spent_usd: usage.spentUsd,
     is_active: k.isActive,
     expires_at: iso(k.expiresAt),
     user_id: k.userId,
@@ -29,6 +40,6 @@ export function toApiKeyResponse(k: ApiKey, tokensUsed: number): ApiKeyResponseD
 }
 
 /** The one response that carries the plaintext (create and rotate). */
-export function toCreatedApiKeyResponse(k: ApiKey, tokensUsed: number, plaintext: string): CreatedApiKeyResponseDto {
-  return { ...toApiKeyResponse(k, tokensUsed), key: plaintext };
+export function toCreatedApiKeyResponse(k: ApiKey, usage: KeyUsage, plaintext: string): CreatedApiKeyResponseDto {
+  return { ...toApiKeyResponse(k, usage), key: plaintext };
 }

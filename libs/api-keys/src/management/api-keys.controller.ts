@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, Header, HttpCode, Param, Patch, Post, Qu
 import {
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
@@ -16,7 +17,7 @@ import { TokensUsedView } from '../usage/tokens-used.view';
 import { ApiKeyEditor } from './api-key-editor.service';
 import { ApiKeyIssuer } from './api-key-issuer.service';
 import { ApiKeyRevoker } from './api-key-revoker.service';
-import { toApiKeyResponse, toCreatedApiKeyResponse } from './api-key.mapper';
+import { NO_USAGE, toApiKeyResponse, toCreatedApiKeyResponse } from './api-key.mapper';
 import { ApiKeyResponseDto, CreatedApiKeyResponseDto } from './dto/api-key.response';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 import { ListApiKeysQuery } from './dto/list-api-keys.query';
@@ -26,7 +27,10 @@ import { UpdateApiKeyDto } from './dto/update-api-key.dto';
 const date = (value: string | null | undefined) =>
   value === undefined ? undefined : value === null ? null : new Date(value);
 
-/** Tenant API keys, managed by the tenant's owners and admins (Clerk). */
+/**
+ * Tenant API keys, managed by the tenant's owners and admins (Clerk). Anyone of them may disable, revoke,
+ * narrow or lower a key; only the key's own user rotates it or makes it stronger (403 `forbidden`).
+ */
 @ApiTags('api-keys')
 @ClerkAuth()
 @TenantRoles('owner', 'admin')
@@ -60,12 +64,14 @@ export class ApiKeysController {
         rateLimitPerMinute: dto.rate_limit_per_minute,
         tokenQuota: dto.token_quota,
         quotaPeriod: dto.quota_period,
+        budgetUsd: dto.budget_usd,
+        budgetPeriod: dto.budget_period,
         expiresAt: date(dto.expires_at),
       },
       user.id,
       scope,
     );
-    return toCreatedApiKeyResponse(key, 0, plaintext);
+    return toCreatedApiKeyResponse(key, NO_USAGE, plaintext);
   }
 
   @Get()
@@ -87,6 +93,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: "Change a key's settings; effective from the next request on every instance" })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   @ApiConflictResponse({ description: '`api_key_already_revoked`' })
+  @ApiForbiddenResponse({ description: "`forbidden`: making the key stronger is for the key's own user" })
   async update(
     @PathTenant() tenant: PathTenantAccess,
     @Param('keyId') keyId: string,
@@ -102,6 +109,8 @@ export class ApiKeysController {
         rateLimitPerMinute: dto.rate_limit_per_minute,
         tokenQuota: dto.token_quota,
         quotaPeriod: dto.quota_period,
+        budgetUsd: dto.budget_usd,
+        budgetPeriod: dto.budget_period,
         isActive: dto.is_active,
         expiresAt: date(dto.expires_at),
       },
@@ -120,6 +129,7 @@ export class ApiKeysController {
   })
   @ApiCreatedResponse({ type: CreatedApiKeyResponseDto })
   @ApiConflictResponse({ description: '`api_key_already_revoked`, `api_key_rotating`, `api_key_already_expired`' })
+  @ApiForbiddenResponse({ description: "`forbidden`: only the key's own user rotates it" })
   async rotate(
     @PathTenant() tenant: PathTenantAccess,
     @Param('keyId') keyId: string,
@@ -129,7 +139,7 @@ export class ApiKeysController {
     const { key, plaintext } = await this.issuer.rotate(tenant.id, keyId, dto.grace_period_seconds ?? 0, scope);
     // The rotated key carries the old key's usage over (see ApiKeyIssuer.rotate).
     const used = await this.tokens.exact([key]);
-    return toCreatedApiKeyResponse(key, used.get(key.id) ?? 0, plaintext);
+    return toCreatedApiKeyResponse(key, used.get(key.id) ?? NO_USAGE, plaintext);
   }
 
   @Delete(':keyId')
@@ -144,9 +154,9 @@ export class ApiKeysController {
     await this.revoker.revoke(tenant.id, keyId, scope);
   }
 
-  /** Keys with their exact tokens_used, read for the whole list at once. */
+  /** Keys with their exact tokens_used and spent_usd, read for the whole list at once. */
   private async respond(keys: ApiKey[]): Promise<ApiKeyResponseDto[]> {
     const used = await this.tokens.exact(keys);
-    return keys.map((k) => toApiKeyResponse(k, used.get(k.id) ?? 0));
+    return keys.map((k) => toApiKeyResponse(k, used.get(k.id) ?? NO_USAGE));
   }
 }

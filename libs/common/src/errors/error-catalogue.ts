@@ -59,6 +59,7 @@ export const ERROR_CATALOGUE = {
   header_fields_too_large: entry(431, 'invalid_request_error'),
   unsupported_media_type: entry(415, 'invalid_request_error'),
   unprocessable_entity: entry(422, 'invalid_request_error'),
+  uri_too_long: entry(414, 'invalid_request_error'),
   // 409: the request is fine but the state it meets refuses it.
   conflict: entry(409, 'invalid_request_error'),
   slug_taken: entry(409, 'invalid_request_error'),
@@ -74,6 +75,8 @@ export const ERROR_CATALOGUE = {
   // 429
   rate_limited: entry(429, 'rate_limit_error'),
   quota_exceeded: entry(429, 'insufficient_quota'),
+  budget_exceeded: entry(429, 'insufficient_quota'),
+  tenant_budget_exceeded: entry(429, 'insufficient_quota'),
   // 5xx: ours or upstream's.
   internal_error: entry(500, 'server_error'),
   bad_gateway: entry(502, 'server_error'),
@@ -127,6 +130,8 @@ export function defaultCodeFor(status: number): ErrorCode {
       return 'conflict';
     case 413:
       return 'payload_too_large';
+    case 414:
+      return 'uri_too_long';
     case 415:
       return 'unsupported_media_type';
     case 431:

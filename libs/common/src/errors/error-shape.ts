@@ -1,6 +1,7 @@
 import { ERROR_CATALOGUE } from './error-catalogue';
 import type { ErrorResponse } from './error-response';
 import { statusName } from './http-status-names';
+import { scrubSecrets } from '../redaction/secret-text';
 
 /**
  * The contract's OpenAI-compatible routes answer errors in OpenAI's shape so that OpenAI SDKs can read them;
@@ -38,17 +39,19 @@ export interface PlatformErrorBody {
   request_id: string;
 }
 
+/** Every error body is made here; its message never carries a credential (a key in a path it quotes, say). */
 export function errorBody(
   res: ErrorResponse,
   shape: ErrorShape,
   requestId: string,
 ): PlatformErrorBody | OpenAiErrorBody {
-  if (shape === 'openai') return openAiErrorBody(res.message, ERROR_CATALOGUE[res.code].openAiType, res.code);
+  const message = scrubSecrets(res.message);
+  if (shape === 'openai') return openAiErrorBody(message, ERROR_CATALOGUE[res.code].openAiType, res.code);
   return {
     statusCode: res.status,
     error: statusName(res.status),
     code: res.code,
-    message: res.message,
+    message,
     ...(res.details ? { details: res.details } : {}),
     request_id: requestId,
   };

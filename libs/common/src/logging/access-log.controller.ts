@@ -1,6 +1,6 @@
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { scrubSecrets } from '../crypto/mask';
+import { scrubSecrets } from '../redaction/secret-text';
 
 /**
  * Fastify's per-request logger: the root logger itself instead of a child bound to the request id.
@@ -13,13 +13,22 @@ export function sharedRequestLogger(logger: FastifyBaseLogger): FastifyBaseLogge
 
 /** Health probes are not logged: they would drown everything else. */
 const UNLOGGED_PREFIX = '/api/health';
-/** What every secret pattern of scrubSecrets starts with: one test instead of five replacements. */
-const MAYBE_SECRET = /sk[-_]|umk_|eyJ|whsec_/;
+/**
+ * URLs are logged up to this long (after scrubbing, so that no fragment of a key is left at the cut): a
+ * URL of many kilobytes says nothing more, and a line must stay well under a 4 KiB block (see logger.options).
+ */
+const MAX_LOGGED_URL = 1024;
+
+/** A URL as log lines show it: secret-shaped text masked, cut to MAX_LOGGED_URL characters. */
+export function loggableUrl(url: string): string {
+  const scrubbed = scrubSecrets(url);
+  return scrubbed.length <= MAX_LOGGED_URL ? scrubbed : `${scrubbed.slice(0, MAX_LOGGED_URL)}…`;
+}
 
 /**
  * One access line per request, when the response is done, instead of Fastify's two ("incoming
  * request", "request completed"). Built from known-safe fields only — method, URL (scrubbed of
- * secret-shaped text, for keys pasted into query strings), status, time, request id — on the access
+ * secret-shaped text, for keys pasted into paths and query strings), status, time, request id — on the access
  * logger, which has no redaction to run. Fastify's own error lines carry the request id too.
  */
 export class AccessLogController extends LogController {
@@ -42,7 +51,7 @@ export class AccessLogController extends LogController {
       {
         request_id: req.id,
         method: req.method,
-        url: MAYBE_SECRET.test(url) ? scrubSecrets(url) : url,
+        url: loggableUrl(url),
         status,
         response_time_ms: Math.round(reply.elapsedTime * 10) / 10,
       },
@@ -50,6 +59,7 @@ export class AccessLogController extends LogController {
     );
   }
 
+  /** The root logger scrubs the error and its message (Fastify's own messages may quote the URL). */
   override defaultErrorLog(error: Error, req: FastifyRequest, reply: FastifyReply): void {
     const level = reply.statusCode >= 500 ? 'error' : 'info';
     this.root[level]({ request_id: req.id, status: reply.statusCode, err: error }, error?.message);

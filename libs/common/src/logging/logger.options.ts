@@ -1,5 +1,6 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { scrubSecrets } from '../crypto/mask';
+import { loggableError } from '../redaction/loggable-error';
+import { scrubSecrets } from '../redaction/secret-text';
 
 /** Header and field paths that hold secrets; pino replaces them before a line is written. */
 const REDACT_PATHS = [
@@ -29,20 +30,48 @@ export function logFormatFor(stdout: { isTTY?: boolean }): LogFormat {
 }
 
 /**
- * Options of the application logger. Two walls keep secrets out of what the code logs: known fields
- * are redacted, and every message string is scrubbed of anything shaped like a key or token.
+ * Options of the application logger. Three walls keep secrets out of what the code logs: known fields
+ * are redacted; every message string, and every string field of a line (a `path`, a `url`), is scrubbed
+ * of anything shaped like a key or token; an error logged as `err` shows only its scrubbed text.
  */
 export function pinoOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    serializers: { err: scrubbedError },
     hooks: {
       logMethod(args, method) {
-        method.apply(this, args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as Parameters<typeof method>);
+        method.apply(this, scrubbedArguments(args) as Parameters<typeof method>);
       },
     },
     formatters: { level: (label) => ({ level: label }) },
   };
+}
+
+function scrubbedArguments(args: unknown[]): unknown[] {
+  const [first, ...rest] = args;
+  // pino would take an Error's own message as the line's message, unscrubbed.
+  if (first instanceof Error && typeof rest[0] !== 'string') return [{ err: first }, scrubSecrets(first.message)];
+  return args.map((a, i) => (typeof a === 'string' ? scrubSecrets(a) : i === 0 ? scrubbedFields(a) : a));
+}
+
+/** The line's own fields, shallow: a copy only when one of its strings held something to scrub. */
+function scrubbedFields(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const fields = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(fields)) {
+    const v = fields[key];
+    if (typeof v !== 'string') continue;
+    const scrubbed = scrubSecrets(v);
+    if (scrubbed !== v) (out ??= { ...fields })[key] = scrubbed;
+  }
+  return out ?? fields;
+}
+
+/** An Error's type, message, stack and codes, scrubbed (see loggableError); anything else as it is. */
+function scrubbedError(err: unknown): unknown {
+  return err instanceof Error ? loggableError(err) : err;
 }
 
 /**

@@ -89,6 +89,35 @@ describe('NestPinoLogger', () => {
   });
 });
 
+describe('the root logger', () => {
+  const key = `umk_${'Ab3'.repeat(16)}Zz`;
+  const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ';
+
+  it('scrubs the string fields of a line, the errors it logs and their messages', async () => {
+    const { logger, lines } = capture();
+    logger.error({ path: `/api/v1/models/${key}`, count: 3 }, 'Unexpected error');
+    logger.warn({ err: new Error(`lookup of ${key} failed`), request_id: 'r1' }, 'failed');
+    logger.error(new Error(`Bearer ${token} refused`));
+    new NestPinoLogger(logger).error(new Error(`upstream said sk-or-v1-${'f'.repeat(64)}`), 'Gateway');
+    await flush();
+    const text = JSON.stringify(lines);
+    for (const secret of [key, token, 'f'.repeat(64)]) assert.ok(!text.includes(secret), text);
+    assert.equal(lines[0].path, `/api/v1/models/umk_…${key.slice(-4)}`);
+    assert.equal(lines[0].count, 3);
+    assert.match(String((lines[1].err as { message: string }).message), /^lookup of umk_/);
+    assert.match(String(lines[2].msg), /^Bearer eyJh…/);
+    assert.match(String((lines[3].err as { stack: string }).stack), /upstream said sk-or-v1-…ffff/);
+  });
+
+  it('leaves the fields it logs untouched for the caller', async () => {
+    const { logger } = capture();
+    const fields = { url: `/x/${key}` };
+    logger.info(fields, 'line');
+    await flush();
+    assert.equal(fields.url, `/x/${key}`);
+  });
+});
+
 describe('AccessLogController', () => {
   const request = (url: string, id = 'req-1') => ({ id, url, method: 'GET' }) as unknown as FastifyRequest;
   const reply = (statusCode: number) => ({ statusCode, elapsedTime: 1.234 }) as unknown as FastifyReply;
@@ -114,5 +143,19 @@ describe('AccessLogController', () => {
     );
     assert.ok(!JSON.stringify(access.lines[2]).includes('0123456789abcdef'), 'secret in a URL is scrubbed');
     assert.equal(root.lines.length, 0);
+  });
+
+  it('scrubs keys pasted into paths and cuts long URLs after scrubbing', async () => {
+    const access = capture('info', { level: 'info' });
+    const controller = new AccessLogController(access.logger, capture().logger);
+    const key = `umk_${'k'.repeat(49)}`;
+    controller.requestCompleted(null, request(`/api/v1/models/${key}`), reply(404));
+    // The key straddles the cut: scrubbing first leaves no fragment of it.
+    controller.requestCompleted(null, request(`/api/${'p'.repeat(1000)}/${key}/${'q'.repeat(10_000)}`), reply(414));
+    await flush();
+    assert.equal(access.lines[0].url, '/api/v1/models/umk_…kkkk');
+    const long = String(access.lines[1].url);
+    assert.ok(long.length <= 1025 && long.endsWith('…'), `${long.length}`);
+    assert.ok(!long.includes('kkkkkkkk'), long);
   });
 });

@@ -1,4 +1,4 @@
-import { scrubSecrets } from '../crypto/mask';
+import { scrubSecrets } from './secret-text';
 
 /** Things in an error's text that identify a person or a key: emails, SHA-256 hex (key hashes), key prefixes. */
 const EMAIL = /[^\s"'()<>,;:@]+@[^\s"'()<>,;:@]+\.[A-Za-z]{2,}/g;

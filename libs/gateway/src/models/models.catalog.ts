@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OpenRouterClient, OpenRouterError } from '#libs/openrouter';
-import { AppError } from '#libs/common';
+import { AppError, scrubSecrets } from '#libs/common';
 import { GatewayErrors } from '../errors/openai-error';
 
 /** The list is fresh this long; OpenRouter's catalogue changes a few times a day. */
@@ -36,7 +36,11 @@ export class ModelsCatalog {
     entry.byId ??= indexById(entry.list);
     const json = entry.byId.get(id);
     if (json === undefined)
-      throw new AppError('model_not_found', `The model '${id.slice(0, 200)}' does not exist or is not served`);
+      // Scrubbed before the cut, so that no fragment of a key pasted as the id is quoted back.
+      throw new AppError(
+        'model_not_found',
+        `The model '${scrubSecrets(id).slice(0, 200)}' does not exist or is not served`,
+      );
     return json;
   }
 

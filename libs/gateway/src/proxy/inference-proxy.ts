@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RequestContext } from '#libs/common';
 import { InferenceResponse, UpstreamHeaders } from '#libs/openrouter';
-import { QuotaService, QuotaTicket } from '#libs/quota';
+import { QuotaService, quotaRefusalError, QuotaTicket } from '#libs/quota';
 import { relaySse, RelayResult } from '../chat/sse-relay';
 import { GatewayErrors } from '../errors/openai-error';
 import { UsageOutcome, UsageRecord } from '../usage/usage-record';
@@ -79,9 +79,8 @@ export class InferenceProxy {
     const policy = this.policies.policyOf(apiKey);
     // Only a key with a quota reserves: the estimate (which walks the prompt) is not worked out otherwise.
     const estimate = policy.tokenQuota === null ? 0 : estimateRequestTokens(body, endpoint.generates);
-    const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt);
-    if (!admission.granted)
-      return this.refuse(ex, GatewayErrors.quotaExceeded(admission.quota, admission.period), 'quota_exceeded');
+    const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt, endpoint.path);
+    if (!admission.granted) return this.refuse(ex, quotaRefusalError(admission), 'quota_exceeded');
     const ticket = admission.ticket;
 
     // The caller hanging up aborts the upstream request (and a stream being relayed).
@@ -95,7 +94,7 @@ export class InferenceProxy {
       const result = await this.upstream.call({
         path: endpoint.path,
         userId: ex.userId,
-        actor: { type: 'api_key', id: apiKey.id },
+        actor: { type: 'api_key', id: apiKey.id, userId: ex.userId },
         payload: payloadOf(request, body),
         stream: ex.stream,
         signal: abort.signal,
@@ -138,7 +137,7 @@ export class InferenceProxy {
         throw failure;
       }
       const charged = facts.usage ?? this.estimateFromText(ex, contentCharsOf(facts.parsed));
-      this.quota.settle(ticket, charged.totalTokens);
+      this.quota.settle(ticket, { tokens: charged.totalTokens, costUsd: charged.cost });
       const error = (facts.parsed as { error?: unknown } | undefined)?.error;
       this.record(ex, {
         status,
@@ -191,7 +190,7 @@ export class InferenceProxy {
 
   private streamEnded(ex: Exchange, ticket: QuotaTicket, status: number, result: RelayResult): void {
     const charged = result.usage ?? (result.contentChars > 0 ? this.estimateFromText(ex, result.contentChars) : null);
-    this.quota.settle(ticket, charged?.totalTokens ?? 0);
+    this.quota.settle(ticket, { tokens: charged?.totalTokens ?? 0, costUsd: charged?.cost ?? null });
     const outcome: UsageOutcome =
       result.outcome === 'client_aborted'
         ? 'client_aborted'

@@ -1,22 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { ContextApiKey } from '#libs/common';
-import { isQuotaPeriod, QuotaPolicy } from '#libs/quota';
+import { isQuotaPeriod, QuotaPolicy, SpendBudget } from '#libs/quota';
 
 const UNLIMITED: QuotaPolicy = { tokenQuota: null, period: 'total' };
 
-/** Quota fields the API-key authenticator puts on the context (from its verified-key cache). */
-type ApiKeyWithQuota = ContextApiKey & { tokenQuota?: number | string | null; quotaPeriod?: string | null };
+/** Quota and budget fields the API-key authenticator puts on the context (from its verified-key cache). */
+type ApiKeyWithQuota = ContextApiKey & {
+  tokenQuota?: number | string | null;
+  quotaPeriod?: string | null;
+  tenantId?: string;
+  budgetUsd?: number | null;
+  budgetPeriod?: string | null;
+  tenantBudgetUsd?: number | null;
+  tenantBudgetPeriod?: string | null;
+};
 
 /**
- * The token quota and period of the request's API key, as the api-keys lib (the owner of `api_keys`) verified
- * it for this request: its cache is dropped on every instance when a key changes, so a new quota applies to
- * the next request and the gateway never reads the table itself.
+ * The token quota, period and USD budgets (the key's and its tenant's) of the request's API key, as the
+ * api-keys lib (the owner of `api_keys`) verified it for this request: its cache is dropped on every instance
+ * when a key or its tenant changes, so a new limit applies to the next request and the gateway never reads
+ * the tables itself.
  */
 @Injectable()
 export class QuotaPolicyResolver {
   policyOf(apiKey: ContextApiKey): QuotaPolicy {
     const own = apiKey as ApiKeyWithQuota;
-    return own.tokenQuota === undefined ? UNLIMITED : toPolicy(own.tokenQuota, own.quotaPeriod ?? null);
+    const policy = own.tokenQuota === undefined ? UNLIMITED : toPolicy(own.tokenQuota, own.quotaPeriod ?? null);
+    if (!own.tenantId) return policy;
+    return {
+      ...policy,
+      budget: toBudget(own.budgetUsd, own.budgetPeriod),
+      tenant: { id: own.tenantId, budget: toBudget(own.tenantBudgetUsd, own.tenantBudgetPeriod) },
+    };
   }
 }
 
@@ -26,4 +41,10 @@ function toPolicy(quota: number | string | null, period: string | null): QuotaPo
   const n = Number(quota);
   if (!Number.isFinite(n)) return UNLIMITED;
   return { tokenQuota: n, period: isQuotaPeriod(period) ? period : 'total' };
+}
+
+/** A budget's period defaults to the month, as the contract's. */
+function toBudget(usd: number | null | undefined, period: string | null | undefined): SpendBudget {
+  const n = usd === null || usd === undefined ? null : Number(usd);
+  return { usd: n !== null && Number.isFinite(n) ? n : null, period: isQuotaPeriod(period) ? period : 'month' };
 }

@@ -5,6 +5,14 @@ export class V1TenantDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
+  @ApiProperty({ nullable: true, description: "USD all the tenant's keys together may spend per budget_period" })
+  budget_usd: number | null;
+  @ApiProperty({ enum: ['day', 'month', 'total'] }) budget_period: string;
+  @ApiProperty({
+    nullable: true,
+    description: 'USD its keys spent in the current budget period (at most a second old; null while unavailable)',
+  })
+  spent_usd: number | null;
 }
 
 export class V1ApiKeyDto {
@@ -21,6 +29,13 @@ export class V1ApiKeyDto {
       'Tokens used in the current quota period (at most a second old; null while the counters are unavailable)',
   })
   tokens_used: number | null;
+  @ApiProperty({ nullable: true, description: 'USD per budget_period; null: no budget' }) budget_usd: number | null;
+  @ApiProperty({ enum: ['day', 'month', 'total'] }) budget_period: string;
+  @ApiProperty({
+    nullable: true,
+    description: 'USD spent in the current budget period (at most a second old; null while unavailable)',
+  })
+  spent_usd: number | null;
   @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
 }
 

@@ -1,5 +1,6 @@
 import type { TenantRole } from '../roles';
-import type { TenantResponseDto } from './dto/tenant.response';
+import type { TenantDetailResponseDto, TenantResponseDto } from './dto/tenant.response';
+import type { TenantBudgetView } from './tenant-budget.service';
 
 export interface TenantView {
   id: string;
@@ -11,4 +12,13 @@ export interface TenantView {
 /** Lists every field on purpose: entities never leave the service. */
 export function toTenantResponse(t: TenantView, role: TenantRole): TenantResponseDto {
   return { id: t.id, name: t.name, slug: t.slug, role, created_at: new Date(t.createdAt).toISOString() };
+}
+
+export function toTenantDetailResponse(t: TenantView, role: TenantRole, b: TenantBudgetView): TenantDetailResponseDto {
+  return {
+    ...toTenantResponse(t, role),
+    budget_usd: b.budgetUsd,
+    budget_period: b.budgetPeriod,
+    spent_usd: b.spentUsd,
+  };
 }

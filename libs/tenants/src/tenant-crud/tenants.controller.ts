@@ -7,15 +7,16 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ClerkAuth, ContextUser, CurrentUser } from '#libs/common';
+import { ClerkAuth, ContextUser, CurrentUser, Errors } from '#libs/common';
 import { AuditScope, CurrentAuditScope } from '../access/audit-scope';
 import { PathTenant, PathTenantAccess, TenantRoles } from '../access/tenant-access.guard';
 import { MembershipQueries } from '../membership.queries';
 import { CreateTenantDto } from './dto/create-tenant.dto';
-import { TenantResponseDto } from './dto/tenant.response';
+import { TenantDetailResponseDto, TenantResponseDto } from './dto/tenant.response';
 import { UpdateTenantDto } from './dto/update-tenant.dto';
 import { TenantCommands } from './tenant-commands.service';
-import { toTenantResponse } from './tenant.mapper';
+import { TenantBudgets } from './tenant-budget.service';
+import { toTenantDetailResponse, toTenantResponse } from './tenant.mapper';
 
 @ApiTags('tenants')
 @ClerkAuth()
@@ -24,6 +25,7 @@ export class TenantsController {
   constructor(
     private readonly commands: TenantCommands,
     private readonly memberships: MembershipQueries,
+    private readonly budgets: TenantBudgets,
   ) {}
 
   @Get()
@@ -50,23 +52,27 @@ export class TenantsController {
 
   @Get(':tenantId')
   @TenantRoles()
-  @ApiOperation({ summary: 'A tenant the caller belongs to' })
-  @ApiOkResponse({ type: TenantResponseDto })
-  get(@PathTenant() tenant: PathTenantAccess): TenantResponseDto {
-    return toTenantResponse(tenant, tenant.role);
+  @ApiOperation({ summary: 'A tenant the caller belongs to, with its budget and what its keys spent' })
+  @ApiOkResponse({ type: TenantDetailResponseDto })
+  async get(@PathTenant() tenant: PathTenantAccess): Promise<TenantDetailResponseDto> {
+    return toTenantDetailResponse(tenant, tenant.role, await this.budgets.view(tenant.id));
   }
 
   @Patch(':tenantId')
   @TenantRoles('owner', 'admin')
-  @ApiOperation({ summary: 'Rename a tenant (owner, admin)' })
-  @ApiOkResponse({ type: TenantResponseDto })
+  @ApiOperation({ summary: 'Rename a tenant (owner, admin) or set its budget over all its keys (owner)' })
+  @ApiOkResponse({ type: TenantDetailResponseDto })
   async update(
     @PathTenant() tenant: PathTenantAccess,
     @Body() dto: UpdateTenantDto,
     @CurrentAuditScope() scope: AuditScope,
-  ): Promise<TenantResponseDto> {
-    const updated = await this.commands.rename(tenant.id, dto.name, scope);
-    return toTenantResponse(updated, tenant.role);
+  ): Promise<TenantDetailResponseDto> {
+    const budgetChange = dto.budget_usd !== undefined || dto.budget_period !== undefined;
+    if (budgetChange && tenant.role !== 'owner') throw Errors.forbidden("Only an owner sets the tenant's budget");
+    const renamed = dto.name !== undefined ? await this.commands.rename(tenant.id, dto.name, scope) : tenant;
+    if (budgetChange)
+      await this.budgets.change(tenant.id, { budgetUsd: dto.budget_usd, budgetPeriod: dto.budget_period }, scope);
+    return toTenantDetailResponse(renamed, tenant.role, await this.budgets.view(tenant.id));
   }
 
   @Delete(':tenantId')

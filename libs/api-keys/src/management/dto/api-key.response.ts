@@ -12,6 +12,9 @@ export class ApiKeyResponseDto {
   @ApiProperty({ nullable: true }) token_quota: number | null;
   @ApiProperty({ enum: QUOTA_PERIODS, nullable: true }) quota_period: QuotaPeriod | null;
   @ApiProperty() tokens_used: number;
+  @ApiProperty({ nullable: true, description: 'USD per budget_period; null: no budget' }) budget_usd: number | null;
+  @ApiProperty({ enum: QUOTA_PERIODS }) budget_period: QuotaPeriod;
+  @ApiProperty({ description: 'USD spent in the current budget period (OpenRouter usage.cost)' }) spent_usd: number;
   @ApiProperty() is_active: boolean;
   @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
   @ApiProperty({ format: 'uuid', nullable: true, description: 'The member the key acts as' }) user_id: string | null;

@@ -6,6 +6,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUUID,
@@ -21,6 +22,7 @@ import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
 export const trimString = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 export const MAX_RATE_LIMIT = 10_000_000;
 export const MAX_TOKEN_QUOTA = 1_000_000_000_000_000;
+export const MAX_BUDGET_USD = 1_000_000_000;
 /** Optional, but never null (a field that has no "unset" meaning). */
 export const presentNotNull = (_: object, value: unknown) => value !== undefined;
 
@@ -69,6 +71,23 @@ export class CreateApiKeyDto {
   @IsOptional()
   @IsIn(QUOTA_PERIODS)
   quota_period?: QuotaPeriod | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_BUDGET_USD,
+    description: 'USD the key may spend per budget_period (OpenRouter usage.cost); null: no budget',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(MAX_BUDGET_USD)
+  budget_usd?: number | null;
+
+  @ApiPropertyOptional({ enum: QUOTA_PERIODS, description: "Default: 'month'" })
+  @ValidateIf(presentNotNull)
+  @IsIn(QUOTA_PERIODS)
+  budget_period?: QuotaPeriod;
 
   @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'In the future; null: never expires' })
   @IsOptional()

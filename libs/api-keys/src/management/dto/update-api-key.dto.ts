@@ -7,6 +7,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Length,
@@ -17,9 +18,9 @@ import {
 import { IsIsoDateTime } from '#libs/common';
 import { API_KEY_SCOPES, ApiKeyScope } from '../../scopes';
 import { QUOTA_PERIODS, QuotaPeriod } from '../../api-key.entity';
-import { MAX_RATE_LIMIT, MAX_TOKEN_QUOTA, presentNotNull, trimString } from './create-api-key.dto';
+import { MAX_BUDGET_USD, MAX_RATE_LIMIT, MAX_TOKEN_QUOTA, presentNotNull, trimString } from './create-api-key.dto';
 
-/** Absent fields stay as they are; null clears the nullable ones (quota, expiry). */
+/** Absent fields stay as they are; null clears the nullable ones (quota, budget, expiry). */
 export class UpdateApiKeyDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 100 })
   @ValidateIf(presentNotNull)
@@ -54,6 +55,23 @@ export class UpdateApiKeyDto {
   @IsOptional()
   @IsIn(QUOTA_PERIODS)
   quota_period?: QuotaPeriod | null;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_BUDGET_USD,
+    description: 'USD the key may spend per budget_period (OpenRouter usage.cost); null: no budget',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(MAX_BUDGET_USD)
+  budget_usd?: number | null;
+
+  @ApiPropertyOptional({ enum: QUOTA_PERIODS })
+  @ValidateIf(presentNotNull)
+  @IsIn(QUOTA_PERIODS)
+  budget_period?: QuotaPeriod;
 
   @ApiPropertyOptional({ description: 'false disables the key (403 api_key_disabled) until set true again' })
   @ValidateIf(presentNotNull)

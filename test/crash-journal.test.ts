@@ -93,9 +93,8 @@ describe('crash journal', () => {
     const me = await app.request('GET', '/api/v1/me', { headers: keyHeaders(key.key) });
     assert.equal(me.status, 200, me.text);
     assert.equal(me.body.api_key.tokens_used, answered * TOKENS, `${what}: tokens_used`);
-    // Spend per key, where the server counts it (beside token quotas).
-    if (me.body.api_key.spent_usd !== undefined)
-      assert.ok(Math.abs(me.body.api_key.spent_usd - answered * COST) < 1e-9, `${what}: spent_usd`);
+    assert.ok(Math.abs(me.body.api_key.spent_usd - answered * COST) < 1e-9, `${what}: the key's spent_usd`);
+    assert.ok(Math.abs(me.body.tenant.spent_usd - answered * COST) < 1e-9, `${what}: the tenant's spent_usd`);
   }
 
   it('counts every completion answered before a SIGKILL exactly once, across restarts', async (t) => {

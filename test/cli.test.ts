@@ -1,7 +1,7 @@
 /**
  * The command line, run as an operator would: `node dist/apps/cli/src/main.js <command>` as a child process,
- * here for tenants and their API keys on a database of its own (the embedded database serves one process at a
- * time: a command cannot share it with a running server). Users, OpenRouter keys and reconciliation:
+ * here for tenants and their API keys on a database of its own (beside a running server:
+ * cli-beside-server.test.ts). Users, OpenRouter keys and reconciliation:
  * cli-openrouter.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -177,13 +177,13 @@ describe('command line: tenants and API keys', () => {
     assert.ok(!res.stdout.includes(plaintextKey));
   });
 
-  it('refuses to open the embedded database while another process has it open', async (t) => {
+  it('refuses to open the embedded database while a process that does not serve it has it open', async (t) => {
     if (database.kind !== 'pglite') return t.skip('PostgreSQL serves many processes');
-    // What PGlite leaves in its directory while a server has it open.
+    // What PGlite leaves in its directory while a process has it open.
     const pidFile = path.join(database.env.DATA_DIR, 'pglite', 'postmaster.pid');
     fs.writeFileSync(pidFile, '-42\n');
     try {
-      await fails(/embedded database under .* is open in another process/, 'stats');
+      await fails(/embedded database under .* is held by a process that does not serve it/, 'stats');
     } finally {
       fs.rmSync(pidFile, { force: true });
     }

@@ -11,7 +11,7 @@ import { FakeOpenRouter, type InferenceRoute } from './support/fake-openrouter';
 import { collectSse } from './support/sse';
 import { keyHeaders, newTenantKey, type AuthStyle } from './gateway-helpers';
 
-const PATHS: Record<Exclude<InferenceRoute, 'chat'>, string> = {
+const PATHS: Record<Extract<InferenceRoute, 'embeddings' | 'completions'>, string> = {
   embeddings: '/api/v1/embeddings',
   completions: '/api/v1/completions',
 };
@@ -159,9 +159,9 @@ describe('embeddings, completions and one model', () => {
     );
   });
 
-  it('passes 402 through on both routes, never renewing', async () => {
+  it("passes 402 on with its status and OpenRouter's message under a catalogue code, never renewing", async () => {
     const t = await newTenantKey(app);
-    const upstreamBody = { error: { code: 402, message: 'Insufficient credits' } };
+    const upstreamBody = { error: { code: 402, message: 'Insufficient credits', metadata: { provider_name: 'x' } } };
     fake.chatStatusForKey(t.openRouterKey!, 402, upstreamBody);
     const created = fake.createdCount;
     for (const res of [
@@ -169,7 +169,14 @@ describe('embeddings, completions and one model', () => {
       await post(app, PATHS.completions, t.key, completionBody({ stream: true })),
     ]) {
       assert.equal(res.status, 402);
-      assert.deepEqual(await res.json(), { error: { ...upstreamBody.error, type: 'insufficient_quota' } });
+      assert.deepEqual(await res.json(), {
+        error: {
+          message: 'Insufficient credits',
+          type: 'insufficient_quota',
+          code: 'upstream_insufficient_credits',
+          param: null,
+        },
+      });
     }
     assert.equal(fake.createdCount, created);
   });

@@ -1,7 +1,7 @@
 /**
  * The OpenAI-compatible gateway over HTTP, against the fake OpenRouter: plain and streamed completions
  * with both header forms, auto-renewal (one renewal for 20 concurrent 401s, no loop on a second 401),
- * 402/403 passed through, streaming chunk by chunk, client disconnects, upstream failures, auth errors in
+ * 402/403 passed on (status and message kept, catalogue codes), streaming chunk by chunk, client disconnects, upstream failures, auth errors in
  * OpenAI's shape, first-use provisioning and the cached model list.
  */
 import assert from 'node:assert/strict';
@@ -205,9 +205,9 @@ describe('OpenAI-compatible gateway', () => {
       try {
         const res = await postChat(app, t.key);
         assert.equal(res.status, 401);
-        // OpenRouter's error as it was, with an OpenAI `type` added.
+        // OpenRouter's message under the catalogue's code for its status.
         assert.deepEqual(await res.json(), {
-          error: { code: 401, message: 'Unauthorized', type: 'authentication_error' },
+          error: { message: 'Unauthorized', type: 'authentication_error', code: 'upstream_unauthorized', param: null },
         });
         assert.equal(res.headers.get('x-openrouter-key-renewed'), 'true');
         assert.equal(fake.chatCalls - calls, 2, 'the original call and one retry');
@@ -218,7 +218,7 @@ describe('OpenAI-compatible gateway', () => {
     });
 
     for (const status of [402, 403]) {
-      it(`passes ${status} through (status, message and code unchanged) and never renews`, async () => {
+      it(`passes ${status} on (status and message kept, a catalogue code) and never renews`, async () => {
         const t = await newTenantKey(app);
         const upstreamBody = {
           error: {
@@ -228,12 +228,16 @@ describe('OpenAI-compatible gateway', () => {
           },
         };
         const type = status === 402 ? 'insufficient_quota' : 'permission_error';
+        const code = status === 402 ? 'upstream_insufficient_credits' : 'upstream_forbidden';
         fake.chatStatusForKey(t.openRouterKey!, status, upstreamBody);
         const created = fake.createdCount;
         for (const stream of [false, true]) {
           const res = await postChat(app, t.key, chatBody({ stream }));
           assert.equal(res.status, status);
-          assert.deepEqual(await res.json(), { error: { ...upstreamBody.error, type } });
+          // Never OpenRouter's body itself: no numeric code, no provider metadata.
+          assert.deepEqual(await res.json(), {
+            error: { message: upstreamBody.error.message, type, code, param: null },
+          });
           assert.equal(res.headers.get('x-openrouter-key-renewed'), null);
         }
         assert.equal(fake.createdCount, created, 'no renewal');

@@ -89,6 +89,7 @@ export function routesOf(doc: OpenApiDocument): Route[] {
   return routes;
 }
 
+/** The inference routes (OpenAI's and Anthropic's shapes, both with `error.code`) and the models list. */
 export function isOpenAiRoute(path: string): boolean {
-  return /^\/api\/v1\/(chat\/completions|completions|embeddings|models)(\/|$)/.test(path);
+  return /^\/api\/v1\/(chat\/completions|completions|embeddings|responses|messages|models)(\/|$)/.test(path);
 }

@@ -5,7 +5,8 @@
  * Wire shapes follow OpenRouter's API reference: management routes under /keys (201 on create, the
  * plaintext as top-level `key`, `{deleted: true}` on delete), errors as `{error: {code, message}}`, chat
  * completions in OpenAI's shape with `usage.cost`, and streams that open with an SSE comment and end with a
- * finish chunk, a separate usage chunk and `data: [DONE]`.
+ * finish chunk, a separate usage chunk and `data: [DONE]`. `/responses` (OpenAI's Responses API) and `/messages`
+ * (Anthropic's Messages API) answer in their own documented shapes, JSON or typed events, with usage and cost.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -22,10 +23,12 @@ export type RouteName =
   | 'chat'
   | 'completions'
   | 'embeddings'
-  | 'models';
+  | 'models'
+  | 'responses'
+  | 'messages';
 
 /** The routes that spend a user's key (forced statuses and usage apply to each). */
-export type InferenceRoute = 'chat' | 'completions' | 'embeddings';
+export type InferenceRoute = 'chat' | 'completions' | 'embeddings' | 'responses' | 'messages';
 
 /** What an injected fault does: answer with a status, stall before answering normally, or drop the socket. */
 export type Behaviour = { status: number; body?: unknown } | { delayMs: number } | 'reset';
@@ -57,6 +60,8 @@ export interface LoggedRequest {
   readonly body: unknown;
   /** The body's bytes as received (utf-8), '' when there was none. */
   readonly text: string;
+  /** The Anthropic protocol headers received (`anthropic-version`, `anthropic-beta`), by lower-case name. */
+  readonly anthropicHeaders: Readonly<Record<string, string>>;
   /** 0 until a status line was written. */
   readonly status: number;
   /** True when the client went away before the response was complete. */
@@ -122,6 +127,7 @@ interface MutableLogEntry {
   keyHash: string | null;
   body: unknown;
   text: string;
+  anthropicHeaders: Record<string, string>;
   status: number;
   aborted: boolean;
 }
@@ -207,6 +213,8 @@ export class FakeOpenRouter extends EventEmitter {
     { name: 'models', method: 'GET', pattern: /^\/models$/, handle: (ex) => this.models(ex) },
     { name: 'completions', method: 'POST', pattern: /^\/completions$/, handle: (ex) => this.completions(ex) },
     { name: 'embeddings', method: 'POST', pattern: /^\/embeddings$/, handle: (ex) => this.embeddings(ex) },
+    { name: 'responses', method: 'POST', pattern: /^\/responses$/, handle: (ex) => this.responses(ex) },
+    { name: 'messages', method: 'POST', pattern: /^\/messages$/, handle: (ex) => this.messages(ex) },
   ];
 
   constructor(options: FakeOpenRouterOptions = {}) {
@@ -400,6 +408,7 @@ export class FakeOpenRouter extends EventEmitter {
       keyHash: bearer === null ? null : hashKey(bearer),
       body: undefined,
       text: '',
+      anthropicHeaders: anthropicHeadersOf(req),
       status: 0,
       aborted: false,
     };
@@ -621,6 +630,176 @@ export class FakeOpenRouter extends EventEmitter {
     });
   }
 
+  // ---- Responses API and Anthropic Messages API -------------------------------------------------
+
+  /**
+   * `POST /responses` (OpenAI's Responses API, as OpenRouter serves it, stateless): the last user text echoed
+   * back as one `output_text`; usage as `input_tokens`/`output_tokens`/`total_tokens`/`cost`. Streams are typed
+   * events (`event: response.created` … `response.output_text.delta` … `response.completed`, usage in the last).
+   */
+  private async responses(ex: Exchange): Promise<void> {
+    const forced = ex.entry.keyHash === null ? undefined : this.forcedChat.get(ex.entry.keyHash);
+    if (forced) return sendJson(ex, forced.status, forced.body);
+    const caller = this.requireLiveKey(ex);
+    const body = requireObject(ex.entry.body);
+    if (typeof body.input !== 'string' && !Array.isArray(body.input)) throw new HttpError(400, 'input is required');
+    if (body.previous_response_id !== undefined && body.previous_response_id !== null) {
+      throw new HttpError(400, 'previous_response_id is not supported: the Responses API is stateless here');
+    }
+    await pause(this.chatDelayMs, ex.closed);
+    const { prompt_tokens, completion_tokens, cost } = this.usageSettings;
+    caller.usage += cost;
+    const text = (typeof body.input === 'string' ? body.input : lastUserText(body.input)) || 'ok';
+    const id = `resp_${randomBytes(12).toString('hex')}`;
+    const itemId = `msg_${randomBytes(12).toString('hex')}`;
+    const base = {
+      id,
+      object: 'response',
+      created_at: Math.floor(Date.now() / 1000),
+      model: typeof body.model === 'string' ? body.model : DEFAULT_MODEL,
+      error: null,
+      incomplete_details: null,
+      instructions: typeof body.instructions === 'string' ? body.instructions : null,
+      max_output_tokens: typeof body.max_output_tokens === 'number' ? body.max_output_tokens : null,
+      parallel_tool_calls: true,
+      previous_response_id: null,
+      reasoning: { effort: null, summary: null },
+      store: false,
+      temperature: 1,
+      text: { format: { type: 'text' } },
+      tool_choice: 'auto',
+      tools: [],
+      top_p: 1,
+      truncation: 'disabled',
+      user: null,
+      metadata: {},
+    };
+    const part = (t: string) => ({ type: 'output_text', text: t, annotations: [], logprobs: [] });
+    const item = (t: string, status: string) => ({
+      type: 'message',
+      id: itemId,
+      status,
+      role: 'assistant',
+      content: t ? [part(t)] : [],
+    });
+    const usage = {
+      input_tokens: prompt_tokens,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: completion_tokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: prompt_tokens + completion_tokens,
+      cost,
+    };
+    const done = { ...base, status: 'completed', output: [item(text, 'completed')], usage };
+    if (body.stream !== true) return sendJson(ex, 200, done);
+    const at = { item_id: itemId, output_index: 0, content_index: 0 };
+    const events: Record<string, unknown>[] = [
+      { type: 'response.created', response: { ...base, status: 'in_progress', output: [], usage: null } },
+      { type: 'response.in_progress', response: { ...base, status: 'in_progress', output: [], usage: null } },
+      { type: 'response.output_item.added', output_index: 0, item: item('', 'in_progress') },
+      { type: 'response.content_part.added', ...at, part: part('') },
+      ...splitText(text, STREAM_CONTENT_CHUNKS).map((delta) => ({
+        type: 'response.output_text.delta',
+        ...at,
+        delta,
+        logprobs: [],
+      })),
+      { type: 'response.output_text.done', ...at, text, logprobs: [] },
+      { type: 'response.content_part.done', ...at, part: part(text) },
+      { type: 'response.output_item.done', output_index: 0, item: item(text, 'completed') },
+      { type: 'response.completed', response: done },
+    ];
+    await this.typedStream(
+      ex,
+      events.map((event, i) => ({ ...event, sequence_number: i })),
+    );
+  }
+
+  /**
+   * `POST /messages` (Anthropic's Messages API, as OpenRouter serves it): the last user text echoed back as one
+   * text block; usage as `input_tokens`/`output_tokens`/`cost`. Streams: `message_start` (input tokens),
+   * `content_block_*`, `message_delta` (output tokens, cost), `message_stop`.
+   */
+  private async messages(ex: Exchange): Promise<void> {
+    const forced = ex.entry.keyHash === null ? undefined : this.forcedChat.get(ex.entry.keyHash);
+    if (forced) return sendJson(ex, forced.status, forced.body);
+    const caller = this.requireLiveKey(ex);
+    const body = requireObject(ex.entry.body);
+    if (!Array.isArray(body.messages)) throw new HttpError(400, 'messages: Field required');
+    if (typeof body.max_tokens !== 'number') throw new HttpError(400, 'max_tokens: Field required');
+    await pause(this.chatDelayMs, ex.closed);
+    const { prompt_tokens, completion_tokens, cost } = this.usageSettings;
+    caller.usage += cost;
+    const text = lastUserText(body.messages) || 'ok';
+    const message = {
+      id: `msg_${randomBytes(12).toString('hex')}`,
+      type: 'message',
+      role: 'assistant',
+      model: typeof body.model === 'string' ? body.model : 'anthropic/claude-3.5-haiku',
+      content: [{ type: 'text', text }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: {
+        input_tokens: prompt_tokens,
+        output_tokens: completion_tokens,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+        cost,
+      },
+    };
+    if (body.stream !== true) return sendJson(ex, 200, message);
+    await this.typedStream(ex, [
+      {
+        type: 'message_start',
+        message: {
+          ...message,
+          content: [],
+          stop_reason: null,
+          usage: {
+            input_tokens: prompt_tokens,
+            output_tokens: 1,
+            cache_creation_input_tokens: 0,
+            cache_read_input_tokens: 0,
+          },
+        },
+      },
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+      { type: 'ping' },
+      ...splitText(text, STREAM_CONTENT_CHUNKS).map((piece) => ({
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: piece },
+      })),
+      { type: 'content_block_stop', index: 0 },
+      {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: completion_tokens, cost },
+      },
+      { type: 'message_stop' },
+    ]);
+  }
+
+  /** Typed server-sent events (`event: <type>` then `data: {…}`), held and paced like chat streams; no `[DONE]`. */
+  private async typedStream(ex: Exchange, events: Record<string, unknown>[]): Promise<void> {
+    ex.entry.status = 200;
+    ex.res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    ex.res.write(': OPENROUTER PROCESSING\n\n');
+    const hold = this.hold;
+    let held = false;
+    for (const [i, event] of events.entries()) {
+      if (i > 0) await pause(this.streamChunkDelayMs, ex.closed);
+      if (ex.closed.aborted) return;
+      ex.res.write(`event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`);
+      if (!held && hold && /delta$/.test(String(event.type))) {
+        held = true;
+        hold.markSent();
+        await Promise.race([hold.released, whenAborted(ex.closed)]);
+      }
+    }
+    if (!ex.closed.aborted) ex.res.end();
+  }
+
   // ---- records ---------------------------------------------------------------------------------
 
   private issueKey(name: string, limit: number | null): KeyRecord {
@@ -667,6 +846,15 @@ function hashKey(key: string): string {
 
 function maskSecret(secret: string): string {
   return secret.length <= 16 ? '…' : `${secret.slice(0, 9)}…${secret.slice(-4)}`;
+}
+
+function anthropicHeadersOf(req: http.IncomingMessage): Record<string, string> {
+  const found: Record<string, string> = {};
+  for (const name of ['anthropic-version', 'anthropic-beta']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') found[name] = value;
+  }
+  return found;
 }
 
 function bearerOf(req: http.IncomingMessage): string | null {

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadDotEnv } from '#libs/config';
 loadDotEnv();
 import { Logger } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppConfig } from '#libs/config';
 import { openDatabaseEndpoint } from '#libs/database';
 import { createApp } from './bootstrap/create-app';
@@ -20,7 +21,7 @@ async function bootstrap(): Promise<void> {
   try {
     app = await createApp(config, endpoint);
     await replayJournals(app, new Logger());
-    await app.listen(config.port, config.host);
+    await listenQuietly(app, config);
   } catch (err) {
     // A refused start-up (e.g. the wrong ENCRYPTION_KEY) closes the embedded database cleanly, so that
     // the next process (the command line) does not find it still open.
@@ -30,6 +31,21 @@ async function bootstrap(): Promise<void> {
   const logger = new Logger(); // the app's logger (NestPinoLogger), set by createApp
   logStartupSummary(logger, config, endpoint);
   installGracefulShutdown(app, endpoint, config, logger);
+}
+
+/**
+ * Fastify announces every address it listens on at info level; the start-up summary says where the server is
+ * once, with what a newcomer needs beside it. Its logger is held at warn for the moment of listening only.
+ */
+async function listenQuietly(app: NestFastifyApplication, config: AppConfig): Promise<void> {
+  const log = app.getHttpAdapter().getInstance().log;
+  const level = log.level;
+  if (['trace', 'debug', 'info'].includes(level)) log.level = 'warn';
+  try {
+    await app.listen(config.port, config.host);
+  } finally {
+    log.level = level;
+  }
 }
 
 bootstrap().catch((err) => {

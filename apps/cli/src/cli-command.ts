@@ -3,10 +3,13 @@ import { Command as NestCommand, CommandRunner, type CommandMetadata } from 'nes
 
 /** Names of every command, so that main.ts knows without booting the database whether one is asked for. */
 export const COMMAND_NAMES = new Set<string>();
+/** Commands that need only the configuration, never the database (see main.ts). */
+export const COMMANDS_WITHOUT_DATABASE = new Set<string>();
 
-/** `@Command` that also registers the name (see COMMAND_NAMES). */
-export function CliCommand(meta: CommandMetadata): ClassDecorator {
+/** `@Command` that also registers the name (see COMMAND_NAMES); `database: false` for a command that needs none. */
+export function CliCommand({ database, ...meta }: CommandMetadata & { database?: false }): ClassDecorator {
   COMMAND_NAMES.add(meta.name);
+  if (database === false) COMMANDS_WITHOUT_DATABASE.add(meta.name);
   return NestCommand(meta) as ClassDecorator;
 }
 

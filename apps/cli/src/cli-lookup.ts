@@ -40,9 +40,9 @@ export async function validateLike<T extends object>(
   if (errors.length) {
     const first = errors[0];
     const flag = flags[first.property] ?? first.property;
-    throw new CliError(
-      `${flag}: ${Object.values(first.constraints ?? {})[0]?.replace(first.property, flag) ?? 'invalid value'}`,
-    );
+    const message = Object.values(first.constraints ?? {})[0]?.replace(first.property, flag);
+    // class-validator's messages mostly name the property already ("scopes must contain …"): named once.
+    throw new CliError(message?.startsWith(flag) ? message : `${flag}: ${message ?? 'invalid value'}`);
   }
   return instance;
 }

@@ -5,18 +5,19 @@ import { InjectCommander } from 'nest-commander';
 const HELP_AFTER = `
 Examples:
   npm run cli -- tenants:create "Acme Corp" --owner ops@acme.test
-  npm run cli -- api-keys:create acme-corp --name ci --scopes chat,usage:read
+  npm run cli -- api-keys:create acme-corp --name ci --user ops@acme.test --scopes chat,usage:read
   npm run cli -- api-keys:list acme-corp
   npm run cli -- api-keys:revoke acme-corp <key id>
   npm run cli -- users:refresh-openrouter-key someone@acme.test
   npm run cli -- openrouter:reconcile --dry-run
   npm run cli -- secrets:reseal
   npm run cli -- stats --json
+  npm run -s cli -- dev:token --email you@example.com
 
 Configuration is the server's (environment or .env): DATABASE_URL, or the embedded database under
 DATA_DIR; ENCRYPTION_KEY (and ENCRYPTION_KEY_PREVIOUS while rotating); OPENROUTER_PROVISIONING_API_KEY
-and OPENROUTER_BASE_URL. The embedded database serves one process at a time: stop the server before
-running a command against its DATA_DIR.
+and OPENROUTER_BASE_URL. While the server runs on the embedded database, commands reach it through the
+server's socket in DATA_DIR.
 Every change a command makes is written to the audit trail with actor type "cli".
 Exit status: 0 on success, 1 with a one-line reason on stderr otherwise.`;
 

@@ -3,7 +3,7 @@ import { AdminModule } from '#libs/admin';
 import { ApiKeysModule } from '#libs/api-keys';
 import { AuditModule } from '#libs/audit';
 import { AuditReadModule } from '#libs/audit-read';
-import { AppConfigModule } from '#libs/config';
+import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { InstallationModule } from '#libs/installation';
 import { OpenRouterModule } from '#libs/openrouter';
@@ -51,6 +51,19 @@ export class CliModule {
    */
   static forHelp(): DynamicModule {
     return { module: CliModule, providers: [CliProgram, ...COMMANDS, ...stubDependencies(COMMANDS)] };
+  }
+
+  /** The commands that need only the configuration (`database: false`): the real AppConfig, the rest stubbed. */
+  static forConfigOnly(config: AppConfig): DynamicModule {
+    return {
+      module: CliModule,
+      providers: [
+        CliProgram,
+        ...COMMANDS,
+        ...stubDependencies(COMMANDS).filter((p) => (p as { provide: unknown }).provide !== AppConfig),
+        { provide: AppConfig, useValue: config },
+      ],
+    };
   }
 }
 

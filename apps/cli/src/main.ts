@@ -11,8 +11,8 @@ import { AppError } from '#libs/common';
 // The class only: the libraries' modules validate the environment as they load, and would crash the
 // process with a stack trace instead of the one-line reason an operator should get.
 import { AppConfig } from '#libs/config';
-import { DatabaseEndpoint, openDatabaseEndpoint } from '#libs/database';
-import { COMMAND_NAMES, CliError } from './cli-command';
+import { DatabaseEndpoint, embeddedServerAnswers, openDatabaseEndpoint } from '#libs/database';
+import { COMMAND_NAMES, COMMANDS_WITHOUT_DATABASE, CliError } from './cli-command';
 import { CliLogger } from './cli-logger';
 import type { CliModule as CliModuleType } from './cli.module';
 
@@ -52,11 +52,25 @@ async function main(argv: string[]): Promise<number> {
     return exitCode;
   }
 
+  if (COMMANDS_WITHOUT_DATABASE.has(args[0])) {
+    const app = await CommandFactory.createWithoutRunning(CliModule.forConfigOnly(config), {
+      ...options,
+      logger: new CliLogger(),
+    });
+    await runAndClose(app);
+    return exitCode;
+  }
+
   let endpoint: DatabaseEndpoint | undefined;
   let app: INestApplicationContext | undefined;
   try {
-    if (!config.databaseUrl) refuseEmbeddedInUse(config.dataDir);
-    endpoint = await openDatabaseEndpoint({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 });
+    if (!config.databaseUrl && !(await embeddedServerAnswers(config.dataDir))) refuseEmbeddedInUse(config.dataDir);
+    endpoint = await openDatabaseEndpoint({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      poolSize: 2,
+      joinRunningServer: true,
+    });
     if (!endpoint.embedded) await probeDatabase(endpoint.url);
     const logger = new CliLogger(config.logLevel === 'debug' || config.logLevel === 'trace');
     app = await CommandFactory.createWithoutRunning(CliModule.forRoot(endpoint), {
@@ -129,15 +143,16 @@ function databaseFailure(url: string, err: unknown): string {
 }
 
 /**
- * The embedded database serves one process: opened by a second one (the command line while the
- * server runs) its files could be damaged. PGlite keeps `postmaster.pid` while it is open.
+ * PGlite's files serve one process. A running server serves them to the command line on its socket (see
+ * openDatabaseEndpoint); files held open by a process that does not answer there (a server still starting, or
+ * one that crashed and left `postmaster.pid`) are not opened a second time.
  */
 function refuseEmbeddedInUse(dataDir: string): void {
   const pidFile = join(dataDir, 'pglite', 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   throw new CliError(
-    `the embedded database under ${dataDir} is open in another process (the server?): stop it first, or set DATABASE_URL to a PostgreSQL server. ` +
-      `If nothing uses it (the server crashed), start and stop the server once, or delete ${pidFile}`,
+    `the embedded database under ${dataDir} is held by a process that does not serve it (a server still starting?): ` +
+      `try again once the server is up. If nothing uses it (the server crashed), start and stop the server once, or delete ${pidFile}`,
   );
 }
 

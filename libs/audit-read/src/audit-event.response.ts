@@ -5,20 +5,24 @@ export class AuditEventDto {
   @ApiProperty() id: string;
   @ApiProperty({ example: 'api_key.created' }) action: string;
   @ApiProperty({ enum: ['user', 'api_key', 'system', 'webhook', 'cli'] }) actor_type: string;
-  @ApiProperty({ nullable: true, description: 'User id, API key id, svix-id or operator, by actor type' }) actor_id:
-    string | null;
-  @ApiProperty({ nullable: true }) tenant_id: string | null;
-  @ApiProperty({ nullable: true, example: 'api_key' }) target_type: string | null;
-  @ApiProperty({ nullable: true }) target_id: string | null;
+  @ApiProperty({ type: String, nullable: true, description: 'User id, API key id, svix-id or operator, by actor type' })
+  actor_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) tenant_id: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'api_key' }) target_type: string | null;
+  @ApiProperty({ type: String, nullable: true }) target_id: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Small, secret-free details' })
   metadata: Record<string, unknown>;
-  @ApiProperty({ nullable: true }) request_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) request_id: string | null;
   @ApiProperty() created_at: string;
 }
 
 export class AuditEventPageDto {
   @ApiProperty({ type: [AuditEventDto] }) data: AuditEventDto[];
-  @ApiProperty({ nullable: true, description: 'Pass as `cursor` for the next (older) page; null on the last page' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next (older) page; null on the last page',
+  })
   next_cursor: string | null;
 }
 

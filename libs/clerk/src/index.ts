@@ -1,4 +1,5 @@
 export * from './clerk-claims';
 export * from './clerk-payloads';
 export * from './clerk-profile.client';
+export * from './development-session-token';
 export * from './clerk.module';

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encryptionKeyProblem } from '#libs/common';
+import { DevelopmentSigningKey, loadOrCreateDevelopmentSigningKey } from './development-signing-key';
 import { Environment, validateEnvironment } from './environment';
 
 const list = (value?: string) =>
@@ -15,10 +16,18 @@ const list = (value?: string) =>
 @Injectable()
 export class AppConfig {
   readonly env: Environment;
+  /** Whether any CLERK_* variable is set (non-empty): then Clerk alone signs users in. */
+  private readonly clerkVariableSet: boolean;
 
   /** Reads process.env, into which ConfigModule has loaded `.env`; usable from the CLI as well. */
   constructor(raw: Record<string, unknown> = process.env) {
     this.env = validateEnvironment(raw);
+    // A value equal to its default counts as unset: @nestjs/config writes the defaults back into process.env.
+    const defaults = new Environment() as unknown as Record<string, unknown>;
+    this.clerkVariableSet = Object.entries(raw).some(
+      ([name, value]) =>
+        name.startsWith('CLERK_') && typeof value === 'string' && value.trim() !== '' && value !== defaults[name],
+    );
   }
 
   get isProduction() {
@@ -74,6 +83,21 @@ export class AppConfig {
       webhookSigningSecret: this.env.CLERK_WEBHOOK_SIGNING_SECRET,
     };
   }
+
+  /**
+   * Development sign-in: NODE_ENV=development and no Clerk variable at all. Never in production or test, and
+   * never beside a real Clerk configuration, so that a development key can never open a deployment.
+   */
+  get developmentSignIn(): boolean {
+    return this.env.NODE_ENV === 'development' && !this.clerkVariableSet;
+  }
+
+  /** The development signing key under DATA_DIR (created on first use) when development sign-in is on; else null. */
+  get developmentSigningKey(): DevelopmentSigningKey | null {
+    if (!this.developmentSignIn) return null;
+    return (this.cachedDevelopmentKey ??= loadOrCreateDevelopmentSigningKey(ensurePrivateDir(this.dataDir)));
+  }
+  private cachedDevelopmentKey?: DevelopmentSigningKey;
 
   get openRouter() {
     return {

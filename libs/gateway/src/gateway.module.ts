@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { OpenRouterModule } from '#libs/openrouter';
-import { ChatCompletionsController } from './chat/chat-completions.controller';
-import { CompletionsController } from './completions/completions.controller';
-import { EmbeddingsController } from './embeddings/embeddings.controller';
+import { INFERENCE_CONTROLLERS } from './inference/inference.controller';
 import { InferenceProxy } from './proxy/inference-proxy';
 import { QuotaPolicyResolver } from './proxy/quota-policy.resolver';
 import { UpstreamCaller } from './proxy/upstream-caller';
@@ -15,18 +13,13 @@ import { UsageQuery } from './usage/usage.query';
 import { UsageRecorder } from './usage/usage.recorder';
 
 /**
- * The OpenAI-compatible gateway (`/api/v1/chat/completions`, `/api/v1/completions`, `/api/v1/embeddings`,
- * `/api/v1/models[/{model}]`) on each user's own OpenRouter key, through one proxy core, with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
+ * The gateway on each user's own OpenRouter key: OpenAI's chat completions, completions, embeddings and Responses
+ * API, Anthropic's Messages API (all through one proxy core, from one table of routes), `/api/v1/models[/{model}]`,
+ * with auto-renewal, token quotas per API key, and usage accounting (`/api/v1/usage`).
  */
 @Module({
   imports: [OpenRouterModule, QuotaModule],
-  controllers: [
-    ChatCompletionsController,
-    CompletionsController,
-    EmbeddingsController,
-    ModelsController,
-    UsageController,
-  ],
+  controllers: [...INFERENCE_CONTROLLERS, ModelsController, UsageController],
   providers: [
     InferenceProxy,
     UpstreamCaller,

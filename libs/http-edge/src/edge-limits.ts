@@ -1,7 +1,19 @@
 /** The OpenAI-compatible routes: OpenAI's error shape, larger bodies, deeper JSON (chat messages nest). */
-const OPENAI_PREFIXES = ['/api/v1/chat/completions', '/api/v1/completions', '/api/v1/embeddings', '/api/v1/models'];
+const OPENAI_PREFIXES = [
+  '/api/v1/chat/completions',
+  '/api/v1/completions',
+  '/api/v1/embeddings',
+  '/api/v1/responses',
+  '/api/v1/models',
+];
 /** Routes that take inference input: a conversation may be large. */
-const LARGE_BODY_PATHS = new Set(['/api/v1/chat/completions', '/api/v1/completions', '/api/v1/embeddings']);
+const LARGE_BODY_PATHS = new Set([
+  '/api/v1/chat/completions',
+  '/api/v1/completions',
+  '/api/v1/embeddings',
+  '/api/v1/responses',
+  '/api/v1/messages',
+]);
 
 export const MiB = 1024 * 1024;
 export const DEFAULT_BODY_LIMIT = 1 * MiB;

@@ -1,4 +1,7 @@
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+
+/** What a throttler storage answers (the package exports the interface but not the record type). */
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /**
  * Fixed-window counting, shared by both storages: the first hit opens a window of `ttl` ms, every hit

@@ -1,7 +1,6 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import { windowRecord } from './fixed-window';
+import { type ThrottlerStorageRecord, windowRecord } from './fixed-window';
 
 interface Window {
   hits: number;

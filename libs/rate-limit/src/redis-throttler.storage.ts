@@ -1,9 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import { createHash } from 'node:crypto';
 import type Redis from 'ioredis';
-import { windowRecord } from './fixed-window';
+import { type ThrottlerStorageRecord, windowRecord } from './fixed-window';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 
 /**

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EdgeAuthenticationHook } from '#libs/auth';
-import { MAX_URL_LENGTH } from '#libs/common';
+import { errorShapeFor, MAX_URL_LENGTH } from '#libs/common';
 import type { AppConfig } from '#libs/config';
 import {
   installBodyLimits,
@@ -16,7 +16,8 @@ const ENCODED_NUL = /%00/;
 
 /**
  * What every request meets before Nest routes it, in this order: CORS, then the security headers and the
- * request id, a URL too long (414), NUL in the URL, an unknown route under /api/v1 (OpenAI's 404), then
+ * request id, a URL too long (414), NUL in the URL, an unknown route under /api/v1 (OpenAI's 404, Anthropic's below
+ * /api/v1/messages), then
  * authentication (before the body is read), then the JSON parser (depth and text checks, body limits).
  */
 export function installHttpEdge(app: NestFastifyApplication, config: AppConfig): void {
@@ -34,7 +35,9 @@ export function installHttpEdge(app: NestFastifyApplication, config: AppConfig):
       return;
     }
     if (req.is404 && pathOnly(req.url).startsWith('/api/v1/')) {
-      sendEdgeError(req, reply, 'not_found', `Unknown route ${req.method} ${pathOnly(req.url)}`, undefined, 'openai');
+      // OpenAI's shape, or Anthropic's below /api/v1/messages: the SDK that called can read it.
+      const shape = errorShapeFor(req.url, false);
+      sendEdgeError(req, reply, 'not_found', `Unknown route ${req.method} ${pathOnly(req.url)}`, undefined, shape);
       return;
     }
     done();

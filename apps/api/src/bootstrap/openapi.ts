@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { RouteAuthPolicies } from '#libs/auth';
 import { LIVENESS_OPENAPI, LIVENESS_PATH } from './liveness';
+import { completeDocument } from './openapi-completion';
 
 /** Every tag of the document, described; shown sorted by name. */
 const TAGS: Record<string, string> = {
@@ -49,7 +51,9 @@ export function setUpOpenApi(app: INestApplication): void {
       .build(),
   );
   document.paths = { [LIVENESS_PATH]: LIVENESS_OPENAPI, ...document.paths }; // a Fastify route, not Nest's
-  SwaggerModule.setup('api/docs', app, organiseTags(document), { jsonDocumentUrl: 'api/docs-json' });
+  const policies = app.get(RouteAuthPolicies, { strict: false });
+  const completed = completeDocument(organiseTags(document), (method, path) => policies.forRoute(method, path));
+  SwaggerModule.setup('api/docs', app, completed, { jsonDocumentUrl: 'api/docs-json' });
 }
 
 /** Renames and regroups operations' tags, then lists every tag used, sorted, with its description. */

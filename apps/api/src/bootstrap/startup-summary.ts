@@ -13,7 +13,7 @@ interface Integration {
 const INTEGRATIONS: Integration[] = [
   {
     name: 'Clerk sign-in',
-    configured: (c) => Boolean(c.clerk.jwtKey || c.clerk.secretKey),
+    configured: (c) => Boolean(c.clerk.jwtKey || c.clerk.secretKey || c.developmentSignIn),
     enable: 'CLERK_JWT_KEY or CLERK_SECRET_KEY',
     effect: 'every Bearer session token is refused',
   },
@@ -78,6 +78,11 @@ export function startupSummaryLines(config: AppConfig, endpoint: Pick<DatabaseEn
         : 'not configured: limits and counters kept in process (one instance); set REDIS_URL to share them'
     }`,
   ];
+  if (config.developmentSignIn)
+    lines.push(
+      '  Sign-in:   development sign-in is on (NODE_ENV=development, no CLERK_* variable): ' +
+        '`npm run -s cli -- dev:token --email you@example.com` prints a session token; set CLERK_JWT_KEY or CLERK_SECRET_KEY for Clerk',
+    );
   const missing = INTEGRATIONS.filter((i) => !i.configured(config));
   if (missing.length === 0) lines.push('  Every integration is configured.');
   else {

@@ -2,6 +2,7 @@ import { ApiKeysCreateCommand } from './api-keys-create.command';
 import { ApiKeysListCommand } from './api-keys-list.command';
 import { ApiKeysRevokeCommand } from './api-keys-revoke.command';
 import { AuditListCommand } from './audit-list.command';
+import { DevTokenCommand } from './dev-token.command';
 import { OpenRouterReconcileCommand } from './openrouter-reconcile.command';
 import { SecretsResealCommand } from './secrets-reseal.command';
 import { StatsCommand } from './stats.command';
@@ -23,4 +24,5 @@ export const COMMANDS = [
   SecretsResealCommand,
   StatsCommand,
   AuditListCommand,
+  DevTokenCommand,
 ];

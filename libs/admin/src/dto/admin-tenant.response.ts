@@ -4,9 +4,10 @@ export class AdminTenantDto {
   @ApiProperty() id: string;
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
-  @ApiProperty({ nullable: true, description: 'Set when the tenant mirrors a Clerk organization' }) clerk_org_id:
+  @ApiProperty({ type: String, nullable: true, description: 'Set when the tenant mirrors a Clerk organization' })
+  clerk_org_id: string | null;
+  @ApiProperty({ type: String, nullable: true, description: "Set for a user's personal tenant" }) personal_owner_id:
     string | null;
-  @ApiProperty({ nullable: true, description: "Set for a user's personal tenant" }) personal_owner_id: string | null;
   @ApiProperty() members: number;
   @ApiProperty() api_keys_active: number;
   @ApiProperty() created_at: string;
@@ -15,5 +16,5 @@ export class AdminTenantDto {
 
 export class AdminTenantPageDto {
   @ApiProperty({ type: [AdminTenantDto] }) data: AdminTenantDto[];
-  @ApiProperty({ nullable: true }) next_cursor: string | null;
+  @ApiProperty({ type: String, nullable: true }) next_cursor: string | null;
 }

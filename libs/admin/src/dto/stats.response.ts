@@ -19,17 +19,17 @@ export class PlatformStatsDto {
 
 export class TenantSpendDto {
   @ApiProperty() tenant_id: string;
-  @ApiProperty({ nullable: true, description: 'null once the tenant is deleted (usage outlives it)' })
+  @ApiProperty({ type: String, nullable: true, description: 'null once the tenant is deleted (usage outlives it)' })
   name: string | null;
-  @ApiProperty({ nullable: true }) slug: string | null;
+  @ApiProperty({ type: String, nullable: true }) slug: string | null;
   @ApiProperty({ description: 'Gateway requests recorded' }) requests: number;
   @ApiProperty({ description: 'USD, summed from the recorded usage cost' }) cost: number;
 }
 
 export class KeyNearLimitDto {
   @ApiProperty() user_id: string;
-  @ApiProperty({ nullable: true }) email: string | null;
-  @ApiProperty({ nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
+  @ApiProperty({ type: String, nullable: true }) email: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
   @ApiProperty({ description: 'USD' }) limit: number;
   @ApiProperty({ description: 'USD spent' }) usage: number;
   @ApiProperty({ description: 'USD left under the limit' }) limit_remaining: number;

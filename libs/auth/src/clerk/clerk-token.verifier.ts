@@ -7,6 +7,8 @@ import { ClerkClaims, parseClerkClaims } from '#libs/users';
 /**
  * Verifies Clerk session tokens with `@clerk/backend`: networkless with CLERK_JWT_KEY, through
  * Clerk's JWKS with CLERK_SECRET_KEY otherwise; `azp` checked against CLERK_AUTHORIZED_PARTIES.
+ * Under development sign-in (no Clerk variable, NODE_ENV=development) the development public key takes
+ * CLERK_JWT_KEY's place: the same verification, claims and login hook.
  * A verified token is remembered until it expires, since the same token is sent on every request.
  */
 @Injectable()
@@ -19,7 +21,8 @@ export class ClerkTokenVerifier {
   async verify(token: string): Promise<ClerkClaims> {
     const cached = this.verified.get(token);
     if (cached) return cached;
-    const { jwtKey, secretKey, authorizedParties, apiUrl } = this.config.clerk;
+    const { secretKey, authorizedParties, apiUrl } = this.config.clerk;
+    const jwtKey = this.config.clerk.jwtKey ?? this.config.developmentSigningKey?.publicKeyPem;
     if (!jwtKey && !secretKey)
       throw Errors.invalidToken('Clerk is not configured on this server (CLERK_JWT_KEY or CLERK_SECRET_KEY)');
     let payload: Record<string, unknown>;

@@ -6,11 +6,13 @@ import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeE
 import { AppError } from './app-error';
 import { defaultCodeFor, ERROR_CATALOGUE, ErrorCode, isErrorCode, OpenAiErrorType } from './error-catalogue';
 import { toErrorResponse } from './error-response';
-import { errorBody, errorShapeFor } from './error-shape';
+import { anthropicTypeForStatus, errorBody, errorShapeFor } from './error-shape';
 
 /** The OpenAI types a status may carry: the type follows from the status, so SDKs and status agree. */
 const TYPES_BY_STATUS: [(status: number) => boolean, OpenAiErrorType[]][] = [
   [(s) => s === 401, ['authentication_error']],
+  // OpenRouter's "insufficient credits", passed on: OpenAI SDKs read it as a quota error.
+  [(s) => s === 402, ['insufficient_quota']],
   [(s) => s === 403, ['permission_error']],
   // OpenAI answers an unknown model 404 invalid_request_error `model_not_found`.
   [(s) => s === 404, ['not_found_error', 'invalid_request_error']],
@@ -90,6 +92,37 @@ describe('error catalogue', () => {
       message: 'over',
       request_id: 'r1',
     });
+  });
+
+  it("shapes errors in Anthropic's shape on /api/v1/messages (and below it), with the contract's type per status", () => {
+    for (const url of ['/api/v1/messages', '/api/v1/messages?beta=true'])
+      assert.equal(errorShapeFor(url, true), 'anthropic', url);
+    assert.equal(errorShapeFor('/api/v1/messages/count_tokens', false), 'anthropic');
+    assert.equal(errorShapeFor('/api/v1/messagesx', true), 'platform');
+    assert.equal(errorShapeFor('/api/v1/responses', true), 'openai');
+    const expected: [number, string][] = [
+      [400, 'invalid_request_error'],
+      [401, 'authentication_error'],
+      [402, 'invalid_request_error'],
+      [403, 'permission_error'],
+      [404, 'not_found_error'],
+      [413, 'invalid_request_error'],
+      [429, 'rate_limit_error'],
+      [500, 'api_error'],
+      [502, 'api_error'],
+      [504, 'api_error'],
+    ];
+    assert.deepEqual(
+      expected.map(([status]) => [status, anthropicTypeForStatus(status)]),
+      expected,
+    );
+    for (const code of codes) {
+      const res = toErrorResponse(new AppError(code, 'm'));
+      assert.deepEqual(errorBody(res, 'anthropic', 'r1'), {
+        type: 'error',
+        error: { type: anthropicTypeForStatus(res.status), message: 'm', code },
+      });
+    }
   });
 });
 

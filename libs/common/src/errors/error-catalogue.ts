@@ -51,6 +51,15 @@ export const ERROR_CATALOGUE = {
   // 404
   not_found: entry(404, 'not_found_error'),
   model_not_found: entry(404, 'invalid_request_error'),
+  // OpenRouter's own refusals, passed on with their status (one code per status), OpenRouter's message kept.
+  upstream_bad_request: entry(400, 'invalid_request_error'),
+  upstream_unauthorized: entry(401, 'authentication_error'),
+  upstream_insufficient_credits: entry(402, 'insufficient_quota'),
+  upstream_forbidden: entry(403, 'permission_error'),
+  upstream_not_found: entry(404, 'not_found_error'),
+  upstream_payload_too_large: entry(413, 'invalid_request_error'),
+  upstream_unprocessable_entity: entry(422, 'invalid_request_error'),
+  upstream_rate_limited: entry(429, 'rate_limit_error'),
   // Other 4xx the HTTP layer answers.
   method_not_allowed: entry(405, 'invalid_request_error'),
   not_acceptable: entry(406, 'invalid_request_error'),

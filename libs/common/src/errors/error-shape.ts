@@ -7,16 +7,19 @@ import { scrubSecrets } from '../redaction/secret-text';
  * The contract's OpenAI-compatible routes answer errors in OpenAI's shape so that OpenAI SDKs can read them;
  * so does any unknown route under `/api/v1` (an SDK pointed at a wrong path still gets an error it parses).
  */
-const OPENAI_ROUTES = /^\/api\/v1\/(?:chat\/completions|completions|embeddings|models)(?:\/|$)/;
+const OPENAI_ROUTES = /^\/api\/v1\/(?:chat\/completions|completions|embeddings|responses|models)(?:\/|$)/;
+/** The Anthropic-compatible route (and anything an Anthropic SDK may call below it) answers in Anthropic's shape. */
+const ANTHROPIC_ROUTES = /^\/api\/v1\/messages(?:\/|$)/;
 const V1_PREFIX = /^\/api\/v1(?:\/|$)/;
 
-export type ErrorShape = 'platform' | 'openai';
+export type ErrorShape = 'platform' | 'openai' | 'anthropic';
 
 /** Decided once per request from its path, and whether a route matched it at all. */
 export function errorShapeFor(url: string, routeMatched: boolean): ErrorShape {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   if (OPENAI_ROUTES.test(path)) return 'openai';
+  if (ANTHROPIC_ROUTES.test(path)) return 'anthropic';
   return !routeMatched && V1_PREFIX.test(path) ? 'openai' : 'platform';
 }
 
@@ -27,6 +30,34 @@ export interface OpenAiErrorBody {
 
 export function openAiErrorBody(message: string, type: string, code: string | number | null): OpenAiErrorBody {
   return { error: { message, type, code, param: null } };
+}
+
+/** Anthropic's error types, by status as the contract lists them. */
+export type AnthropicErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'permission_error'
+  | 'not_found_error'
+  | 'rate_limit_error'
+  | 'api_error';
+
+/** `{"type": "error", "error": {...}}`: the body of every error on the Anthropic-compatible route. */
+export interface AnthropicErrorBody {
+  type: 'error';
+  error: { type: AnthropicErrorType; message: string; code: string };
+}
+
+export function anthropicTypeForStatus(status: number): AnthropicErrorType {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'api_error';
+  return 'invalid_request_error';
+}
+
+export function anthropicErrorBody(status: number, message: string, code: string): AnthropicErrorBody {
+  return { type: 'error', error: { type: anthropicTypeForStatus(status), message, code } };
 }
 
 /** The platform's `{statusCode, error, code, message, request_id}`. */
@@ -44,9 +75,10 @@ export function errorBody(
   res: ErrorResponse,
   shape: ErrorShape,
   requestId: string,
-): PlatformErrorBody | OpenAiErrorBody {
+): PlatformErrorBody | OpenAiErrorBody | AnthropicErrorBody {
   const message = scrubSecrets(res.message);
   if (shape === 'openai') return openAiErrorBody(message, ERROR_CATALOGUE[res.code].openAiType, res.code);
+  if (shape === 'anthropic') return anthropicErrorBody(res.status, message, res.code);
   return {
     statusCode: res.status,
     error: statusName(res.status),

@@ -113,6 +113,8 @@ export function createLoggers(level: string, format: LogFormat = logFormatFor(pr
       colorize: true,
       translateTime: 'SYS:HH:MM:ss.l',
       ignore: 'pid,hostname',
+      // One line per entry: an access line's fields follow its message instead of a block below it.
+      singleLine: true,
       sync: true,
     });
     return { root: pino(pinoOptions(level), pretty), access: pino(accessOptions(level), pretty) };

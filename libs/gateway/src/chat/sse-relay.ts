@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { AnswerDialect, CHAT_COMPLETIONS_DIALECT } from '../proxy/answer-dialects';
 import { TokenUsage } from '../proxy/token-usage';
 import { SseUsageParser, StreamError } from './sse-usage.parser';
 
@@ -21,26 +22,20 @@ export interface Relay {
   readonly done: Promise<RelayResult>;
 }
 
-/** The last event sent when the upstream connection breaks mid-stream, so that SDKs see an error rather than a cut. */
-const INTERRUPTED_EVENT = `data: ${JSON.stringify({
-  error: {
-    message: 'The upstream stream was interrupted',
-    type: 'server_error',
-    code: 'upstream_stream_interrupted',
-    param: null,
-  },
-})}\n\n`;
-
 /**
  * Relays a server-sent-event stream from OpenRouter to the caller unchanged, chunk by chunk, with
  * back-pressure (the upstream is paused while the caller's socket is full), reading usage on the way.
  * When the caller goes away (Fastify destroys `body`) the upstream stream is destroyed, which closes the
  * upstream request so that OpenRouter stops generating.
  */
-export function relaySse(upstream: NodeJS.ReadableStream, callerGone?: AbortSignal): Relay {
+export function relaySse(
+  upstream: NodeJS.ReadableStream,
+  callerGone?: AbortSignal,
+  dialect: AnswerDialect = CHAT_COMPLETIONS_DIALECT,
+): Relay {
   const source = upstream as Readable;
   const body = new PassThrough();
-  const parser = new SseUsageParser();
+  const parser = new SseUsageParser(dialect);
   let resolve!: (result: RelayResult) => void;
   const done = new Promise<RelayResult>((r) => (resolve = r));
   let finished = false;
@@ -85,7 +80,7 @@ export function relaySse(upstream: NodeJS.ReadableStream, callerGone?: AbortSign
     }
     finish('upstream_failed');
     void done.then(() => {
-      if (!body.destroyed && !body.writableEnded) body.end(INTERRUPTED_EVENT);
+      if (!body.destroyed && !body.writableEnded) body.end(dialect.interruptedEvent);
     });
   });
   body.once('close', () => {

@@ -1,4 +1,5 @@
 import { StringDecoder } from 'node:string_decoder';
+import { AnswerDialect, CHAT_COMPLETIONS_DIALECT, StreamFacts } from '../proxy/answer-dialects';
 import { TokenUsage, parseUsage } from '../proxy/token-usage';
 
 /** An event larger than this is not a chat chunk we need to read; it is passed on, not parsed. */
@@ -10,20 +11,35 @@ export interface StreamError {
 }
 
 /**
- * Watches a chat completion's (or completion's) server-sent events go by, without changing them, for what the gateway
- * needs: the usage of the final chunk, the model, an error sent mid-stream (`data: {"error": …}`), and
- * how much text was generated (to estimate usage when the stream ends early). Comments such as
- * `: OPENROUTER PROCESSING` are skipped.
+ * Watches a stream's server-sent events go by, without changing them, for what the gateway needs: the usage,
+ * the model, an error sent mid-stream, and how much text was generated (to estimate usage when the stream ends
+ * early). What each event means is the dialect's (chat completions, Responses API, Anthropic Messages); the
+ * framing is SSE's for all: `event:`/`id:` lines and comments such as `: OPENROUTER PROCESSING` are skipped.
  */
 export class SseUsageParser {
-  usage: TokenUsage | null = null;
-  model: string | null = null;
-  error: StreamError | null = null;
   done = false;
-  contentChars = 0;
 
+  private readonly facts: StreamFacts = { usage: null, model: null, error: null, contentChars: 0 };
   private readonly decoder = new StringDecoder('utf8');
   private buffer = '';
+
+  constructor(private readonly dialect: AnswerDialect = CHAT_COMPLETIONS_DIALECT) {}
+
+  get usage(): TokenUsage | null {
+    return parseUsage(this.facts.usage, this.dialect.usageFields);
+  }
+
+  get model(): string | null {
+    return this.facts.model;
+  }
+
+  get error(): StreamError | null {
+    return this.facts.error;
+  }
+
+  get contentChars(): number {
+    return this.facts.contentChars;
+  }
 
   push(chunk: Buffer | string): void {
     this.buffer += typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
@@ -57,26 +73,14 @@ export class SseUsageParser {
       this.done = true;
       return;
     }
-    let chunk: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      chunk = JSON.parse(data);
+      parsed = JSON.parse(data);
     } catch {
       return;
     }
-    if (typeof chunk !== 'object' || chunk === null) return;
-    if (typeof chunk.model === 'string' && chunk.model) this.model = chunk.model;
-    const usage = parseUsage(chunk.usage);
-    if (usage) this.usage = usage;
-    if (chunk.error !== undefined && chunk.error !== null) this.error = streamError(chunk.error);
-    if (Array.isArray(chunk.choices)) {
-      for (const choice of chunk.choices as { delta?: { content?: unknown; reasoning?: unknown }; text?: unknown }[]) {
-        // A completion chunk (`/completions`) carries `text` rather than a delta.
-        if (typeof choice?.text === 'string') this.contentChars += choice.text.length;
-        const delta = choice?.delta;
-        if (typeof delta?.content === 'string') this.contentChars += delta.content.length;
-        if (typeof delta?.reasoning === 'string') this.contentChars += delta.reasoning.length;
-      }
-    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
+    this.dialect.readEvent(parsed as Record<string, unknown>, this.facts);
   }
 }
 
@@ -87,10 +91,4 @@ function eventEnd(buffer: string): { at: number; length: number } | null {
   if (lf < 0 && crlf < 0) return null;
   if (crlf >= 0 && (lf < 0 || crlf < lf)) return { at: crlf, length: 4 };
   return { at: lf, length: 2 };
-}
-
-function streamError(raw: unknown): StreamError {
-  const e = (typeof raw === 'object' && raw !== null ? raw : { message: String(raw) }) as Record<string, unknown>;
-  const code = e.code === undefined || e.code === null ? 'upstream_stream_error' : String(e.code);
-  return { code, message: typeof e.message === 'string' ? e.message.slice(0, 500) : 'Upstream error' };
 }

@@ -10,10 +10,10 @@ export class OpenAiErrorDetailDto {
   type: string;
   @ApiProperty({
     example: 'quota_exceeded',
-    description: 'Stable machine code (OpenRouter passes numeric codes on its own errors)',
+    description: "Stable machine code from the service's catalogue (OpenRouter's own refusals as `upstream_*`)",
   })
   code: string;
-  @ApiProperty({ nullable: true, example: null }) param: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null }) param: string | null;
 }
 
 /** The error body of the OpenAI-compatible routes. */

@@ -13,12 +13,14 @@ import { QuotaPolicyResolver } from './quota-policy.resolver';
 import { estimatePromptTokens, estimateRequestTokens, estimateTextTokens } from './token-estimate';
 import { TokenUsage } from './token-usage';
 import { UpstreamCaller } from './upstream-caller';
-import { passThroughBody, transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
+import { transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
 
 /** Nginx's "client closed request", kept in usage records of callers that went away. */
 const CLIENT_CLOSED = 499;
 const RENEWED_HEADER = 'x-openrouter-key-renewed';
 const JSON_TYPE = 'application/json; charset=utf-8';
+/** Longer values of a forwarded protocol header are not a version or beta list: not sent on. */
+const MAX_FORWARDED_HEADER = 1024;
 
 /** What is known about a request from its start, carried to its usage record. */
 interface Exchange {
@@ -35,8 +37,8 @@ interface Exchange {
 }
 
 /**
- * The one proxy core of the OpenAI-compatible inference routes (chat completions, completions,
- * embeddings): admits the request against the key's token quota, forwards the caller's body to
+ * The one proxy core of the inference routes (chat completions, completions, embeddings, responses,
+ * Anthropic messages; what differs between them is their InferenceEndpoint): admits the request against the key's token quota, forwards the caller's body to
  * OpenRouter on the user's own key (renewed once on a 401), relays OpenRouter's answer (JSON bytes as
  * they came, or SSE as it arrives), then settles the quota and records usage in memory, written in
  * batches off the request path.
@@ -96,6 +98,7 @@ export class InferenceProxy {
         userId: ex.userId,
         actor: { type: 'api_key', id: apiKey.id, userId: ex.userId },
         payload: payloadOf(request, body),
+        headers: forwardedHeaders(request, endpoint),
         stream: ex.stream,
         signal: abort.signal,
       });
@@ -129,14 +132,14 @@ export class InferenceProxy {
     reply: FastifyReply,
   ): void {
     if (status >= 200 && status < 300) {
-      const facts = readJsonAnswer(bytes);
+      const facts = readJsonAnswer(bytes, ex.endpoint.dialect.usageFields);
       if (!facts.valid) {
         this.quota.release(ticket);
         const failure = GatewayErrors.upstreamBadResponse('a body that is not JSON');
         this.record(ex, { status: failure.status, outcome: 'failed', errorCode: failure.code });
         throw failure;
       }
-      const charged = facts.usage ?? this.estimateFromText(ex, contentCharsOf(facts.parsed));
+      const charged = facts.usage ?? this.estimateFromText(ex, ex.endpoint.dialect.contentChars(facts.parsed));
       this.quota.settle(ticket, { tokens: charged.totalTokens, costUsd: charged.cost });
       const error = (facts.parsed as { error?: unknown } | undefined)?.error;
       this.record(ex, {
@@ -152,19 +155,10 @@ export class InferenceProxy {
     }
 
     this.quota.release(ticket);
-    const json = parseOrNull(bytes);
-    const failure = upstreamStatusFailure(status, json);
-    if (failure) {
-      const { status: mapped, code } = statusOf(failure);
-      this.record(ex, { status: mapped, outcome: 'upstream_error', errorCode: code });
-      throw failure;
-    }
-    this.record(ex, { status, outcome: 'upstream_error', errorCode: upstreamErrorCode(status, json) });
-    if (headers['retry-after']) void reply.header('retry-after', headers['retry-after']);
-    void reply
-      .status(status)
-      .header('content-type', JSON_TYPE)
-      .send(JSON.stringify(passThroughBody(status, json)));
+    // Answered in the route's own error shape by the exception filter, like every refusal of the gateway's.
+    const failure = upstreamStatusFailure(status, parseOrNull(bytes), headers['retry-after']);
+    this.record(ex, { status: failure.status, outcome: 'upstream_error', errorCode: failure.code });
+    throw failure;
   }
 
   /** A stream: relayed as it arrives; settled and recorded when it is over. */
@@ -176,7 +170,7 @@ export class InferenceProxy {
     callerGone: AbortSignal,
     reply: FastifyReply,
   ): void {
-    const relay = relaySse(upstream, callerGone);
+    const relay = relaySse(upstream, callerGone, ex.endpoint.dialect);
     void relay.done
       .then((result) => this.streamEnded(ex, ticket, status, result))
       .catch((err: unknown) => this.logger.error({ err, request_id: ex.requestId }, 'Settling a stream failed'));
@@ -242,6 +236,7 @@ export class InferenceProxy {
       userId: ex.userId,
       apiKeyId: ex.apiKeyId,
       requestId: ex.requestId,
+      route: ex.endpoint.route,
       model: r.model ?? (typeof ex.body.model === 'string' ? ex.body.model.slice(0, 200) : null),
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
@@ -273,6 +268,18 @@ function requireObject(body: unknown, endpoint: InferenceEndpoint): Record<strin
   return b;
 }
 
+/** The endpoint's protocol headers (e.g. `anthropic-version`) as the caller sent them; bounded, never credentials. */
+function forwardedHeaders(request: FastifyRequest, endpoint: InferenceEndpoint): Record<string, string> | undefined {
+  let headers: Record<string, string> | undefined;
+  for (const name of endpoint.forwardHeaders) {
+    const value = request.headers[name];
+    const text = Array.isArray(value) ? value.join(',') : value;
+    if (typeof text === 'string' && text.length > 0 && text.length <= MAX_FORWARDED_HEADER)
+      (headers ??= {})[name] = text;
+  }
+  return headers;
+}
+
 /**
  * The caller's own bytes when the server kept them (nothing in the body needs changing), so that the
  * body is not serialised again; otherwise the parsed body, serialised.
@@ -294,16 +301,4 @@ function parseOrNull(bytes: Buffer): unknown {
 
 function statusOf(err: unknown): { status: number; code: string } {
   return err instanceof AppError ? { status: err.status, code: err.code } : { status: 500, code: 'internal_error' };
-}
-
-/** Generated characters of a chat completion (`message.content`) or completion (`text`). */
-function contentCharsOf(json: unknown): number {
-  const choices = (json as { choices?: unknown } | null)?.choices;
-  if (!Array.isArray(choices)) return 0;
-  let chars = 0;
-  for (const choice of choices as { message?: { content?: unknown }; text?: unknown }[]) {
-    const content = choice?.message?.content ?? choice?.text;
-    if (typeof content === 'string') chars += content.length;
-  }
-  return chars;
 }

@@ -1,4 +1,4 @@
-import { parseUsage, TokenUsage } from './token-usage';
+import { parseUsage, PROMPT_COMPLETION_FIELDS, TokenUsage, UsageFields } from './token-usage';
 
 /** OpenRouter puts `usage` last: it is looked for in this many trailing bytes only. */
 const TAIL_BYTES = 4096;
@@ -17,12 +17,12 @@ export interface JsonAnswerFacts {
 }
 
 /**
- * Reads usage and model from a completion's or embedding's JSON without parsing the whole answer (an
+ * Reads usage and model from a completion's, embedding's, response's or message's JSON without parsing the whole answer (an
  * embedding is mostly numbers): `usage` from the tail, `model` from the head. When the tail holds no usage
  * object, the answer is parsed whole, as it then is small or unusual.
  */
-export function readJsonAnswer(bytes: Buffer): JsonAnswerFacts {
-  const usage = usageFromTail(bytes);
+export function readJsonAnswer(bytes: Buffer, fields: UsageFields = PROMPT_COMPLETION_FIELDS): JsonAnswerFacts {
+  const usage = usageFromTail(bytes, fields);
   if (usage) return { usage, model: modelOf(bytes), valid: true };
   let parsed: unknown;
   try {
@@ -32,7 +32,7 @@ export function readJsonAnswer(bytes: Buffer): JsonAnswerFacts {
   }
   const model = (parsed as { model?: unknown } | null)?.model;
   return {
-    usage: parseUsage((parsed as { usage?: unknown } | null)?.usage),
+    usage: parseUsage((parsed as { usage?: unknown } | null)?.usage, fields),
     model: typeof model === 'string' ? model.slice(0, 200) : null,
     parsed,
     valid: true,
@@ -40,7 +40,7 @@ export function readJsonAnswer(bytes: Buffer): JsonAnswerFacts {
 }
 
 /** The last `"usage": {…}` object of the answer; null when there is none (or it is not one piece of JSON). */
-export function usageFromTail(bytes: Buffer): TokenUsage | null {
+export function usageFromTail(bytes: Buffer, fields: UsageFields = PROMPT_COMPLETION_FIELDS): TokenUsage | null {
   const tail = bytes.toString('utf8', Math.max(0, bytes.length - TAIL_BYTES));
   // Inside a JSON string the quotes would be escaped: an unescaped `"usage"` is a key.
   const at = tail.lastIndexOf('"usage"');
@@ -50,7 +50,7 @@ export function usageFromTail(bytes: Buffer): TokenUsage | null {
   const close = objectEnd(tail, open);
   if (close < 0) return null;
   try {
-    return parseUsage(JSON.parse(tail.slice(open, close + 1)));
+    return parseUsage(JSON.parse(tail.slice(open, close + 1)), fields);
   } catch {
     return null;
   }

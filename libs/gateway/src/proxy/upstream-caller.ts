@@ -11,6 +11,8 @@ export interface UpstreamCall {
   actor: AuditActor;
   /** The request body as sent on (the caller's bytes when nothing had to change). */
   payload: string | Buffer;
+  /** Protocol headers sent on with the body (e.g. `anthropic-version`). */
+  headers?: Record<string, string>;
   stream: boolean;
   signal: AbortSignal;
 }
@@ -41,7 +43,7 @@ export class UpstreamCaller {
 
   async call(call: UpstreamCall): Promise<UpstreamResult> {
     const key = await this.keys.resolve(call.userId);
-    const opts = { stream: call.stream, signal: call.signal, timeoutMs: this.timeoutMs };
+    const opts = { stream: call.stream, signal: call.signal, timeoutMs: this.timeoutMs, headers: call.headers };
     const first = await this.client.inference(call.path, key.key, call.payload, opts);
     if (first.status !== 401) return { response: first, renewed: false };
     if (call.signal.aborted) return { response: first, renewed: false };

@@ -1,6 +1,6 @@
-import { scrubSecrets } from '#libs/common';
+import { AppError, ErrorCode, scrubSecrets } from '#libs/common';
 import { OpenRouterError } from '#libs/openrouter';
-import { GatewayErrors, openAiErrorBody, openAiTypeFor, OpenAiErrorBody } from '../errors/openai-error';
+import { GatewayErrors } from '../errors/openai-error';
 
 /** The gateway's answer to an OpenRouter call that produced no HTTP answer (timeout, connection error). */
 export function transportFailure(err: unknown): unknown {
@@ -17,40 +17,45 @@ export function transportFailure(err: unknown): unknown {
   }
 }
 
-/** OpenRouter's own failures (5xx, and 408 "timed out") become the gateway's errors; other statuses are passed on. */
-export function upstreamStatusFailure(status: number, body: unknown): Error | null {
-  if (status === 408 || status === 504) return GatewayErrors.upstreamTimeout();
-  if (status >= 500) return GatewayErrors.upstreamError(status, upstreamMessage(body));
-  return null;
-}
+/**
+ * OpenRouter's refusals that keep their status, each with its own catalogue code (one code, one status). A 4xx
+ * not listed here is the caller's request that OpenRouter refused for a reason of its own: a 400.
+ */
+const PASSED_ON: Readonly<Record<number, ErrorCode>> = {
+  400: 'upstream_bad_request',
+  401: 'upstream_unauthorized',
+  402: 'upstream_insufficient_credits',
+  403: 'upstream_forbidden',
+  404: 'upstream_not_found',
+  413: 'upstream_payload_too_large',
+  422: 'upstream_unprocessable_entity',
+  429: 'upstream_rate_limited',
+};
 
 /**
- * The body passed on for a 4xx (401 after renewal, 402, 403, 400, 429…): OpenRouter's own error object
- * with its status, message, code and any other field unchanged; only an OpenAI `type` is added when it
- * has none, so that OpenAI SDKs read it like any other error. An answer that is not an error object (an
- * HTML page from a proxy, say) is replaced.
+ * Any non-2xx answer of OpenRouter as the gateway's own error: its failures (5xx, 408 "timed out") become
+ * `upstream_*` 5xx codes, its refusals (401 after the renewal, 402, 403, 400, 429…) keep their status under
+ * a catalogue code, with OpenRouter's message (secrets scrubbed) and its `Retry-After`. Never OpenRouter's body
+ * itself: its numeric `code` and provider `metadata` are not the contract's. The route's error shape (OpenAI's
+ * or Anthropic's) is applied by the exception filter, as for every other error.
  */
-export function passThroughBody(status: number, body: unknown): unknown {
-  const error = (body as { error?: unknown } | null)?.error;
-  if (typeof error !== 'object' || error === null || Array.isArray(error)) {
-    return openAiErrorBody(
-      `OpenRouter answered HTTP ${status}`,
-      openAiTypeFor(status),
-      'upstream_error',
-    ) satisfies OpenAiErrorBody;
-  }
-  const e = error as Record<string, unknown>;
-  if (typeof e.type === 'string') return body;
-  return { ...(body as Record<string, unknown>), error: { ...e, type: openAiTypeFor(status) } };
+export function upstreamStatusFailure(status: number, body: unknown, retryAfter?: string): AppError {
+  if (status === 408 || status === 504) return GatewayErrors.upstreamTimeout();
+  const message = upstreamMessage(body);
+  if (status >= 500) return GatewayErrors.upstreamError(status, message);
+  const code = PASSED_ON[status] ?? 'upstream_bad_request';
+  const headers = retryAfter && /^[\w ,:+-]{1,64}$/.test(retryAfter) ? { 'retry-after': retryAfter } : undefined;
+  return new AppError(code, message || `OpenRouter refused the request (HTTP ${status})`, undefined, headers);
 }
 
-/** The `code` of an upstream error body, for the usage record. */
+/** The `code` of an error object OpenRouter put inside a 2xx answer, for the usage record. */
 export function upstreamErrorCode(status: number, body: unknown): string {
   const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
   return code === undefined || code === null ? `upstream_${status}` : String(code).slice(0, 100);
 }
 
+/** OpenRouter's `error.message` (OpenAI-like bodies) or Anthropic-like `error.message`; '' when there is none. */
 function upstreamMessage(body: unknown): string {
   const message = (body as { error?: { message?: unknown } } | null)?.error?.message;
-  return typeof message === 'string' ? scrubSecrets(message.slice(0, 300)) : '';
+  return typeof message === 'string' ? scrubSecrets(message.slice(0, 500)) : '';
 }

@@ -13,6 +13,8 @@ export interface UsageRecord {
   userId: string | null;
   apiKeyId: string | null;
   requestId: string | null;
+  /** The gateway route it came through, e.g. `v1/messages`; null in rows written before routes were kept. */
+  route?: string | null;
   model: string | null;
   promptTokens: number;
   completionTokens: number;

@@ -11,6 +11,7 @@ export class UsageTotalsDto {
 
 export class UsageRowDto extends UsageTotalsDto {
   @ApiProperty({
+    type: String,
     nullable: true,
     description: 'The day (YYYY-MM-DD, UTC), API key id, user id or model the row adds up',
   })

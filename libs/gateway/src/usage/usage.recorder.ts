@@ -57,10 +57,10 @@ export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationSh
     await this.dataSource.query(
       `INSERT INTO usage_records (tenant_id, user_id, api_key_id, request_id, model, prompt_tokens, completion_tokens,
          total_tokens, cost, status_code, outcome, error_code, stream, key_renewed, usage_estimated, latency_ms, created_at,
-         id)
+         route, id)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::integer[], $7::integer[],
          $8::integer[], $9::numeric[], $10::smallint[], $11::text[], $12::text[], $13::boolean[], $14::boolean[],
-         $15::boolean[], $16::integer[], $17::timestamptz[], $18::uuid[])
+         $15::boolean[], $16::integer[], $17::timestamptz[], $18::text[], $19::uuid[])
        ON CONFLICT (id) DO NOTHING`,
       [
         col((r) => r.tenantId),
@@ -80,6 +80,7 @@ export class UsageRecorder implements BeforeApplicationShutdown, OnApplicationSh
         col((r) => r.usageEstimated),
         col((r) => r.latencyMs),
         col((r) => r.createdAt.toISOString()),
+        col((r) => r.route ?? null),
         col((r) => r.id),
       ],
     );

@@ -255,6 +255,7 @@ export class OpenRouterClient implements OnModuleDestroy {
       res = await this.transport.post(
         this.inferenceUrl(path),
         {
+          ...opts.headers,
           authorization: `Bearer ${apiKey}`,
           'content-type': 'application/json',
           accept: opts.stream ? 'text/event-stream' : 'application/json',

@@ -70,7 +70,7 @@ export type UpstreamResponse =
   | { status: number; headers: UpstreamHeaders; stream: NodeJS.ReadableStream; json?: undefined };
 
 /** The inference endpoints the gateway proxies, below the base URL. */
-export type InferencePath = '/chat/completions' | '/completions' | '/embeddings';
+export type InferencePath = '/chat/completions' | '/completions' | '/embeddings' | '/responses' | '/messages';
 
 /**
  * An inference answer, any status. A 2xx stream is handed over unread (`stream`, the HTTP client's own
@@ -90,4 +90,6 @@ export interface ChatCompletionOptions {
   signal?: AbortSignal;
   /** Overrides the client's timeoutMs for this call. */
   timeoutMs?: number;
+  /** Protocol headers of the caller's request sent on (e.g. `anthropic-version`); never credentials. */
+  headers?: Record<string, string>;
 }

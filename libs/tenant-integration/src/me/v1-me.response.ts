@@ -5,10 +5,15 @@ export class V1TenantDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty() slug: string;
-  @ApiProperty({ nullable: true, description: "USD all the tenant's keys together may spend per budget_period" })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "USD all the tenant's keys together may spend per budget_period",
+  })
   budget_usd: number | null;
   @ApiProperty({ enum: ['day', 'month', 'total'] }) budget_period: string;
   @ApiProperty({
+    type: Number,
     nullable: true,
     description: 'USD its keys spent in the current budget period (at most a second old; null while unavailable)',
   })
@@ -21,27 +26,30 @@ export class V1ApiKeyDto {
   @ApiProperty() prefix: string;
   @ApiProperty({ enum: API_KEY_SCOPES, isArray: true }) scopes: ApiKeyScope[];
   @ApiProperty() rate_limit_per_minute: number;
-  @ApiProperty({ nullable: true }) token_quota: number | null;
+  @ApiProperty({ type: Number, nullable: true }) token_quota: number | null;
   @ApiProperty({ enum: ['day', 'month', 'total'], nullable: true }) quota_period: string | null;
   @ApiProperty({
+    type: Number,
     nullable: true,
     description:
       'Tokens used in the current quota period (at most a second old; null while the counters are unavailable)',
   })
   tokens_used: number | null;
-  @ApiProperty({ nullable: true, description: 'USD per budget_period; null: no budget' }) budget_usd: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'USD per budget_period; null: no budget' }) budget_usd:
+    number | null;
   @ApiProperty({ enum: ['day', 'month', 'total'] }) budget_period: string;
   @ApiProperty({
+    type: Number,
     nullable: true,
     description: 'USD spent in the current budget period (at most a second old; null while unavailable)',
   })
   spent_usd: number | null;
-  @ApiProperty({ format: 'date-time', nullable: true }) expires_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) expires_at: string | null;
 }
 
 export class V1UserRefDto {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ nullable: true }) email: string | null;
+  @ApiProperty({ type: String, nullable: true }) email: string | null;
 }
 
 export class V1MeResponseDto {

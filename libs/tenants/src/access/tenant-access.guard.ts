@@ -8,11 +8,10 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiForbiddenResponse, ApiNotFoundResponse } from '@nestjs/swagger';
+import { ApiForbiddenResponse, ApiNotFoundResponse, ApiParam } from '@nestjs/swagger';
 import { ContextualRequest, Errors } from '#libs/common';
 import { TenantRole } from '../roles';
 import { MembershipQueries, TenantWithRole } from '../membership.queries';
-import { isUuid } from './tenant-scope';
 
 const PATH_TENANT_ROLES = 'tenants:path-roles';
 
@@ -22,14 +21,16 @@ export type PathTenantAccess = TenantWithRole;
 type RequestWithTenant = ContextualRequest & { params?: Record<string, string>; pathTenant?: PathTenantAccess };
 
 /**
- * Authorizes a Clerk user on the tenant in the path (`:tenantId`), not on the active tenant: a user who is
- * not a member gets 404 (the tenant does not exist for them), a member without one of `roles` gets 403.
- * No roles means any member.
+ * Authorizes a Clerk user on the tenant in the path (`:tenantId`, its id or its slug), not on the active tenant:
+ * a user who is not a member gets 404 (the tenant does not exist for them), a member without one of `roles` gets
+ * 403. No roles means any member. Declares the path parameter in the OpenAPI document, which cannot see it
+ * through `@PathTenant()`.
  */
 export const TenantRoles = (...roles: TenantRole[]) =>
   applyDecorators(
     SetMetadata(PATH_TENANT_ROLES, roles),
     UseGuards(TenantAccessGuard),
+    ApiParam({ name: 'tenantId', description: "The tenant's id or its slug", schema: { type: 'string' } }),
     ApiNotFoundResponse({ description: 'No such tenant, or the caller is not a member' }),
     ApiForbiddenResponse({
       description: `Needs the role ${roles.length ? roles.join(' or ') : 'member'} in the tenant`,
@@ -56,9 +57,9 @@ export class TenantAccessGuard implements CanActivate {
       this.reflector.getAllAndOverride<TenantRole[]>(PATH_TENANT_ROLES, [context.getHandler(), context.getClass()]) ??
       [];
     const userId = req.auth?.user?.id;
-    const tenantId = req.params?.tenantId;
-    if (!userId || !isUuid(tenantId)) throw Errors.notFound('Tenant');
-    const access = await this.memberships.byIdOrSlug(userId, tenantId);
+    const idOrSlug = req.params?.tenantId;
+    if (!userId || !idOrSlug) throw Errors.notFound('Tenant');
+    const access = await this.memberships.byIdOrSlug(userId, idOrSlug);
     if (!access) throw Errors.notFound('Tenant');
     if (roles.length && !roles.includes(access.role)) {
       throw Errors.forbidden(`This needs the role ${roles.join(' or ')} in this tenant`);

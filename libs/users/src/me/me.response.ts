@@ -13,38 +13,48 @@ export class TenantSummaryDto {
 }
 
 export class OpenRouterKeyInfoDto {
-  @ApiProperty({ nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
-  @ApiProperty({ nullable: true }) limit: number | null;
+  @ApiProperty({ type: String, nullable: true, example: 'sk-or-v1-abc…1c96' }) label: string | null;
+  @ApiProperty({ type: Number, nullable: true }) limit: number | null;
   @ApiProperty({
+    type: Number,
     nullable: true,
     example: 0.42,
     description: 'USD spent, from OpenRouter (cached briefly); null when unknown',
   })
   usage: number | null;
-  @ApiProperty({ nullable: true, example: 14.58, description: 'USD left under the limit; null when unknown' })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    example: 14.58,
+    description: 'USD left under the limit; null when unknown',
+  })
   limit_remaining: number | null;
   @ApiProperty() auto_renewed: boolean;
   @ApiProperty() renewal_count: number;
-  @ApiProperty({ nullable: true }) last_renewal_at: string | null;
-  @ApiProperty({ nullable: true }) created_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_renewal_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) created_at: string | null;
 }
 
 export class MeResponseDto {
   @ApiProperty() id: string;
-  @ApiProperty({ nullable: true }) clerk_user_id: string | null;
-  @ApiProperty({ nullable: true }) email: string | null;
-  @ApiProperty({ nullable: true }) first_name: string | null;
-  @ApiProperty({ nullable: true }) last_name: string | null;
-  @ApiProperty({ nullable: true }) image_url: string | null;
-  @ApiProperty({ nullable: true, description: "The user's own OpenRouter key (plaintext, for this user only)" })
+  @ApiProperty({ type: String, nullable: true }) clerk_user_id: string | null;
+  @ApiProperty({ type: String, nullable: true }) email: string | null;
+  @ApiProperty({ type: String, nullable: true }) first_name: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_name: string | null;
+  @ApiProperty({ type: String, nullable: true }) image_url: string | null;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: "The user's own OpenRouter key (plaintext, for this user only)",
+  })
   openrouter_api_key: string | null;
   @ApiProperty({ enum: ['active', 'not_configured', 'provisioning_failed', 'disabled'] })
   openrouter_key_status: OpenRouterKeyStatusView;
   @ApiPropertyOptional({ type: OpenRouterKeyInfoDto, nullable: true }) openrouter_key: OpenRouterKeyInfoDto | null;
-  @ApiProperty({ nullable: true }) glm_api_key: string | null;
+  @ApiProperty({ type: String, nullable: true }) glm_api_key: string | null;
   @ApiProperty({ type: TenantSummaryDto, nullable: true }) tenant: TenantSummaryDto | null;
   @ApiProperty({ type: [TenantSummaryDto] }) tenants: TenantSummaryDto[];
-  @ApiProperty({ nullable: true }) last_login_at: string | null;
+  @ApiProperty({ type: String, nullable: true }) last_login_at: string | null;
   @ApiProperty() login_count: number;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;

@@ -3,7 +3,7 @@ import { TENANT_ROLES, TenantRole } from '../../roles';
 
 export class MemberResponseDto {
   @ApiProperty({ format: 'uuid' }) user_id: string;
-  @ApiProperty({ nullable: true }) email: string | null;
+  @ApiProperty({ type: String, nullable: true }) email: string | null;
   @ApiProperty({ enum: TENANT_ROLES }) role: TenantRole;
   @ApiProperty({ format: 'date-time', description: 'When the membership was created' }) joined_at: string;
   @ApiProperty({

@@ -12,7 +12,11 @@ export class TenantResponseDto {
 
 /** One tenant, with its budget over all its keys. */
 export class TenantDetailResponseDto extends TenantResponseDto {
-  @ApiProperty({ nullable: true, description: "USD all the tenant's keys together may spend per budget_period" })
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: "USD all the tenant's keys together may spend per budget_period",
+  })
   budget_usd: number | null;
   @ApiProperty({ enum: QUOTA_PERIODS }) budget_period: QuotaPeriod;
   @ApiProperty({ description: 'USD spent by all its keys in the current budget period (OpenRouter usage.cost)' })

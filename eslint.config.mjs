@@ -12,7 +12,7 @@ import tseslint from 'typescript-eslint';
 const LAYERS = [
   ['common'],
   ['config'],
-  ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit'],
+  ['database', 'redis', 'metrics', 'http-edge', 'clerk', 'installation', 'audit', 'journal'],
   ['quota'],
   ['rate-limit', 'health', 'tenants', 'openrouter', 'usage'],
   ['api-keys', 'users', 'audit-read', 'reconciliation'],

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { join } from 'node:path';
 import { APP_FILTER } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { AdminModule } from '#libs/admin';
@@ -11,7 +12,8 @@ import { AppConfig, AppConfigModule } from '#libs/config';
 import { DatabaseEndpoint, DatabaseModule } from '#libs/database';
 import { GatewayModule } from '#libs/gateway';
 import { HealthModule } from '#libs/health';
-import { InstallationModule } from '#libs/installation';
+import { DeploymentIdentity, InstallationModule } from '#libs/installation';
+import { JournalModule } from '#libs/journal';
 import { MetricsModule } from '#libs/metrics';
 import { OpenRouterModule } from '#libs/openrouter';
 import { RateLimitModule } from '#libs/rate-limit';
@@ -33,6 +35,12 @@ export class AppModule {
         DatabaseModule.forEndpoint(endpoint),
         // Installation id and the encryption key's fingerprint, checked before anything is served.
         InstallationModule.forRoot({ resealOnStartup: true }),
+        // The crash journal under DATA_DIR, a directory per installation: databases sharing a DATA_DIR stay apart.
+        JournalModule.forRoot({
+          inject: [AppConfig, DeploymentIdentity],
+          directory: (config: AppConfig, identity: DeploymentIdentity) =>
+            join(config.dataDir, 'journal', identity.installationId),
+        }),
         RedisModule,
         MetricsModule,
         // @nestjs/throttler on constant-cost storage (Redis across instances when configured).

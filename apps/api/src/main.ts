@@ -7,6 +7,7 @@ import { AppConfig } from '#libs/config';
 import { openDatabaseEndpoint } from '#libs/database';
 import { createApp } from './bootstrap/create-app';
 import { installGracefulShutdown } from './bootstrap/graceful-shutdown';
+import { replayJournals } from './bootstrap/journal-replay';
 import { logStartupSummary } from './bootstrap/startup-summary';
 
 async function bootstrap(): Promise<void> {
@@ -19,6 +20,7 @@ async function bootstrap(): Promise<void> {
   let app;
   try {
     app = await createApp(config, endpoint);
+    await replayJournals(app, new Logger());
     await listenQuietly(app, config);
   } catch (err) {
     // A refused start-up (e.g. the wrong ENCRYPTION_KEY) closes the embedded database cleanly, so that

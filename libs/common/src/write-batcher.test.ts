@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Logger } from '@nestjs/common';
-import { WriteBatcher } from './write-batcher';
+import { BatchJournal, JournalMark, WriteBatcher } from './write-batcher';
 
 const quiet = { error: () => undefined, warn: () => undefined } as unknown as Logger;
 
@@ -122,5 +122,68 @@ describe('WriteBatcher linger', () => {
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(batches, [[1, 2]]);
+  });
+});
+
+describe('WriteBatcher with a journal', () => {
+  /** A journal in memory: what was appended, checkpointed and carried, in order. */
+  function memoryJournal() {
+    const log: string[] = [];
+    let position = 0;
+    const journal: BatchJournal<string> = {
+      append: (item) => {
+        if (item.startsWith('skip')) return null;
+        log.push(`append ${item}`);
+        return ++position;
+      },
+      written: (p) => log.push(`written ${p}`),
+      mark: (p) => ({ journal: 'j', channel: 'c', position: p }),
+      carry: (items) => log.push(`carry ${items.join(',')}`),
+    };
+    return { log, journal };
+  }
+
+  it('journals each item before add() returns, and checkpoints each written batch at its last journaled item', async () => {
+    const { log, journal } = memoryJournal();
+    const marks: (JournalMark | null)[] = [];
+    const batcher = new WriteBatcher<string>(
+      't',
+      async (items, mark) => {
+        log.push(`write ${items.join(',')}`);
+        marks.push(mark);
+      },
+      quiet,
+      { journal },
+    );
+    batcher.add('a');
+    assert.deepEqual(log, ['append a'], 'in the journal before anything is written');
+    batcher.add('b');
+    batcher.add('skip-c');
+    await batcher.drain();
+    assert.deepEqual(log, ['append a', 'append b', 'write a,b,skip-c', 'written 2']);
+    assert.deepEqual(marks, [{ journal: 'j', channel: 'c', position: 2 }], 'the write is told its mark');
+    batcher.add('skip-d');
+    await batcher.drain();
+    assert.equal(marks.at(-1), null, 'a batch with nothing journaled has no mark');
+  });
+
+  it('carries items it gives up on, so that the next start writes them', async () => {
+    const { log, journal } = memoryJournal();
+    let down = true;
+    const batcher = new WriteBatcher<string>(
+      't',
+      async (items) => {
+        if (down) throw new Error('db down');
+        log.push(`write ${items.join(',')}`);
+      },
+      quiet,
+      { journal },
+    );
+    batcher.add('a');
+    await batcher.drain();
+    down = false;
+    batcher.add('b');
+    await batcher.drain();
+    assert.deepEqual(log, ['append a', 'carry a', 'append b', 'write b', 'written 2']);
   });
 });

@@ -9,9 +9,34 @@ interface Entry<T> {
   item: T;
   seq: number;
   attempts: number;
+  /** Where the journal keeps the item (null: not journaled). */
+  position: number | null;
 }
 
-export interface WriteBatcherOptions {
+/** How far one journal's items of one kind are written: kept by a consumer atomically with what it writes. */
+export interface JournalMark {
+  /** The journal (one process's). */
+  journal: string;
+  channel: string;
+  position: number;
+}
+
+/**
+ * A crash-safe log of a batcher's items (libs/journal): each item is kept there before `add` returns, so
+ * that a process killed before the batch is written loses nothing; the next start writes what is left.
+ */
+export interface BatchJournal<T> {
+  /** Keeps the item now (synchronously); its position, or null when there is nothing to keep. */
+  append(item: T): number | null;
+  /** Every journaled item up to `position` is written: the next start must not write them again. */
+  written(position: number): void;
+  /** The mark of `position`, for a write that records it with its items (see JournalMark). */
+  mark(position: number): JournalMark;
+  /** Items given up on (or dropped): kept for the next start to write. */
+  carry(items: T[]): void;
+}
+
+export interface WriteBatcherOptions<T = unknown> {
   /** Most items per write. */
   maxBatch?: number;
   /**
@@ -19,6 +44,8 @@ export interface WriteBatcherOptions {
    * reader waiting for an item (`waitFor`, `drain`) cuts the wait short.
    */
   lingerMs?: number;
+  /** Keeps each item in a crash-safe journal until it is written. */
+  journal?: BatchJournal<T>;
 }
 
 /**
@@ -42,15 +69,18 @@ export class WriteBatcher<T> {
   private retrying = false;
   private readonly maxBatch: number;
   private readonly lingerMs: number;
+  private readonly journal: BatchJournal<T> | null;
 
   constructor(
     private readonly name: string,
-    private readonly write: (items: T[]) => Promise<void>,
+    /** `mark`: where the batch's items stand in the journal (null without one), for writers that record it. */
+    private readonly write: (items: T[], mark: JournalMark | null) => Promise<void>,
     private readonly logger: Logger,
-    options: WriteBatcherOptions = {},
+    options: WriteBatcherOptions<T> = {},
   ) {
     this.maxBatch = options.maxBatch ?? 500;
     this.lingerMs = options.lingerMs ?? 0;
+    this.journal = options.journal ?? null;
   }
 
   get pending(): number {
@@ -60,10 +90,14 @@ export class WriteBatcher<T> {
   /** Queues an item; returns its sequence number, for `waitFor`. */
   add(item: T): number {
     const seq = this.nextSeq++;
-    this.queue.push({ item, seq, attempts: 0 });
+    const position = this.journal ? this.journal.append(item) : null;
+    this.queue.push({ item, seq, attempts: 0, position });
     if (this.queue.length > MAX_QUEUED) {
       const dropped = this.queue.splice(0, this.queue.length - MAX_QUEUED);
-      this.logger.error(`${this.name}: ${dropped.length} item(s) dropped, the write queue is full`);
+      this.logger.error(
+        `${this.name}: ${dropped.length} item(s) dropped, the write queue is full${this.journal ? ' (kept in the journal for the next start)' : ''}`,
+      );
+      this.journal?.carry(dropped.map((e) => e.item));
       this.done(dropped);
     }
     if (this.queue.length >= this.maxBatch && !this.retrying)
@@ -126,8 +160,14 @@ export class WriteBatcher<T> {
     if (this.running || this.queue.length === 0) return;
     this.clearTimer();
     const batch = this.queue.splice(0, this.maxBatch);
-    this.running = this.write(batch.map((e) => e.item))
-      .then(() => this.done(batch))
+    this.running = this.write(
+      batch.map((e) => e.item),
+      this.markOf(batch),
+    )
+      .then(() => {
+        this.journalWritten(batch);
+        this.done(batch);
+      })
       .catch((err: unknown) => this.failed(batch, err))
       .finally(() => {
         this.running = null;
@@ -136,6 +176,17 @@ export class WriteBatcher<T> {
         if (this.waiters.length > 0 || this.queue.length >= this.maxBatch) this.kick();
         else this.flushSoon(this.lingerMs);
       });
+  }
+
+  /** Items go in order: the last journaled item of a written batch is the journal's checkpoint. */
+  private journalWritten(batch: Entry<T>[]): void {
+    const position = lastPosition(batch);
+    if (position !== null) this.journal!.written(position);
+  }
+
+  private markOf(batch: Entry<T>[]): JournalMark | null {
+    const position = lastPosition(batch);
+    return position === null ? null : this.journal!.mark(position);
   }
 
   private done(batch: Entry<T>[]): void {
@@ -157,8 +208,9 @@ export class WriteBatcher<T> {
     const retry = batch.filter((entry) => entry.attempts < MAX_ATTEMPTS);
     if (lost.length > 0) {
       this.logger.error(
-        `${this.name}: writing ${lost.length} item(s) failed ${MAX_ATTEMPTS} times (${why}); they are lost`,
+        `${this.name}: writing ${lost.length} item(s) failed ${MAX_ATTEMPTS} times (${why}); ${this.journal ? 'kept in the journal for the next start' : 'they are lost'}`,
       );
+      this.journal?.carry(lost.map((e) => e.item));
       this.done(lost);
     }
     if (retry.length === 0) return;
@@ -175,4 +227,9 @@ export class WriteBatcher<T> {
       }, RETRY_DELAY_MS).unref(),
     };
   }
+}
+
+function lastPosition(batch: Entry<unknown>[]): number | null {
+  for (let i = batch.length - 1; i >= 0; i--) if (batch[i].position !== null) return batch[i].position;
+  return null;
 }

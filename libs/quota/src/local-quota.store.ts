@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 import { windowId } from './quota-period';
 import { KeyCounterDelta, PostgresQuotaStore, TenantSpendDelta } from './postgres-quota.store';
@@ -64,6 +65,10 @@ export class LocalQuotaStore implements QuotaStore {
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> = Promise.resolve();
+  /** Waiting for everything settled before they asked to be in PostgreSQL. */
+  private writtenWaiters: (() => void)[] = [];
+  /** Journal marks of what is settled here, written with the counters at the next flush. */
+  private readonly marks = new Map<string, JournalMark>();
 
   constructor(
     private readonly db: PostgresQuotaStore,
@@ -111,7 +116,7 @@ export class LocalQuotaStore implements QuotaStore {
     return { granted: true, used };
   }
 
-  async settle(settlements: Settlement[]): Promise<void> {
+  async settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
     for (const s of settlements) {
       if (s.reservation) {
         const c = this.keys.get(idOf(s.apiKeyId, s.reservation.window));
@@ -136,7 +141,19 @@ export class LocalQuotaStore implements QuotaStore {
         }
       }
     }
+    if (mark) this.marks.set(`${mark.journal}|${mark.channel}`, mark);
     this.flushSoon();
+  }
+
+  journalMark(journal: string, channel: string): Promise<number> {
+    return this.db.journalMark(journal, channel);
+  }
+
+  written(): Promise<void> {
+    return new Promise((resolve) => {
+      this.writtenWaiters.push(resolve);
+      this.flushSoon();
+    });
   }
 
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
@@ -176,6 +193,10 @@ export class LocalQuotaStore implements QuotaStore {
   }
 
   private async writeOnce(): Promise<void> {
+    const waiters = this.writtenWaiters;
+    this.writtenWaiters = [];
+    const marks = [...this.marks.values()];
+    this.marks.clear();
     const keyDeltas: KeyCounterDelta[] = [];
     const tenantDeltas: TenantSpendDelta[] = [];
     const amounts: Amount[] = [];
@@ -202,14 +223,18 @@ export class LocalQuotaStore implements QuotaStore {
         this.tenants.delete(id);
       }
     }
-    if (amounts.length === 0) return;
+    if (amounts.length === 0 && marks.length === 0) return waiters.forEach((resolve) => resolve());
     try {
-      await this.db.write(keyDeltas, tenantDeltas);
+      await this.db.write(keyDeltas, tenantDeltas, marks);
       for (const a of amounts) {
         a.base += a.writing;
         a.writing = 0;
       }
+      waiters.forEach((resolve) => resolve());
     } catch (err) {
+      this.writtenWaiters.unshift(...waiters);
+      for (const m of marks)
+        if (!this.marks.has(`${m.journal}|${m.channel}`)) this.marks.set(`${m.journal}|${m.channel}`, m);
       // Kept in memory (still counted for admissions) and written at the next flush.
       for (const a of amounts) {
         a.pending += a.writing;

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 import {
   AdmitInput,
@@ -93,7 +94,7 @@ export class PostgresQuotaStore implements QuotaStore {
       : { granted: false, refusedBy: 'quota', used: r.used, release: null };
   }
 
-  async settle(settlements: Settlement[]): Promise<void> {
+  async settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
     // Aggregated per row first: one upsert may not touch a row twice.
     const keys = new Map<string, KeyCounterDelta>();
     const tenants = new Map<string, TenantSpendDelta>();
@@ -120,14 +121,18 @@ export class PostgresQuotaStore implements QuotaStore {
       }
       if (s.reservation) keyRow(s.apiKeyId, s.reservation.window).release += s.reservation.tokens;
     }
-    await this.write([...keys.values()], [...tenants.values()]);
+    await this.write([...keys.values()], [...tenants.values()], mark ? [mark] : []);
   }
 
   /**
    * Adds to key and tenant rows in one statement (all of it or none of it, so a failed write can simply be
    * retried). Rows are locked in sorted order, so that two instances' batches cannot deadlock.
    */
-  async write(keyDeltas: KeyCounterDelta[], tenantDeltas: TenantSpendDelta[]): Promise<void> {
+  async write(
+    keyDeltas: KeyCounterDelta[],
+    tenantDeltas: TenantSpendDelta[],
+    marks: JournalMark[] = [],
+  ): Promise<void> {
     const k = keyDeltas
       .filter((r) => r.used > 0 || r.spentMicros > 0 || r.release > 0)
       .map((r) => [rowId(r.apiKeyId, r.window), r] as [string, KeyCounterDelta])
@@ -138,8 +143,34 @@ export class PostgresQuotaStore implements QuotaStore {
       .map((r) => [rowId(r.tenantId, r.window), r] as [string, TenantSpendDelta])
       .sort(byId)
       .map(([, r]) => r);
-    if (k.length === 0 && t.length === 0) return;
-    await this.dataSource.query(
+    if (k.length === 0 && t.length === 0 && marks.length === 0) return;
+    if (marks.length === 0) return this.writeCounters(this.dataSource, k, t);
+    // The crash journal's marks in the same transaction as the counters they account for.
+    await this.dataSource.transaction(async (m) => {
+      if (k.length > 0 || t.length > 0) await this.writeCounters(m, k, t);
+      await m.query(
+        `INSERT INTO journal_marks AS j (journal, channel, position)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+         ON CONFLICT (journal, channel) DO UPDATE SET position = greatest(j.position, excluded.position), updated_at = now()`,
+        [marks.map((x) => x.journal), marks.map((x) => x.channel), marks.map((x) => x.position)],
+      );
+    });
+  }
+
+  async journalMark(journal: string, channel: string): Promise<number> {
+    const rows: { position: string }[] = await this.dataSource.query(
+      `SELECT position FROM journal_marks WHERE journal = $1 AND channel = $2`,
+      [journal, channel],
+    );
+    return rows.length > 0 ? Number(rows[0].position) : 0;
+  }
+
+  private async writeCounters(
+    runner: { query: DataSource['query'] },
+    k: KeyCounterDelta[],
+    t: TenantSpendDelta[],
+  ): Promise<void> {
+    await runner.query(
       `WITH d AS (
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[])
            AS t(api_key_id, period, window_start, used, release, spent)

@@ -1,6 +1,8 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { WriteBatcher } from '#libs/common';
+import { Journal } from '#libs/journal';
 import { QUOTA_STORE, QuotaStore, Settlement } from './quota.store';
+import { settlementJournal } from './settlement-journal';
 
 const SETTLE_LINGER_MS = 5;
 
@@ -17,10 +19,15 @@ export class QuotaSettler implements BeforeApplicationShutdown, OnApplicationShu
   /** `k:<api key id>` and `t:<tenant id>` → the last sequence number queued for it. */
   private readonly lastSeq = new Map<string, number>();
 
-  constructor(@Inject(QUOTA_STORE) private readonly store: QuotaStore) {
+  constructor(
+    @Inject(QUOTA_STORE) private readonly store: QuotaStore,
+    @Optional() journal?: Journal,
+  ) {
     // A short linger batches the writes of busy keys; an admission or a reader waiting cuts it short.
-    this.batcher = new WriteBatcher('quota settlements', (items) => store.settle(items), this.logger, {
+    // Each settlement is in the crash journal before the answer leaves (see settlement-journal.ts).
+    this.batcher = new WriteBatcher('quota settlements', (items, mark) => store.settle(items, mark), this.logger, {
       lingerMs: SETTLE_LINGER_MS,
+      journal: journal?.channel(settlementJournal(store)),
     });
     this.batcher.onDone = (items) => {
       for (const { item, seq } of items)

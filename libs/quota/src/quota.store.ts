@@ -1,3 +1,4 @@
+import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 
 /** How long a reservation counts at most: a request (a long stream) still running after this may overshoot. */
@@ -77,14 +78,24 @@ export interface QuotaStore {
   reserve(input: ReserveInput): Promise<ReserveResult>;
   /** The budgets, then the token reservation: one round trip. */
   admit(input: AdmitInput): Promise<AdmitResult>;
-  /** Applies many settlements in one round trip. */
-  settle(settlements: Settlement[]): Promise<void>;
+  /**
+   * Applies many settlements in one round trip. `mark` (the crash journal's position of the last one) is
+   * recorded atomically with them, so that a replay of the journal skips exactly what was counted.
+   */
+  settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void>;
+  /** The position recorded by `settle` for a journal's channel (0: none). */
+  journalMark?(journal: string, channel: string): Promise<number>;
   /** Settled tokens of each (key, window). */
   used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]>;
   /** Settled spend (micro-dollars) of each counter. */
   spent(keys: SpendKey[]): Promise<number[]>;
   /** Writes what the store holds in memory (a store that writes through has nothing to do). */
   flush?(): Promise<void>;
+  /**
+   * A store that holds settlements in memory: resolves once everything settled before the call is written
+   * (at its next flush, not forced). Absent: settled is written.
+   */
+  written?(): Promise<void>;
   /** Forgets day and month counters long over, where the store does not expire them itself. */
   prune?(olderThanDays: number): Promise<number>;
 }

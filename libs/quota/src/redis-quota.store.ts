@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import type { JournalMark } from '#libs/common';
 import { QuotaWindow, windowId } from './quota-period';
 import {
   AdmitInput,
@@ -129,8 +130,9 @@ export class RedisQuotaStore implements QuotaStore {
     return { granted: true, used: Number(used) };
   }
 
-  async settle(settlements: Settlement[]): Promise<void> {
-    const pipeline = this.redis.pipeline() as QuotaPipeline;
+  async settle(settlements: Settlement[], mark?: JournalMark | null): Promise<void> {
+    // With a journal mark, one MULTI: the counters and the mark are applied together or not at all.
+    const pipeline = (mark ? this.redis.multi() : this.redis.pipeline()) as QuotaPipeline;
     let commands = 0;
     const now = Date.now();
     for (const s of settlements) {
@@ -155,10 +157,18 @@ export class RedisQuotaStore implements QuotaStore {
       pipeline.umbQuotaSettle(keys.length, ...keys, tokens, member, spent, ...ttls);
       commands++;
     }
+    if (mark) {
+      pipeline.set(markKey(mark.journal, mark.channel), String(mark.position), 'EX', MARK_TTL_SECONDS);
+      commands++;
+    }
     if (commands === 0) return;
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed) throw failed[0];
+  }
+
+  async journalMark(journal: string, channel: string): Promise<number> {
+    return Number((await this.redis.get(markKey(journal, channel))) ?? 0);
   }
 
   async used(keys: { apiKeyId: string; window: QuotaWindow }[]): Promise<number[]> {
@@ -181,6 +191,13 @@ export class RedisQuotaStore implements QuotaStore {
       return Number(value ?? 0);
     });
   }
+}
+
+/** A journal is replayed at the latest when its host's next server starts. */
+const MARK_TTL_SECONDS = 90 * 86_400;
+
+function markKey(journal: string, channel: string): string {
+  return `umb:journal:${journal}:${channel}`;
 }
 
 /** `{<key id>}` is a hash tag: a key's counters stay on one Redis Cluster slot. */

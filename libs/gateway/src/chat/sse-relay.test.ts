@@ -154,3 +154,21 @@ describe('relaySse', () => {
     assert.equal(result.usage?.totalTokens, 12);
   });
 });
+
+describe('relaySse and the crash journal', () => {
+  it("ends the caller's body only after whoever awaits `done` has run (what they record is journaled first)", async () => {
+    for (const failing of [false, true]) {
+      const upstream = new PassThrough();
+      const relay = relaySse(upstream);
+      const order: string[] = [];
+      void relay.done.then(() => order.push('settled and recorded'));
+      relay.body.on('data', () => undefined);
+      relay.body.once('end', () => order.push('caller body ended'));
+      upstream.write(chunk({ choices: [], usage: USAGE }));
+      if (failing) upstream.destroy(new Error('cut'));
+      else upstream.end('data: [DONE]\n\n');
+      await once(relay.body, 'end');
+      assert.deepEqual(order, ['settled and recorded', 'caller body ended'], failing ? 'upstream failed' : 'completed');
+    }
+  });
+});

@@ -63,9 +63,11 @@ export function relaySse(
 
   source.on('data', onData);
   body.on('drain', onDrain);
+  // The caller's end comes after whoever awaits `done` (registered before the stream ended) has run: what
+  // they settle and record is in the crash journal before the last bytes leave.
   source.once('end', () => {
     finish('completed');
-    body.end();
+    void done.then(() => body.end());
   });
   // `on`, not `once`: an error after the end must not go unhandled. The client's stream errors are
   // OpenRouterErrors (no secrets); the caller gets a final error event.
@@ -77,7 +79,9 @@ export function relaySse(
       return;
     }
     finish('upstream_failed');
-    if (!body.destroyed && !body.writableEnded) body.end(dialect.interruptedEvent);
+    void done.then(() => {
+      if (!body.destroyed && !body.writableEnded) body.end(dialect.interruptedEvent);
+    });
   });
   body.once('close', () => {
     if (finished) return;

@@ -141,7 +141,6 @@ export class InferenceProxy {
       }
       const charged = facts.usage ?? this.estimateFromText(ex, ex.endpoint.dialect.contentChars(facts.parsed));
       this.quota.settle(ticket, { tokens: charged.totalTokens, costUsd: charged.cost });
-      void reply.status(status).header('content-type', JSON_TYPE).send(bytes);
       const error = (facts.parsed as { error?: unknown } | undefined)?.error;
       this.record(ex, {
         status,
@@ -151,6 +150,7 @@ export class InferenceProxy {
         estimated: !facts.usage,
         model: facts.model,
       });
+      void reply.status(status).header('content-type', JSON_TYPE).send(bytes); // after settle and record: journaled first
       return;
     }
 

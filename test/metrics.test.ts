@@ -86,6 +86,12 @@ describe('GET /api/metrics with METRICS_TOKEN', () => {
       body: chatBody(),
     });
     assert.equal(refused.status, 429, refused.text);
+    const broke = await newTenantKey(app, { budget_usd: 0 });
+    const overBudget = await app.request('POST', '/api/v1/chat/completions', {
+      headers: keyHeaders(broke.key),
+      body: chatBody(),
+    });
+    assert.equal(overBudget.status, 429, overBudget.text);
     const unknownPath = `/api/no-such-route-${randomUUID()}`;
     assert.equal((await app.request('GET', unknownPath)).status, 404);
 
@@ -111,6 +117,8 @@ describe('GET /api/metrics with METRICS_TOKEN', () => {
     has(/umb_openrouter_key_events_total\{event="provisioned"\} [1-9]/, 'provisioning');
     has(/umb_refusals_total\{reason="rate_limited"\} [1-9]/, 'rate-limit refusals');
     has(/umb_refusals_total\{reason="quota_exceeded"\} [1-9]/, 'quota refusals');
+    has(/umb_refusals_total\{reason="budget_exceeded"\} [1-9]/, 'budget refusals');
+    has(/umb_spend_usd_total\{route="[^"]+"\} [0-9.e-]*[1-9]/, 'spend per route');
     has(/umb_cache_lookups_total\{cache="user_snapshot",result="hit"\} [1-9]/, 'snapshot cache hits');
     has(/umb_cache_lookups_total\{cache="verified_api_key",result="(hit|miss)"\} [1-9]/, 'verified-key cache');
     has(/^nodejs_eventloop_lag_seconds /m, 'event-loop lag');

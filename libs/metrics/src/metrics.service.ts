@@ -3,7 +3,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { AppConfig } from '#libs/config';
 
 export type CacheName = 'user_snapshot' | 'verified_api_key' | 'key_spend';
-export type RefusalReason = 'rate_limited' | 'quota_exceeded';
+export type RefusalReason = 'rate_limited' | 'quota_exceeded' | 'budget_exceeded' | 'tenant_budget_exceeded';
 export type KeyEvent = 'provisioned' | 'refreshed' | 'renewed' | 'provisioning_failed';
 
 /**

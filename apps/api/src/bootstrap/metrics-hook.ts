@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { MetricsService, RefusalReason } from '#libs/metrics';
 
-const REFUSAL_CODE = /"code"\s*:\s*"(rate_limited|quota_exceeded)"/;
+const REFUSAL_CODE = /"code"\s*:\s*"(rate_limited|quota_exceeded|budget_exceeded|tenant_budget_exceeded)"/;
 
 /**
  * Times every response by route pattern (`/api/tenants/:tenantId`, never the raw URL: one series per route,

@@ -33,6 +33,7 @@ export const OWNERS: Record<string, string[]> = {
   usage_ledger_state: ['libs/usage/'],
   quota_counters: ['libs/quota/'],
   tenant_spend_counters: ['libs/quota/'],
+  journal_marks: ['libs/quota/'],
   clerk_webhook_deliveries: ['libs/webhooks/'],
   job_leases: ['libs/reconciliation/'],
   installation: ['libs/installation/'],

@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CURSOR_AT_SQL, decodeKeyset, keysetPage, pageLimit } from '#libs/common';
+import { CURSOR_AT_SQL, decodeKeyset, isUuid, keysetPage, pageLimit } from '#libs/common';
 import { AdminTenantDto, AdminTenantPageDto } from './dto/admin-tenant.response';
 import { AdminUserDto, AdminUserPageDto } from './dto/admin-user.response';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PageOptions {
   limit?: number;
@@ -75,7 +73,7 @@ export class AdminDirectory {
 
   /** A tenant by id or slug, or null. */
   async tenant(idOrSlug: string): Promise<AdminTenantDto | null> {
-    const byId = UUID.test(idOrSlug);
+    const byId = isUuid(idOrSlug);
     const rows: TenantRow[] = await this.dataSource.query(
       `SELECT t.id, t.name, t.slug, t.clerk_org_id, t.personal_owner_id, t.created_at, t.updated_at, '' AS cursor_at,
               (SELECT count(*) FROM memberships m WHERE m.tenant_id = t.id) AS members,
@@ -106,7 +104,7 @@ export class AdminDirectory {
 
   /** A user by id, Clerk id (`user_…`) or email; null when none or (for an email) several match. */
   async user(ref: string): Promise<AdminUserDto | null> {
-    const column = UUID.test(ref)
+    const column = isUuid(ref)
       ? 'u.id = $1::uuid'
       : ref.startsWith('user_')
         ? 'u.clerk_user_id = $1'

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminListAuditEventsQuery, AuditEventPageDto, AuditQueries } from '#libs/audit-read';
-import { AppError, CurrentContext, Errors, PlatformAdmin, RequestContext } from '#libs/common';
+import { AppError, CurrentContext, Errors, isUuid, PlatformAdmin, RequestContext } from '#libs/common';
 import { OpenRouterError } from '#libs/openrouter';
 import { OpenRouterReconciler, ReconcileReport, ReconciliationBusyError } from '#libs/reconciliation';
 import { AdminDirectory } from './admin-directory.service';
@@ -13,8 +13,6 @@ import { AdminPageQuery, AdminUsersQuery, ReconcileRequestDto } from './dto/admi
 import { PlatformStatsDto } from './dto/stats.response';
 import { AdminUserBudgetResponseDto, UpdateAdminUserDto } from './dto/update-admin-user.dto';
 import { PlatformStats } from './platform-stats.service';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Platform administration, for the Clerk users listed in PLATFORM_ADMIN_USER_IDS (others: 403). */
 @ApiTags('admin')
@@ -70,7 +68,7 @@ export class AdminController {
   @ApiOkResponse({ type: AdminUserDto })
   @ApiConflictResponse({ description: 'The user is deactivated or has not signed in yet (`user_not_active`)' })
   refresh(@CurrentContext() ctx: RequestContext, @Param('userId') userId: string): Promise<AdminUserDto> {
-    if (!UUID.test(userId)) throw Errors.notFound('User');
+    if (!isUuid(userId)) throw Errors.notFound('User');
     return this.refresher.refresh(userId, { type: 'user', id: ctx.user?.id ?? null });
   }
 
@@ -87,7 +85,7 @@ export class AdminController {
     @Param('userId') userId: string,
     @Body() body: UpdateAdminUserDto,
   ): Promise<AdminUserBudgetResponseDto> {
-    if (!UUID.test(userId)) throw Errors.notFound('User');
+    if (!isUuid(userId)) throw Errors.notFound('User');
     return this.userBudgets.set(userId, body.openrouter_budget_usd, { type: 'user', id: ctx.user?.id ?? null });
   }
 

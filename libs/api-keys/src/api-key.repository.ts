@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, LessThanOrEqual, Not, Or } from 'typeorm';
-import { Errors } from '#libs/common';
-import { isUuid, requireTenantId } from '#libs/tenants';
+import { Errors, isUuid } from '#libs/common';
+import { requireTenantId } from '#libs/tenants';
 import { ApiKey } from './api-key.entity';
 
 export interface RevokedKey {

@@ -17,6 +17,7 @@ export * from './write-batcher';
 export * from './validation/safe-text';
 export * from './validation/json-text-scan';
 export * from './validation/iso-date-time';
+export * from './validation/uuid';
 export * from './redaction/secret-text';
 export * from './redaction/loggable-error';
 export * from './pagination/keyset';

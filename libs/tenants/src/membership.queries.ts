@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { isUuid } from '#libs/common';
 import type { TenantRole } from './roles';
 
 export interface TenantWithRole {
@@ -30,9 +31,9 @@ export class MembershipQueries {
 
   /** The user's membership in the tenant named by id or slug, or null. */
   async byIdOrSlug(userId: string, idOrSlug: string): Promise<TenantWithRole | null> {
-    const isUuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(idOrSlug);
+    const byId = isUuid(idOrSlug);
     const rows = await this.dataSource.query(
-      `${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND ${isUuid ? 't.id = $2::uuid' : 't.slug = $2'}`,
+      `${SELECT_TENANT_WITH_ROLE} WHERE m.user_id = $1 AND ${byId ? 't.id = $2::uuid' : 't.slug = $2'}`,
       [userId, idOrSlug],
     );
     return rows[0] ?? null;

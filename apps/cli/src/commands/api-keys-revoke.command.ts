@@ -1,11 +1,10 @@
 import { Option } from 'nest-commander';
 import { ApiKeyRepository, ApiKeyRevoker, toApiKeyResponse, NO_USAGE } from '#libs/api-keys';
+import { isUuid } from '#libs/common';
 import { cliActor } from '../cli-actor';
 import { CliCommand, CliCommandRunner, CliError } from '../cli-command';
 import { CliLookup } from '../cli-lookup';
 import { out, printJson } from '../cli-output';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @CliCommand({
   name: 'api-keys:revoke',
@@ -25,7 +24,7 @@ export class ApiKeysRevokeCommand extends CliCommandRunner {
   async run([tenantRef, keyId]: string[], opts: { json?: boolean }): Promise<void> {
     const tenant = await this.lookup.tenant(tenantRef);
     const unknown = new CliError(`unknown API key "${keyId}" in tenant ${tenant.slug} (see api-keys:list)`);
-    if (!UUID.test(keyId)) throw unknown;
+    if (!isUuid(keyId)) throw unknown;
     const before = await this.keys.get(tenant.id, keyId).catch(() => null);
     if (!before) throw unknown;
     const wasRevoked = toApiKeyResponse(before, NO_USAGE).status === 'revoked';

@@ -1,4 +1,5 @@
 import { AppError } from '../errors/app-error';
+import { isUuid } from '../validation/uuid';
 
 /** Pages of lists ordered newest first: `?limit=` defaults to this, and is at most PAGE_MAX. */
 export const PAGE_DEFAULT = 50;
@@ -26,7 +27,7 @@ export function encodeKeyset(p: KeysetPosition): string {
 export function decodeKeyset(cursor: string): KeysetPosition {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const validAt = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at ?? '');
-  const validId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id ?? '');
+  const validId = isUuid(id);
   if (!validAt || !validId || rest.length)
     throw new AppError('invalid_cursor', 'cursor is malformed', { fields: ['cursor'] });
   return { at, id };

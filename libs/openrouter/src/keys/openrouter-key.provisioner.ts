@@ -2,7 +2,7 @@ import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Not } from 'typeorm';
 import { AuditActor, AuditService, SYSTEM_ACTOR } from '#libs/audit';
-import { AppError, LruCache } from '#libs/common';
+import { AppError, LruCache, UUID_PATTERN } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { DeploymentIdentity } from '#libs/installation';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
@@ -341,8 +341,7 @@ export interface ParsedKeyName {
   createdMs: number;
 }
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const KEY_NAME = new RegExp(`^umb:(${UUID}):(?:(${UUID}):)?(\\d+)$`);
+const KEY_NAME = new RegExp(`^umb:(${UUID_PATTERN}):(?:(${UUID_PATTERN}):)?(\\d+)$`);
 
 /** The parts of a name this service made (either form), or null for any other name. */
 export function parseKeyName(name: string): ParsedKeyName | null {

@@ -9,10 +9,3 @@ export function requireTenantId(tenantId: string | null | undefined): string {
   }
   return tenantId;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Ids in paths are checked before they reach SQL: a malformed id is simply "not found". */
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}

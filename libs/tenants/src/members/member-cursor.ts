@@ -1,5 +1,4 @@
-import { AppError } from '#libs/common';
-import { isUuid } from '../access/tenant-scope';
+import { AppError, isUuid } from '#libs/common';
 import type { MemberPosition } from './member.repository';
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Errors } from '#libs/common';
-import { isUuid } from '../access/tenant-scope';
+import { Errors, isUuid } from '#libs/common';
 import { MemberCursor } from './member-cursor';
 import { MemberRepository, MemberRow } from './member.repository';
 

@@ -7,10 +7,9 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { AppError, ClerkAuth, Errors } from '#libs/common';
+import { AppError, ClerkAuth, Errors, isUuid } from '#libs/common';
 import { AuditScope, CurrentAuditScope } from '../access/audit-scope';
 import { PathTenant, PathTenantAccess, TenantRoles } from '../access/tenant-access.guard';
-import { isUuid } from '../access/tenant-scope';
 import { AddMemberDto } from './dto/add-member.dto';
 import { MemberResponseDto } from './dto/member.response';
 import { UpdateMemberDto } from './dto/update-member.dto';

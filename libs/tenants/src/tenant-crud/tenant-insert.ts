@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { AppError } from '#libs/common';
-import { isUuid } from '../access/tenant-scope';
+import { AppError, isUuid } from '#libs/common';
 
 export interface InsertedTenant {
   id: string;

@@ -1,6 +1,5 @@
 export { OpenRouterClient } from './openrouter.client';
 export { OpenRouterError, type OpenRouterErrorCode } from './openrouter.errors';
-export { maskKey } from './mask-key';
 export {
   OPENROUTER_CLIENT_OPTIONS,
   type ChatCompletionOptions,

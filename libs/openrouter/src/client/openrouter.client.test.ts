@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { Logger, type LoggerService } from '@nestjs/common';
-import { maskKey, OpenRouterClient, OpenRouterError, type OpenRouterClientOptions } from './index';
+import { OpenRouterClient, OpenRouterError, type OpenRouterClientOptions } from './index';
 
 const PROVISIONING_KEY = 'sk-or-v1-provisioning0000000000000000000000000000000000000000000000000fa11';
 const USER_KEY = 'sk-or-v1-user1111111111111111111111111111111111111111111111111111111b465';
@@ -123,22 +123,6 @@ after(async () => {
 });
 
 // ---- Tests ----
-
-describe('maskKey', () => {
-  it('keeps the OpenRouter prefix and the last 4 characters', () => {
-    assert.equal(maskKey(USER_KEY), 'sk-or-v1-…b465');
-  });
-  it('keeps the first 6 characters of other keys', () => {
-    assert.equal(maskKey('umk_abcdefghijklmnopqrstuvwxyz1234'), 'umk_ab…1234');
-  });
-  it('hides short, empty and missing values entirely', () => {
-    assert.equal(maskKey(''), '***');
-    assert.equal(maskKey(null), '***');
-    assert.equal(maskKey(undefined), '***');
-    assert.equal(maskKey('short'), '***');
-    assert.equal(maskKey('sk-or-v1-abcd1234'), '***');
-  });
-});
 
 describe('createKey', () => {
   it('reads the plaintext from top-level `key` and sends the provisioning key', async () => {

@@ -5,7 +5,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/c
 import axios, { AxiosHeaders, type AxiosInstance } from 'axios';
 import { InferenceTransport, type RawInferenceResponse } from './inference-transport';
 import { MetricsService } from '#libs/metrics';
-import { maskKey } from './mask-key';
+import { maskSecret } from '#libs/common';
 import {
   badResponse,
   notConfigured,
@@ -423,12 +423,12 @@ function keyPath(hash: string): string {
 
 /** Method and path for messages and logs; anything key-shaped in the path is masked, just in case. */
 function describe(call: { method: string; path: string }): CallDescription {
-  return { method: call.method, path: call.path.replace(/sk-[^/?&#]+/g, (m) => maskKey(m)) };
+  return { method: call.method, path: call.path.replace(/sk-[^/?&#]+/g, (m) => maskSecret(m)) };
 }
 
 function safeId(value: string | undefined): string {
   if (!value) return 'none';
-  return value.startsWith('sk-') ? maskKey(value) : value;
+  return value.startsWith('sk-') ? maskSecret(value) : value;
 }
 
 function toHeaders(raw: unknown): UpstreamHeaders {

@@ -4,13 +4,24 @@ export const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 export const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 export const printJson = (value: unknown): void => out(JSON.stringify(value, null, 2));
 
+type Cell = string | number | boolean | null | undefined;
+
 /** A plain aligned table; `null`/`undefined` show as `-`. */
-export function printTable(columns: string[], rows: (string | number | boolean | null | undefined)[][]): void {
+export function printTable(columns: string[], rows: Cell[][]): void {
+  printAligned([columns, ...rows]);
+}
+
+/** `name  value` lines, the values aligned: a record shown without a header. */
+export function printFields(fields: Record<string, Cell>): void {
+  printAligned(Object.entries(fields));
+}
+
+function printAligned(rows: Cell[][]): void {
   const cells = rows.map((r) => r.map((c) => (c === null || c === undefined || c === '' ? '-' : String(c))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+  if (cells.length === 0) return;
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
   const line = (values: string[]) =>
     values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
-  out(line(columns));
   for (const r of cells) out(line(r));
 }
 

@@ -1,7 +1,7 @@
 import { Option } from 'nest-commander';
 import { PlatformStats } from '#libs/admin';
 import { CliCommand, CliCommandRunner } from '../cli-command';
-import { out, printJson, printTable } from '../cli-output';
+import { out, printFields, printJson, printTable } from '../cli-output';
 
 const usd = (n: number) => `$${n.toFixed(4)}`;
 
@@ -18,8 +18,7 @@ export class StatsCommand extends CliCommandRunner {
   async run(_args: string[], opts: { json?: boolean }): Promise<void> {
     const { spend_by_tenant, keys_closest_to_limit, ...counts } = await this.stats.collect();
     if (opts.json) return printJson({ ...counts, spend_by_tenant, keys_closest_to_limit });
-    const width = Math.max(...Object.keys(counts).map((k) => k.length));
-    for (const [name, value] of Object.entries(counts)) out(`${name.padEnd(width)}  ${value}`);
+    printFields(counts);
     out();
     out('spend per tenant (recorded usage cost)');
     printTable(

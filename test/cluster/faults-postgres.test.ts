@@ -22,7 +22,7 @@ import {
   localPostgresCluster,
   newUserClaims,
   pgCtl,
-  routeExists,
+  requireRoute,
   signIn,
   tryRequest,
   waitFor,
@@ -42,16 +42,16 @@ describe('PostgreSQL restarted under load', { skip }, () => {
   let cluster: Cluster;
   let apps: TestApp[];
   let owner: SignedIn;
-  let apiKey: string | null = null;
+  let apiKey: string;
 
   before(async () => {
     await fake.start();
     cluster = await startCluster(2, { openRouter: fake, redis: true });
     apps = cluster.apps;
     owner = await signIn(apps[0]);
-    if (await routeExists(apps[0], 'POST', `/api/tenants/${owner.tenantId}/api-keys`, bearer(owner.token))) {
-      apiKey = (await createApiKey(apps[0], owner, { name: 'pg outage', rate_limit_per_minute: 100_000 })).key;
-    }
+    await requireRoute(apps[0], 'POST', `/api/tenants/${owner.tenantId}/api-keys`, bearer(owner.token));
+    await requireRoute(apps[0], 'GET', '/api/v1/me');
+    apiKey = (await createApiKey(apps[0], owner, { name: 'pg outage', rate_limit_per_minute: 100_000 })).key;
   });
 
   after(async () => {
@@ -61,7 +61,7 @@ describe('PostgreSQL restarted under load', { skip }, () => {
 
   it('answers 503 database_unavailable during the outage, never 500 or 401, and recovers without a restart', async (t) => {
     const pids = apps.map((a) => a.pid);
-    const keyRoute = apiKey && (await routeExists(apps[0], 'GET', '/api/v1/me')) ? '/api/v1/me' : '/api/v1/models';
+    const keyRoute = '/api/v1/me';
     const loop = new LoadLoop(20_000);
     loop.start(
       4,
@@ -71,9 +71,7 @@ describe('PostgreSQL restarted under load', { skip }, () => {
           case 0:
             return tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) });
           case 1:
-            return apiKey
-              ? tryRequest(app, 'GET', keyRoute, { headers: apiKeyHeaders(apiKey) })
-              : tryRequest(app, 'GET', '/api/users/me', { headers: bearer(owner.token) });
+            return tryRequest(app, 'GET', keyRoute, { headers: apiKeyHeaders(apiKey) });
           default:
             return tryRequest(app, 'GET', '/api/health/ready');
         }
@@ -139,6 +137,6 @@ describe('PostgreSQL restarted under load', { skip }, () => {
     assert.equal(users.length, 1);
     assert.equal(fake.keys.filter((k) => k.name.startsWith(`umb:${users[0].id}:`)).length, 1);
     // Writes work again on both instances.
-    if (apiKey) for (const app of apps) await createApiKey(app, owner, { name: `after outage ${app.port}` });
+    for (const app of apps) await createApiKey(app, owner, { name: `after outage ${app.port}` });
   });
 });

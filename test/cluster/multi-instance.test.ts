@@ -15,7 +15,7 @@ import {
   createApiKey,
   dbQuery,
   newUserClaims,
-  routeExists,
+  requireRoute,
   signIn,
   spread,
   statusCounts,
@@ -23,21 +23,23 @@ import {
   type SignedIn,
 } from './support';
 
+/** The API-key route the key checks use. */
+const KEY_ROUTE = '/api/v1/me';
+
 describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, () => {
   const fake = new FakeOpenRouter();
   let cluster: Cluster;
   let apps: TestApp[];
   let owner: SignedIn;
-  let apiKeysBuilt = false;
-  let gatewayBuilt = false;
 
   before(async () => {
     await fake.start();
     cluster = await startCluster(3, { openRouter: fake, redis: true });
     apps = cluster.apps;
     owner = await signIn(apps[0]);
-    apiKeysBuilt = await routeExists(apps[0], 'POST', `/api/tenants/${owner.tenantId}/api-keys`, bearer(owner.token));
-    gatewayBuilt = await routeExists(apps[0], 'POST', '/api/v1/chat/completions', {});
+    await requireRoute(apps[0], 'POST', `/api/tenants/${owner.tenantId}/api-keys`, bearer(owner.token));
+    await requireRoute(apps[0], 'POST', '/api/v1/chat/completions');
+    await requireRoute(apps[0], 'GET', KEY_ROUTE);
   });
 
   after(async () => {
@@ -93,14 +95,14 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
     assert.equal(deletions.n, 0);
   });
 
-  it('lets exactly 20 of 200 requests through for a key allowed 20 a minute, over three instances', async (t) => {
-    if (!apiKeysBuilt) return t.skip('tenant API keys are not built yet');
-    const route = await keyRoute();
+  it('lets exactly 20 of 200 requests through for a key allowed 20 a minute, over three instances', async () => {
     const { key } = await createApiKey(apps[0], owner, { name: 'cluster 20/min', rate_limit_per_minute: 20 });
     // In waves of 50, each wave spread over the three instances, all within one window.
     const responses = [];
     for (let wave = 0; wave < 4; wave++)
-      responses.push(...(await spread(apps, 50, (app) => app.request('GET', route, { headers: apiKeyHeaders(key) }))));
+      responses.push(
+        ...(await spread(apps, 50, (app) => app.request('GET', KEY_ROUTE, { headers: apiKeyHeaders(key) }))),
+      );
 
     assert.deepEqual(statusCounts(responses), { 200: 20, 429: 180 });
     for (const app of apps) {
@@ -121,22 +123,20 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
   describe('a change to a key takes effect on all three instances from the next request', () => {
     /** A key used once on every instance, so that each has it cached: the change must get past the caches. */
     async function warmKey(name: string) {
-      const route = await keyRoute();
       const created = await createApiKey(apps[0], owner, { name, rate_limit_per_minute: 10_000 });
       const keyPath = `/api/tenants/${owner.tenantId}/api-keys/${created.id}`;
       const onAll = () =>
-        Promise.all(apps.map((app) => app.request('GET', route, { headers: apiKeyHeaders(created.key) })));
+        Promise.all(apps.map((app) => app.request('GET', KEY_ROUTE, { headers: apiKeyHeaders(created.key) })));
       assert.deepEqual(
         (await onAll()).map((r) => r.status),
         [200, 200, 200],
       );
-      return { route, keyPath, onAll };
+      return { keyPath, onAll };
     }
     const codes = (responses: { body: any }[]) => responses.map((r) => r.body.code ?? r.body.error?.code);
 
-    it('edited (name, rate limit)', async (t) => {
-      if (!apiKeysBuilt) return t.skip('tenant API keys are not built yet');
-      const { route, keyPath, onAll } = await warmKey('cluster edit');
+    it('edited (name, rate limit)', async () => {
+      const { keyPath, onAll } = await warmKey('cluster edit');
       for (let round = 0; round < 5; round++) {
         const limit = 5000 + round;
         const edited = await apps[round % 3].request('PATCH', keyPath, {
@@ -155,16 +155,14 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
           [String(limit), String(limit), String(limit)],
           `round ${round}: the new limit on every instance`,
         );
-        if (route === '/api/v1/me')
-          assert.deepEqual(
-            seen.map((r) => r.body.api_key.name),
-            [`edited ${round}`, `edited ${round}`, `edited ${round}`],
-          );
+        assert.deepEqual(
+          seen.map((r) => r.body.api_key.name),
+          [`edited ${round}`, `edited ${round}`, `edited ${round}`],
+        );
       }
     });
 
-    it('disabled, then enabled again', async (t) => {
-      if (!apiKeysBuilt) return t.skip('tenant API keys are not built yet');
+    it('disabled, then enabled again', async () => {
       const { keyPath, onAll } = await warmKey('cluster disable');
       for (let round = 0; round < 5; round++) {
         const disabled = await apps[round % 3].request('PATCH', keyPath, {
@@ -192,8 +190,7 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
       }
     });
 
-    it('revoked', async (t) => {
-      if (!apiKeysBuilt) return t.skip('tenant API keys are not built yet');
+    it('revoked', async () => {
       for (let round = 0; round < 3; round++) {
         const { keyPath, onAll } = await warmKey(`cluster revoke ${round}`);
         const revoked = await apps[round].request('DELETE', keyPath, { headers: bearer(owner.token) });
@@ -209,8 +206,7 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
     });
   });
 
-  it('renews a revoked upstream key exactly once for 30 concurrent chat requests over three instances, all succeeding', async (t) => {
-    if (!apiKeysBuilt || !gatewayBuilt) return t.skip('the gateway is not built yet');
+  it('renews a revoked upstream key exactly once for 30 concurrent chat requests over three instances, all succeeding', async () => {
     const user = await signIn(apps[1]);
     const { key } = await createApiKey(apps[1], user, { name: 'cluster renewal', rate_limit_per_minute: 10_000 });
     // Each instance uses (and caches) the user's key before it is revoked behind the service's back.
@@ -253,8 +249,7 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
     assert.equal(events.n, 1, 'one auto_renewed audit event');
   });
 
-  it('never overshoots a token quota by more than the requests in flight, over three instances', async (t) => {
-    if (!apiKeysBuilt || !gatewayBuilt) return t.skip('the gateway is not built yet');
+  it('never overshoots a token quota by more than the requests in flight, over three instances', async () => {
     const user = await signIn(apps[2]);
     const quota = 300;
     const perRequest = 30; // the fake's usage: 10 prompt + 20 completion tokens
@@ -315,8 +310,7 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
     assert.equal(fake.chatCalls, upstreamBefore, 'refused without reaching OpenRouter');
   });
 
-  it("never lets a key's USD budget overshoot by more than the requests in flight, over three instances", async (t) => {
-    if (!apiKeysBuilt || !gatewayBuilt) return t.skip('the gateway is not built yet');
+  it("never lets a key's USD budget overshoot by more than the requests in flight, over three instances", async () => {
     const user = await signIn(apps[1]);
     const cost = 0.0002; // micro-dollar exact: 200 µ$ a request
     const created = await createApiKey(apps[1], user, {
@@ -369,9 +363,4 @@ describe('three instances on one PostgreSQL and Redis', { skip: CLUSTER_SKIP }, 
     assert.deepEqual(statusCounts(late), { 429: 6 });
     assert.equal(fake.chatCalls, upstreamBefore, 'refused without reaching OpenRouter');
   });
-
-  /** The API-key route the key checks use: the contract's /api/v1/me, or /api/v1/models while it is not built. */
-  async function keyRoute(): Promise<string> {
-    return (await routeExists(apps[0], 'GET', '/api/v1/me')) ? '/api/v1/me' : '/api/v1/models';
-  }
 });

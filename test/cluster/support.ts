@@ -69,15 +69,21 @@ export function bearer(token: string): Record<string, string> {
   return { authorization: `Bearer ${token}` };
 }
 
-/** True when the route exists in this build (anything but Nest's "Cannot METHOD path" 404). */
-export async function routeExists(
+/**
+ * Fails unless the route exists in this build (anything but Nest's "Cannot METHOD path" 404): a route the
+ * suite depends on that is missing is a broken build, never a reason to skip.
+ */
+export async function requireRoute(
   app: TestApp,
   method: string,
   path: string,
   headers: Record<string, string> = {},
-): Promise<boolean> {
+): Promise<void> {
   const res = await app.request(method, path, { headers, body: method === 'GET' ? undefined : {} });
-  return !(res.status === 404 && /Cannot (GET|POST|PATCH|PUT|DELETE)/i.test(res.text));
+  if (res.status === 404 && /Cannot (GET|POST|PATCH|PUT|DELETE)/i.test(res.text))
+    throw new Error(
+      `The cluster suite depends on ${method} ${path}, which this build does not have (404: ${res.text})`,
+    );
 }
 
 /** POST /api/tenants/{tenantId}/api-keys as the signed-in owner; throws unless 201. */

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull, LessThanOrEqual, Not, Or } from 'typeorm';
-import { Errors, isUuid } from '#libs/common';
-import { requireTenantId } from '#libs/tenants';
+import { Errors, isUuid, requireTenantId } from '#libs/common';
 import { ApiKey } from './api-key.entity';
 
 export interface RevokedKey {

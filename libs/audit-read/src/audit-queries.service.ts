@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { CURSOR_AT_SQL, decodeKeyset, keysetPage, pageLimit } from '#libs/common';
+import { CURSOR_AT_SQL, decodeKeyset, keysetPage, pageLimit, requireTenantId } from '#libs/common';
 import { AuditEvent } from '#libs/audit';
 import { AuditEventPageDto, toAuditEventDto } from './audit-event.response';
 
@@ -18,8 +18,7 @@ export class AuditQueries {
 
   /** One tenant's events; the tenant id is required. */
   forTenant(tenantId: string, opts: AuditListOptions): Promise<AuditEventPageDto> {
-    if (!tenantId) throw new Error('AuditQueries.forTenant needs a tenant id');
-    return this.page(tenantId, opts);
+    return this.page(requireTenantId(tenantId), opts);
   }
 
   /** Every event, or one tenant's when `tenantId` is given (platform administration). */

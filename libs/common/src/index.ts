@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './context/request-context';
+export * from './context/require-tenant-id';
 export * from './decorators/auth.decorators';
 export * from './crypto/secret-box';
 export * from './crypto/sealed-column';

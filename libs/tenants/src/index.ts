@@ -3,7 +3,6 @@ export * from './membership.entity';
 export * from './membership.queries';
 export * from './tenant-mapping.service';
 export * from './tenants.module';
-export * from './access/tenant-scope';
 export * from './access/tenant-lock';
 export * from './access/audit-scope';
 export * from './access/tenant-access.guard';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppError } from '#libs/common';
+import { AppError, requireTenantId } from '#libs/common';
 import { UsageGroup } from './usage-query.dto';
 import { UsageReportDto, UsageRowDto, UsageTotalsDto } from './usage-report.response';
 import { UsageRecorder } from './usage.recorder';
@@ -69,7 +69,7 @@ export class UsageQuery {
     input: { from?: string; to?: string; group_by?: UsageGroup },
     now = new Date(),
   ): Promise<UsageReportDto> {
-    if (!tenantId) throw new Error('UsageQuery.report needs a tenant id');
+    requireTenantId(tenantId);
     const groupBy = input.group_by ?? 'day';
     const to = input.to ? parseBound(input.to, 'to') : now;
     const from = input.from ? parseBound(input.from, 'from') : new Date(to.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { Errors } from '#libs/common';
-import { requireTenantId } from './tenant-scope';
+import { Errors, requireTenantId } from '#libs/common';
 
 export interface LockedTenant {
   id: string;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { requireTenantId } from '#libs/common';
 import type { TenantRole } from '../roles';
-import { requireTenantId } from '../access/tenant-scope';
 
 export interface MemberRow {
   userId: string;

@@ -4,9 +4,9 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '#libs/audit';
 import { QuotaPeriod, SpendReader } from '#libs/quota';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
+import { requireTenantId } from '#libs/common';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
-import { requireTenantId } from '../access/tenant-scope';
 
 /** A tenant's budget over all its keys, and what they spent in its current period. */
 export interface TenantBudgetView {

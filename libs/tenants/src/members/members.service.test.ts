@@ -153,6 +153,18 @@ describe('MembersService: the last owner', () => {
   });
 });
 
+describe('MembersService: Clerk mirroring', () => {
+  it('never demotes an owner to the Clerk role, but re-roles others and adds newcomers', async () => {
+    const { service, manager, members } = await build({ [OWNER]: 'owner', [MEMBER]: 'member' });
+    assert.equal(await service.mirrorMembership(manager, TENANT, OWNER, 'member', scope, 'org:member'), false);
+    assert.equal(members.roles.get(OWNER), 'owner');
+    assert.equal(await service.mirrorMembership(manager, TENANT, MEMBER, 'admin', scope, 'org:admin'), true);
+    assert.equal(members.roles.get(MEMBER), 'admin');
+    assert.equal(await service.mirrorMembership(manager, TENANT, 'u-new', 'member', scope, 'org:member'), true);
+    assert.equal(members.roles.get('u-new'), 'member');
+  });
+});
+
 describe('MembersService: only an owner handles the owner role', () => {
   it('an admin cannot grant owner, neither when adding nor when re-roling', async () => {
     const { service, members } = await build({ [OWNER]: 'owner', [MEMBER]: 'member' });

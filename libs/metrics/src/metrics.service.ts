@@ -31,6 +31,15 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** The gateway's own part of an answer that OpenRouter had a part in (`umb_upstream_request_duration_seconds` has OpenRouter's). */
+  private readonly gatewayOverheadDuration = new Histogram({
+    name: 'umb_gateway_overhead_seconds',
+    help: "Time the gateway added to an inference answer (request arrival to answer, less OpenRouter's part) by route",
+    labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   private readonly upstreamErrors = new Counter({
     name: 'umb_upstream_errors_total',
     help: 'Failed calls to OpenRouter (transport errors and error statuses) by operation and outcome',
@@ -86,6 +95,12 @@ export class MetricsService {
     const labels = { operation: upstreamOperation(operation), outcome: String(outcome) };
     this.upstreamDuration.observe(labels, seconds);
     if (failed) this.upstreamErrors.inc(labels);
+  }
+
+  /** `route` is the gateway's upstream path (`/chat/completions`…), as for spend. */
+  gatewayOverhead(route: string, seconds: number): void {
+    if (!this.enabled) return;
+    this.gatewayOverheadDuration.observe({ route }, seconds > 0 ? seconds : 0);
   }
 
   keyEvent(event: KeyEvent): void {

@@ -1,6 +1,7 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, RequestContext } from '#libs/common';
+import { MetricsService } from '#libs/metrics';
 import { InferenceResponse, UpstreamHeaders } from '#libs/openrouter';
 import { QuotaService, quotaRefusalError, QuotaTicket } from '#libs/quota';
 import { relaySse, RelayResult } from '../chat/sse-relay';
@@ -10,9 +11,10 @@ import { UsageRecorder } from '../usage/usage.recorder';
 import { InferenceEndpoint } from './inference-endpoint';
 import { readJsonAnswer } from './json-answer';
 import { QuotaPolicyResolver } from './quota-policy.resolver';
+import { SERVER_TIMING, serverTiming } from './server-timing';
 import { estimatePromptTokens, estimateRequestTokens, estimateTextTokens } from './token-estimate';
 import { TokenUsage } from './token-usage';
-import { UpstreamCaller } from './upstream-caller';
+import { UpstreamCaller, UpstreamClock } from './upstream-caller';
 import { transportFailure, upstreamErrorCode, upstreamStatusFailure } from './upstream-errors';
 
 /** Nginx's "client closed request", kept in usage records of callers that went away. */
@@ -22,8 +24,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 /** Longer values of a forwarded protocol header are not a version or beta list: not sent on. */
 const MAX_FORWARDED_HEADER = 1024;
 
-/** What is known about a request from its start, carried to its usage record. */
-interface Exchange {
+/** What is known about a request from its start, carried to its usage record; the upstream call's clock too. */
+interface Exchange extends UpstreamClock {
   readonly ctx: RequestContext;
   readonly endpoint: InferenceEndpoint;
   readonly apiKeyId: string;
@@ -52,6 +54,7 @@ export class InferenceProxy {
     private readonly quota: QuotaService,
     private readonly policies: QuotaPolicyResolver,
     private readonly usage: UsageRecorder,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async handle(
@@ -61,9 +64,11 @@ export class InferenceProxy {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<void> {
-    const body = requireObject(rawBody, endpoint);
     const apiKey = ctx.apiKey;
-    if (!apiKey) throw GatewayErrors.noUser(); // the routes only admit API keys
+    if (!apiKey) return this.refuseEarly(GatewayErrors.noUser(), reply); // the routes only admit API keys
+    const invalid = bodyError(rawBody, endpoint);
+    if (invalid) return this.refuseEarly(invalid, reply);
+    const body = rawBody as Record<string, unknown>;
     const ex: Exchange = {
       ctx,
       endpoint,
@@ -75,14 +80,16 @@ export class InferenceProxy {
       startedAt: new Date(),
       started: performance.now(),
       renewed: false,
+      upstreamSent: 0,
+      upstreamAnswered: 0,
     };
-    if (!ex.userId) return this.refuse(ex, GatewayErrors.noUser(), 'failed');
+    if (!ex.userId) return this.refuse(ex, reply, GatewayErrors.noUser(), 'failed');
 
     const policy = this.policies.policyOf(apiKey);
     // Only a key with a quota reserves: the estimate (which walks the prompt) is not worked out otherwise.
     const estimate = policy.tokenQuota === null ? 0 : estimateRequestTokens(body, endpoint.generates);
     const admission = await this.quota.admit(apiKey.id, policy, estimate, ex.startedAt, endpoint.path);
-    if (!admission.granted) return this.refuse(ex, quotaRefusalError(admission), 'quota_exceeded');
+    if (!admission.granted) return this.refuse(ex, reply, quotaRefusalError(admission), 'quota_exceeded');
     const ticket = admission.ticket;
 
     // The caller hanging up aborts the upstream request (and a stream being relayed).
@@ -101,6 +108,7 @@ export class InferenceProxy {
         headers: forwardedHeaders(request, endpoint),
         stream: ex.stream,
         signal: abort.signal,
+        clock: ex,
       });
       response = result.response;
       ex.renewed = result.renewed;
@@ -114,6 +122,7 @@ export class InferenceProxy {
       }
       const { status, code } = statusOf(failure);
       this.record(ex, { status, outcome: 'failed', errorCode: code });
+      this.timeAnswer(reply, ex);
       throw failure;
     }
 
@@ -137,6 +146,7 @@ export class InferenceProxy {
         this.quota.release(ticket);
         const failure = GatewayErrors.upstreamBadResponse('a body that is not JSON');
         this.record(ex, { status: failure.status, outcome: 'failed', errorCode: failure.code });
+        this.timeAnswer(reply, ex);
         throw failure;
       }
       const charged = facts.usage ?? this.estimateFromText(ex, ex.endpoint.dialect.contentChars(facts.parsed));
@@ -150,6 +160,7 @@ export class InferenceProxy {
         estimated: !facts.usage,
         model: facts.model,
       });
+      this.timeAnswer(reply, ex);
       void reply.status(status).header('content-type', JSON_TYPE).send(bytes); // after settle and record: journaled first
       return;
     }
@@ -158,6 +169,7 @@ export class InferenceProxy {
     // Answered in the route's own error shape by the exception filter, like every refusal of the gateway's.
     const failure = upstreamStatusFailure(status, parseOrNull(bytes), headers['retry-after']);
     this.record(ex, { status: failure.status, outcome: 'upstream_error', errorCode: failure.code });
+    this.timeAnswer(reply, ex);
     throw failure;
   }
 
@@ -171,6 +183,8 @@ export class InferenceProxy {
     reply: FastifyReply,
   ): void {
     const relay = relaySse(upstream, callerGone, ex.endpoint.dialect);
+    // Headers go before the body: a stream's split is the one known at its headers.
+    this.timeAnswer(reply, ex);
     void relay.done
       .then((result) => this.streamEnded(ex, ticket, status, result))
       .catch((err: unknown) => this.logger.error({ err, request_id: ex.requestId }, 'Settling a stream failed'));
@@ -208,9 +222,33 @@ export class InferenceProxy {
   }
 
   /** Refused before reaching OpenRouter: recorded, then answered by the exception filter. */
-  private refuse(ex: Exchange, error: AppError, outcome: UsageOutcome): never {
+  private refuse(ex: Exchange, reply: FastifyReply, error: AppError, outcome: UsageOutcome): never {
     this.record(ex, { status: error.status, outcome, errorCode: error.code });
+    this.timeAnswer(reply, ex);
     throw error;
+  }
+
+  /** Refused before there is anything to record (a malformed body). */
+  private refuseEarly(error: AppError, reply: FastifyReply): never {
+    this.timeAnswer(reply, null);
+    throw error;
+  }
+
+  /**
+   * The answer's `Server-Timing`: the gateway's part (its time from the request's arrival to this answer, less
+   * OpenRouter's) and OpenRouter's; the gateway's part is observed as its overhead where OpenRouter had a part.
+   * Called once per answer, right before it is sent (or thrown to the exception filter, which keeps the header).
+   */
+  private timeAnswer(reply: FastifyReply, ex: Exchange | null): void {
+    const total = reply.elapsedTime;
+    if (ex === null || ex.upstreamSent === 0) {
+      void reply.header(SERVER_TIMING, serverTiming(total, null));
+      return;
+    }
+    const upstream = ex.upstreamAnswered - ex.upstreamSent;
+    const gateway = total - upstream;
+    void reply.header(SERVER_TIMING, serverTiming(gateway, upstream));
+    this.metrics?.gatewayOverhead(ex.endpoint.path, gateway / 1000);
   }
 
   private estimateFromText(ex: Exchange, chars: number): TokenUsage {
@@ -255,17 +293,19 @@ export class InferenceProxy {
   }
 }
 
-function requireObject(body: unknown, endpoint: InferenceEndpoint): Record<string, unknown> {
+/** Why the body cannot be forwarded, or null when it can (a JSON object with well-typed `stream` and `model`). */
+function bodyError(body: unknown, endpoint: InferenceEndpoint): AppError | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw GatewayErrors.invalidBody(`The request body must be a JSON object (${endpoint.what})`);
+    return GatewayErrors.invalidBody(`The request body must be a JSON object (${endpoint.what})`);
   }
   const b = body as Record<string, unknown>;
   if (b.stream !== undefined && typeof b.stream !== 'boolean')
-    throw GatewayErrors.invalidBody('`stream` must be a boolean');
+    return GatewayErrors.invalidBody('`stream` must be a boolean');
   if (b.stream === true && !endpoint.streams)
-    throw GatewayErrors.invalidBody(`\`stream\` is not supported on ${endpoint.path}`);
-  if (b.model !== undefined && typeof b.model !== 'string') throw GatewayErrors.invalidBody('`model` must be a string');
-  return b;
+    return GatewayErrors.invalidBody(`\`stream\` is not supported on ${endpoint.path}`);
+  if (b.model !== undefined && typeof b.model !== 'string')
+    return GatewayErrors.invalidBody('`model` must be a string');
+  return null;
 }
 
 /** The endpoint's protocol headers (e.g. `anthropic-version`) as the caller sent them; bounded, never credentials. */

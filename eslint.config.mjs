@@ -20,28 +20,52 @@ const LAYERS = [
 ];
 const layerType = (i) => `layer-${i}`;
 
-/**
- * Where SQL may live: repositories, libs/database, migrations and tests. Not enforced yet (too many services
- * still query directly); `LINT_DATA_ACCESS=1 npx eslint apps libs` lists the files that would fail.
- */
-const DATA_ACCESS_CHECKED = process.env.LINT_DATA_ACCESS === '1';
-const DATA_ACCESS = {
-  files: ['apps/**/*.ts', 'libs/**/*.ts'],
-  ignores: ['**/*.repository.ts', 'libs/database/**', '**/*.test.ts'],
-  rules: {
-    'no-restricted-syntax': [
-      DATA_ACCESS_CHECKED ? 'error' : 'off',
-      {
-        selector: "ImportDeclaration[source.value='typeorm'] ImportSpecifier[imported.name='DataSource']",
-        message: 'DataSource belongs in a *.repository.ts (or libs/database).',
-      },
-      {
-        selector: "CallExpression[callee.property.name='query']",
-        message: 'SQL belongs in a *.repository.ts (or libs/database).',
-      },
-    ],
-  },
-};
+/** Files that still hold SQL, each to move into its lib's repositories; the list only shrinks. */
+const DATA_ACCESS_PENDING = [
+  'apps/cli/src/main.ts',
+  'libs/admin/src/admin-directory.service.ts',
+  'libs/admin/src/platform-stats.service.ts',
+  'libs/api-keys/src/auth/api-key.lookup.ts',
+  'libs/api-keys/src/auth/last-used.tracker.ts',
+  'libs/api-keys/src/management/api-key-editor.service.ts',
+  'libs/api-keys/src/management/api-key-issuer.service.ts',
+  'libs/api-keys/src/management/api-key-revoker.service.ts',
+  'libs/api-keys/src/management/api-key-rules.ts',
+  'libs/audit-read/src/audit-queries.service.ts',
+  'libs/audit/src/audit.service.ts',
+  'libs/auth/src/clerk/clerk.authenticator.ts',
+  'libs/gateway/src/usage/retention/usage-retention.ts',
+  'libs/gateway/src/usage/usage.query.ts',
+  'libs/gateway/src/usage/usage.recorder.ts',
+  'libs/openrouter/src/budget/user-budgets.ts',
+  'libs/openrouter/src/keys/key-deletion.queue.ts',
+  'libs/openrouter/src/keys/key-lease.ts',
+  'libs/openrouter/src/keys/openrouter-key.provisioner.ts',
+  'libs/openrouter/src/keys/openrouter-key.store.ts',
+  'libs/quota/src/postgres-quota.store.ts',
+  'libs/quota/src/quota.module.ts',
+  'libs/reconciliation/src/job-lease.ts',
+  'libs/reconciliation/src/openrouter-reconciler.ts',
+  'libs/tenants/src/access/tenant-lock.ts',
+  'libs/tenants/src/hooks/tenant-change.hooks.ts',
+  'libs/tenants/src/members/invitee-directory.ts',
+  'libs/tenants/src/members/members.service.ts',
+  'libs/tenants/src/membership.queries.ts',
+  'libs/tenants/src/tenant-crud/tenant-budget.service.ts',
+  'libs/tenants/src/tenant-crud/tenant-commands.service.ts',
+  'libs/tenants/src/tenant-crud/tenant-insert.ts',
+  'libs/tenants/src/tenant-mapping.service.ts',
+  'libs/usage/src/usage-ledger-state.ts',
+  'libs/usage/src/usage-rollup-rebuilder.ts',
+  'libs/users/src/accounts/user-accounts.service.ts',
+  'libs/users/src/invitees/pending-invitees.ts',
+  'libs/users/src/login/login.service.ts',
+  'libs/users/src/provider-keys.service.ts',
+  'libs/users/src/snapshot/user-snapshot.cache.ts',
+  'libs/webhooks/src/clerk/clerk-organization.sync.ts',
+  'libs/webhooks/src/clerk/clerk-user.sync.ts',
+  'libs/webhooks/src/clerk/clerk-webhook.processor.ts',
+];
 
 /** Paths that reach into a lib or an app instead of through a lib's index. */
 const DEEP_IMPORTS = [
@@ -52,6 +76,45 @@ const DEEP_IMPORTS = [
   { regex: '^#libs/[^/]+/', message: "Import a lib through its index ('#libs/<name>'), not a file inside it." },
   { regex: '^(\\.\\./)+apps(/|$)', message: 'Nothing imports from apps/: move what both need into a lib.' },
 ];
+
+/**
+ * Where SQL may live: repositories (`*.repository.ts`, extending TableRepository) and libs/database. Services hold
+ * a UnitOfWork, never a connection: they may not name DataSource, EntityManager or QueryRunner, inject one, or run
+ * a statement.
+ */
+const DATA_ACCESS_MESSAGE = 'belongs in a *.repository.ts (or libs/database): services call repositories.';
+const DATA_ACCESS_PATHS = [
+  {
+    name: 'typeorm',
+    importNames: ['DataSource', 'EntityManager', 'QueryRunner', 'Repository', 'SelectQueryBuilder'],
+    message: `A connection ${DATA_ACCESS_MESSAGE}`,
+  },
+  {
+    name: '@nestjs/typeorm',
+    importNames: ['InjectDataSource', 'InjectEntityManager', 'InjectRepository'],
+    message: `A connection ${DATA_ACCESS_MESSAGE}`,
+  },
+];
+const DATA_ACCESS = {
+  files: ['apps/**/*.ts', 'libs/**/*.ts'],
+  ignores: ['**/*.repository.ts', 'libs/database/**', '**/*.test.ts', ...DATA_ACCESS_PENDING],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: DEEP_IMPORTS,
+        paths: DATA_ACCESS_PATHS,
+      },
+    ],
+    'no-restricted-syntax': [
+      'error',
+      ...['query', 'createQueryBuilder', 'getRepository', 'transaction'].map((name) => ({
+        selector: `CallExpression[callee.property.name='${name}']`,
+        message: `.${name}() ${DATA_ACCESS_MESSAGE}`,
+      })),
+    ],
+  },
+};
 
 export default tseslint.config(
   { ignores: ['dist/**', 'data/**', 'node_modules/**', 'coverage/**'] },
@@ -140,6 +203,7 @@ export default tseslint.config(
       'boundaries/no-unknown-files': 'error',
     },
   },
+  DATA_ACCESS,
   {
     // The bottom layer, said plainly: libs/common imports no other lib.
     files: ['libs/common/**/*.ts'],
@@ -148,11 +212,11 @@ export default tseslint.config(
         'error',
         {
           patterns: [...DEEP_IMPORTS, { regex: '^#libs/', message: 'libs/common imports no other lib.' }],
+          paths: DATA_ACCESS_PATHS,
         },
       ],
     },
   },
-  DATA_ACCESS,
   {
     // Integration tests and benchmarks may reach into a lib's internals to test them.
     files: ['test/**/*.ts', 'bench/**/*.ts'],

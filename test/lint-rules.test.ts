@@ -4,7 +4,6 @@
  * clean files pass. Type-aware rules are switched off here: they need files on disk, and these rules do not.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -89,6 +88,36 @@ describe('layering rules', () => {
       rules: ['boundaries/dependencies', 'no-restricted-imports'],
     },
     {
+      what: 'a service running SQL (DELETE FROM users)',
+      file: 'libs/users/src/planted.service.ts',
+      code: "export async function purge(db: { query(sql: string): Promise<unknown> }) {\n  await db.query('DELETE FROM users');\n}\n",
+      rules: ['no-restricted-syntax'],
+    },
+    {
+      what: 'a service naming DataSource',
+      file: 'libs/tenants/src/planted.service.ts',
+      code: "import { DataSource } from 'typeorm';\nexport const d = DataSource;\n",
+      rules: ['no-restricted-imports'],
+    },
+    {
+      what: 'a service holding a connection (EntityManager) as a type',
+      file: 'libs/api-keys/src/planted.service.ts',
+      code: "import type { EntityManager } from 'typeorm';\nexport type M = EntityManager;\n",
+      rules: ['no-restricted-imports'],
+    },
+    {
+      what: 'a service opening a transaction itself',
+      file: 'libs/gateway/src/planted.service.ts',
+      code: 'export const run = (ds: { transaction(f: () => void): void }) => ds.transaction(() => undefined);\n',
+      rules: ['no-restricted-syntax'],
+    },
+    {
+      what: 'an app running SQL',
+      file: 'apps/cli/src/planted.ts',
+      code: "export const q = (db: { query(sql: string): void }) => db.query('SELECT 1');\n",
+      rules: ['no-restricted-syntax'],
+    },
+    {
       what: 'a lib that has no layer yet',
       file: 'libs/not-placed/src/index.ts',
       code: "import { Errors } from '#libs/common';\nexport const e = Errors;\n",
@@ -119,6 +148,10 @@ describe('layering rules', () => {
       ['libs/gateway/src/proxy/planted.ts', "export { InferenceProxy } from './inference-proxy';\n"],
       ['libs/common/src/planted.ts', "import { Injectable } from '@nestjs/common';\nexport const i = Injectable;\n"],
       [
+        'libs/users/src/planted.repository.ts',
+        "import { DataSource } from 'typeorm';\nexport const purge = (db: DataSource) => db.query('DELETE FROM users');\n",
+      ],
+      [
         'apps/api/src/planted.ts',
         "import { GatewayModule } from '#libs/gateway';\nimport { AppConfig } from '#libs/config';\nexport const m = [GatewayModule, AppConfig];\n",
       ],
@@ -136,39 +169,20 @@ describe('layering rules', () => {
   });
 });
 
-describe('SQL outside repositories (listed, not enforced yet)', () => {
-  const service = "import { DataSource } from 'typeorm';\nexport const f = (ds: DataSource) => ds.query('SELECT 1');\n";
+describe('SQL outside repositories: the files still to move', () => {
+  const config = fs.readFileSync(path.join(ROOT, 'eslint.config.mjs'), 'utf8');
+  const pending = [...(/const DATA_ACCESS_PENDING = \[([^\]]*)\]/.exec(config)?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
+    (m) => m[1],
+  );
 
-  it('says nothing by default', async () => {
-    assert.deepEqual(await lint('libs/tenants/src/planted.service.ts', service), []);
-  });
-
-  it('names the DataSource import and the query with LINT_DATA_ACCESS=1, but not in a repository', () => {
-    // The switch is read when the config loads, so this runs in a process of its own.
-    const script = `
-      const { ESLint } = require('eslint');
-      const tseslint = require('typescript-eslint');
-      const eslint = new ESLint({ cwd: ${JSON.stringify(ROOT)}, overrideConfig: [{ files: ['**/*.ts'],
-        ...tseslint.configs.disableTypeChecked, languageOptions: { parserOptions: { projectService: false } } }] });
-      (async () => {
-        const out = {};
-        for (const file of ['libs/tenants/src/planted.service.ts', 'libs/tenants/src/planted.repository.ts']) {
-          const [r] = await eslint.lintText(${JSON.stringify(service)}, { filePath: ${JSON.stringify(ROOT)} + '/' + file });
-          out[file] = r.messages.map((m) => m.ruleId + ': ' + m.message);
-        }
-        process.stdout.write(JSON.stringify(out));
-      })();`;
-    const run = spawnSync(process.execPath, ['-e', script], {
-      cwd: ROOT,
-      env: { ...process.env, LINT_DATA_ACCESS: '1' },
-      encoding: 'utf8',
+  it('lists only files that exist and still reach the database (a moved file leaves the list)', () => {
+    const stale = pending.filter((file) => {
+      const full = path.join(ROOT, file);
+      if (!fs.existsSync(full)) return true;
+      return !/\b(DataSource|EntityManager|QueryRunner)\b|\.(query|transaction|createQueryBuilder|getRepository)\(/.test(
+        fs.readFileSync(full, 'utf8'),
+      );
     });
-    assert.equal(run.status, 0, run.stderr);
-    const out = JSON.parse(run.stdout) as Record<string, string[]>;
-    assert.deepEqual(out['libs/tenants/src/planted.service.ts'], [
-      'no-restricted-syntax: DataSource belongs in a *.repository.ts (or libs/database).',
-      'no-restricted-syntax: SQL belongs in a *.repository.ts (or libs/database).',
-    ]);
-    assert.deepEqual(out['libs/tenants/src/planted.repository.ts'], []);
+    assert.deepEqual(stale, []);
   });
 });

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { DatabaseEndpoint } from './database-endpoint';
 import { dataSourceOptions } from './data-source-options';
+import { Transactions } from './repository';
 import { runMigrations } from './run-migrations';
 
 export const DATABASE_ENDPOINT = Symbol('DATABASE_ENDPOINT');
@@ -25,8 +26,8 @@ export class DatabaseModule {
           },
         }),
       ],
-      providers: [{ provide: DATABASE_ENDPOINT, useValue: endpoint }],
-      exports: [DATABASE_ENDPOINT],
+      providers: [{ provide: DATABASE_ENDPOINT, useValue: endpoint }, Transactions],
+      exports: [DATABASE_ENDPOINT, Transactions],
     };
   }
 }

@@ -3,3 +3,4 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './run-migrations';
 export { embeddedServerAnswers, embeddedSocketPath } from './embedded-postgres';
+export * from './repository';

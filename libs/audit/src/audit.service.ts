@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { scrubSecrets } from '#libs/common';
+import { entityManagerOf, type UnitOfWork } from '#libs/database';
 import type { AuditAction } from './audit-actions';
 import { AuditActorType, AuditEvent } from './audit-event.entity';
 
@@ -29,7 +30,8 @@ export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null };
 export class AuditService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async record(event: AuditRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
+  async record(event: AuditRecord, uow?: UnitOfWork): Promise<void> {
+    const manager = uow ? entityManagerOf(uow) : this.dataSource.manager;
     await manager.insert(AuditEvent, {
       action: event.action,
       actorType: event.actor.type,

@@ -12,9 +12,8 @@ export class TenantKeysListener implements OnModuleInit {
 
   onModuleInit(): void {
     this.hooks.register({
-      tenantDeleting: (e: TenantDeletingEvent) => this.revoker.revokeAllOfTenant(e.manager, e.tenantId, e.audit),
-      memberRemoving: (e: MemberRemovingEvent) =>
-        this.revoker.revokeAllOfMember(e.manager, e.tenantId, e.userId, e.audit),
+      tenantDeleting: (e: TenantDeletingEvent) => this.revoker.revokeAllOfTenant(e.uow, e.tenantId, e.audit),
+      memberRemoving: (e: MemberRemovingEvent) => this.revoker.revokeAllOfMember(e.uow, e.tenantId, e.userId, e.audit),
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { actingUserOf, AuditService, type AuditScope } from '#libs/audit';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
@@ -66,7 +67,7 @@ export class ApiKeyEditor {
           target: { type: 'api_key', id: keyId },
           metadata: { prefix: key.prefix, changes: diff },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return saved;
     });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { actingUserOf, AuditService, AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { API_KEY_SCOPES } from '../scopes';
@@ -75,7 +76,7 @@ export class ApiKeyIssuer {
             user_id: key.userId,
           },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return { key, plaintext: secret.key };
     });
@@ -133,7 +134,7 @@ export class ApiKeyIssuer {
             old_key_works_until: oldWorksUntil.toISOString(),
           },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return { key: fresh, plaintext: secret.key };
     });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { entityManagerOf, type UnitOfWork, unitOfWorkOf } from '#libs/database';
 import { AuditService, type AuditScope } from '#libs/audit';
 import type { AfterCommit } from '#libs/tenants';
 import { ApiKeyRepository, RevokedKey } from '../api-key.repository';
@@ -35,21 +36,24 @@ export class ApiKeyRevoker {
   }
 
   /** Inside the tenant-deleting transaction; returns the cache drops for after the commit. */
-  async revokeAllOfTenant(m: EntityManager, tenantId: string, scope: AuditScope): Promise<AfterCommit> {
+  async revokeAllOfTenant(uow: UnitOfWork, tenantId: string, scope: AuditScope): Promise<AfterCommit> {
+    const m = entityManagerOf(uow);
     return this.afterCommit(
       await this.recordAll(m, await this.keys.revokeAllOfTenant(m, tenantId), 'tenant_deleted', scope),
     );
   }
 
   /** Inside the member-removing transaction: the member's keys in that tenant. */
-  async revokeAllOfMember(m: EntityManager, tenantId: string, userId: string, scope: AuditScope): Promise<AfterCommit> {
+  async revokeAllOfMember(uow: UnitOfWork, tenantId: string, userId: string, scope: AuditScope): Promise<AfterCommit> {
+    const m = entityManagerOf(uow);
     return this.afterCommit(
       await this.recordAll(m, await this.keys.revokeAllOfMember(m, tenantId, userId), 'member_removed', scope),
     );
   }
 
   /** Inside the caller's transaction (e.g. a user deleted at Clerk): the user's keys in every tenant. */
-  async revokeAllOfUser(m: EntityManager, userId: string, scope: AuditScope): Promise<AfterCommit> {
+  async revokeAllOfUser(uow: UnitOfWork, userId: string, scope: AuditScope): Promise<AfterCommit> {
+    const m = entityManagerOf(uow);
     return this.afterCommit(await this.recordAll(m, await this.keys.revokeAllOfUser(m, userId), 'user_deleted', scope));
   }
 
@@ -68,7 +72,7 @@ export class ApiKeyRevoker {
           target: { type: 'api_key', id: key.id },
           metadata: { prefix: key.prefix, reason },
         },
-        m,
+        unitOfWorkOf(m),
       );
     }
     return revoked;

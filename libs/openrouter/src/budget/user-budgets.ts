@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { AuditActor, AuditService } from '#libs/audit';
 import { AppError, LruCache } from '#libs/common';
 import { AppConfig } from '#libs/config';
@@ -204,7 +205,7 @@ export class UserBudgets {
                 key_limit: live ? s.keyLimit : null,
               },
             },
-            m,
+            unitOfWorkOf(m),
           );
         });
         await this.bus.publish(CacheTopic.user, userId);

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { entityManagerOf, type UnitOfWork, unitOfWorkOf } from '#libs/database';
 import { AuditService, SYSTEM_ACTOR } from '#libs/audit';
 import { OpenRouterClient, OpenRouterError } from '../client';
 import { OpenRouterKeyDeletion } from './openrouter-key-deletion.entity';
@@ -32,7 +33,8 @@ export class KeyDeletionQueue {
    * deletion, in the caller's transaction. Returns the queued hash (delete it with deleteNow after the
    * commit), or null when they had none.
    */
-  async disableUserKey(manager: EntityManager, userId: string, reason: string): Promise<string | null> {
+  async disableUserKey(uow: UnitOfWork, userId: string, reason: string): Promise<string | null> {
+    const manager = entityManagerOf(uow);
     const rows: { upstream_hash: string | null }[] = await manager.query(
       `SELECT upstream_hash FROM openrouter_keys WHERE user_id = $1 FOR UPDATE`,
       [userId],
@@ -75,7 +77,7 @@ export class KeyDeletionQueue {
           target: { type: 'openrouter_key', id: upstreamHash },
           metadata: { user_id: userId },
         },
-        m,
+        unitOfWorkOf(m),
       );
     });
     return true;

@@ -1,6 +1,7 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, Not } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { AuditActor, AuditService, SYSTEM_ACTOR } from '#libs/audit';
 import { AppError, LruCache, UUID_PATTERN } from '#libs/common';
 import { AppConfig } from '#libs/config';
@@ -228,7 +229,7 @@ export class OpenRouterKeyProvisioner {
             replaced_key_spend: oldHash ? spent : null,
           },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return true;
     });
@@ -274,7 +275,7 @@ export class OpenRouterKeyProvisioner {
           target: { type: 'user', id: userId },
           metadata: { kind, error_code: code },
         },
-        m,
+        unitOfWorkOf(m),
       );
     });
     await this.bus.publish(CacheTopic.user, userId);

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '#libs/database';
 import type { AuditScope } from '../access/audit-scope';
 
 /** Work to do once the transaction committed (e.g. dropping caches on every instance). */
 export type AfterCommit = () => void | Promise<void>;
 
 export interface TenantDeletingEvent {
-  manager: EntityManager;
+  uow: UnitOfWork;
   tenantId: string;
   audit: AuditScope;
 }

@@ -1,4 +1,4 @@
-import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '#libs/database';
 
 export interface Invitee {
   id: string;
@@ -13,8 +13,8 @@ export interface Invitee {
  * depends on tenants (login maps organizations to tenants) and not the other way round.
  */
 export interface InviteeDirectory {
-  byId(m: EntityManager, userId: string): Promise<Invitee>;
-  byEmail(m: EntityManager, email: string): Promise<Invitee>;
+  byId(uow: UnitOfWork, userId: string): Promise<Invitee>;
+  byEmail(uow: UnitOfWork, email: string): Promise<Invitee>;
 }
 
 export const INVITEE_DIRECTORY = Symbol('INVITEE_DIRECTORY');

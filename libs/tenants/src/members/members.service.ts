@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { AuditService } from '#libs/audit';
 import { AppError, Errors } from '#libs/common';
 import { TenantRole } from '../roles';
@@ -53,8 +54,8 @@ export class MembersService {
       mayManage(role, input.role);
       const user =
         input.userId !== undefined
-          ? await this.invitees.byId(m, input.userId)
-          : await this.invitees.byEmail(m, input.email);
+          ? await this.invitees.byId(unitOfWorkOf(m), input.userId)
+          : await this.invitees.byEmail(unitOfWorkOf(m), input.email);
       if (typeof manager !== 'string' && user.id === manager.keyUserId) throw selfTouch();
       if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
         throw new AppError('already_member', 'This user is already a member of the tenant');
@@ -67,7 +68,7 @@ export class MembersService {
           target: { type: 'user', id: user.id },
           metadata: { role: input.role, pending: user.status === 'pending' },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return (await this.members.find(tenantId, user.id, m))!;
     });
@@ -77,7 +78,7 @@ export class MembersService {
 
   /** The user an email names, a pending (invited) one when nobody signed in with it yet. */
   async invite(email: string): Promise<Invitee> {
-    return this.dataSource.transaction((m) => this.invitees.byEmail(m, email));
+    return this.dataSource.transaction((m) => this.invitees.byEmail(unitOfWorkOf(m), email));
   }
 
   async changeRole(
@@ -141,7 +142,7 @@ export class MembersService {
           target: { type: 'user', id: userId },
           metadata: { role, clerk_role: clerkRole },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return true;
     }
@@ -179,7 +180,7 @@ export class MembersService {
     current: TenantRole,
     scope: AuditScope,
   ): Promise<AfterCommit[]> {
-    const work = await this.hooks.memberRemoving({ manager: m, tenantId, userId, audit: scope });
+    const work = await this.hooks.memberRemoving({ uow: unitOfWorkOf(m), tenantId, userId, audit: scope });
     await this.members.delete(m, tenantId, userId);
     await this.audit.record(
       {
@@ -189,7 +190,7 @@ export class MembersService {
         target: { type: 'user', id: userId },
         metadata: { role: current },
       },
-      m,
+      unitOfWorkOf(m),
     );
     return work;
   }
@@ -240,7 +241,7 @@ export class MembersService {
         target: { type: 'user', id: userId },
         metadata: { from, to },
       },
-      m,
+      unitOfWorkOf(m),
     );
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { AuditService } from '#libs/audit';
 import { QuotaPeriod, SpendReader } from '#libs/quota';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
@@ -79,7 +80,7 @@ export class TenantBudgets {
       ]);
       await this.audit.record(
         { action: 'tenant.updated', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: diff },
-        m,
+        unitOfWorkOf(m),
       );
       return true;
     });

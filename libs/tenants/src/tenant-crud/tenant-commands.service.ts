@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { unitOfWorkOf, entityManagerOf, type UnitOfWork } from '#libs/database';
 import { AuditService } from '#libs/audit';
 import { AppError, isUuid, requireTenantId } from '#libs/common';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
@@ -55,7 +56,7 @@ export class TenantCommands {
           target: { type: 'tenant', id: tenant.id },
           metadata: { name: tenant.name, slug: tenant.slug },
         },
-        m,
+        unitOfWorkOf(m),
       );
       return tenant;
     });
@@ -81,7 +82,7 @@ export class TenantCommands {
             target: { type: 'tenant', id: tenantId },
             metadata: { name: { from: before.name, to: name } },
           },
-          m,
+          unitOfWorkOf(m),
         );
       }
       return updated;
@@ -111,11 +112,12 @@ export class TenantCommands {
    * delivery), or the one that exists. `created` tells whether this call inserted it.
    */
   async ensureForOrganization(
-    m: EntityManager,
+    uow: UnitOfWork,
     org: { id: string; name: string; slug: string | null },
     scope: AuditScope,
   ): Promise<{ tenant: InsertedTenant; created: boolean }> {
-    const existing = () => this.byOrganization(m, org.id);
+    const m = entityManagerOf(uow);
+    const existing = () => this.byOrganization(uow, org.id);
     const found = await existing();
     if (found) return { tenant: found, created: false };
     let base = slugify(org.slug ?? org.name);
@@ -129,13 +131,14 @@ export class TenantCommands {
         target: { type: 'tenant', id: tenant.id },
         metadata: { name: tenant.name, slug: tenant.slug, clerk_org_id: org.id },
       },
-      m,
+      unitOfWorkOf(m),
     );
     return { tenant, created: true };
   }
 
   /** The tenant mirroring a Clerk organization, row-locked for the caller's transaction. */
-  async byOrganization(m: EntityManager, clerkOrgId: string): Promise<InsertedTenant | null> {
+  async byOrganization(uow: UnitOfWork, clerkOrgId: string): Promise<InsertedTenant | null> {
+    const m = entityManagerOf(uow);
     const rows: InsertedTenant[] = await m.query(
       `SELECT id, name, slug, created_at AS "createdAt", personal_owner_id AS "personalOwnerId"
          FROM tenants WHERE clerk_org_id = $1 FOR UPDATE`,
@@ -150,11 +153,12 @@ export class TenantCommands {
    * work to run after the caller's commit.
    */
   async deleteInTransaction(
-    m: EntityManager,
+    uow: UnitOfWork,
     tenantId: string,
     scope: AuditScope,
     metadata: Record<string, unknown>,
   ): Promise<{ memberIds: string[]; afterCommit: AfterCommit[] }> {
+    const m = entityManagerOf(uow);
     const tenant = await lockTenant(m, tenantId);
     return this.deleteLocked(m, tenant, scope, metadata);
   }
@@ -164,12 +168,13 @@ export class TenantCommands {
    * already in use is not taken (the old one stays). Returns whether anything changed.
    */
   async mirrorOrganization(
-    m: EntityManager,
+    uow: UnitOfWork,
     tenantId: string,
     wanted: { name: string; slug: string },
     scope: AuditScope,
     metadata: Record<string, unknown>,
   ): Promise<boolean> {
+    const m = entityManagerOf(uow);
     const before = await lockTenant(m, tenantId);
     let slug = slugify(wanted.slug);
     if (slug !== before.slug) {
@@ -189,7 +194,7 @@ export class TenantCommands {
     if (slug !== before.slug) changes.slug = { from: before.slug, to: slug };
     await this.audit.record(
       { action: 'tenant.updated', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: changes },
-      m,
+      unitOfWorkOf(m),
     );
     return true;
   }
@@ -203,7 +208,7 @@ export class TenantCommands {
     const members: { user_id: string }[] = await m.query(`SELECT user_id FROM memberships WHERE tenant_id = $1`, [
       requireTenantId(tenant.id),
     ]);
-    const work = await this.hooks.tenantDeleting({ manager: m, tenantId: tenant.id, audit: scope });
+    const work = await this.hooks.tenantDeleting({ uow: unitOfWorkOf(m), tenantId: tenant.id, audit: scope });
     await this.audit.record(
       {
         action: 'tenant.deleted',
@@ -212,7 +217,7 @@ export class TenantCommands {
         target: { type: 'tenant', id: tenant.id },
         metadata: { name: tenant.name, slug: tenant.slug, ...metadata },
       },
-      m,
+      unitOfWorkOf(m),
     );
     await m.query(`DELETE FROM tenants WHERE id = $1`, [tenant.id]);
     return { memberIds: members.map((r) => r.user_id), afterCommit: work };

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { entityManagerOf, type UnitOfWork } from '#libs/database';
 import type { EntityManager } from 'typeorm';
 
 export interface UserRef {
@@ -26,11 +27,12 @@ export class UserAccounts {
    * absent name clears it; otherwise (session claims, which may omit fields) absent fields keep theirs.
    */
   async upsertFromClerk(
-    m: EntityManager,
+    uow: UnitOfWork,
     clerkUserId: string,
     p: ClerkProfileFields,
     complete: boolean,
   ): Promise<string> {
+    const m = entityManagerOf(uow);
     if (p.email) await this.claimPending(m, clerkUserId, p.email);
     const keep = (column: string) =>
       complete ? `EXCLUDED.${column}` : `COALESCE(EXCLUDED.${column}, users.${column})`;
@@ -46,8 +48,9 @@ export class UserAccounts {
   }
 
   /** The user of a Clerk id, created (or claimed) when unknown; an existing row is left as it is. */
-  async ensureKnown(m: EntityManager, clerkUserId: string, p: ClerkProfileFields): Promise<UserRef | null> {
-    const existing = await this.byClerkId(m, clerkUserId);
+  async ensureKnown(uow: UnitOfWork, clerkUserId: string, p: ClerkProfileFields): Promise<UserRef | null> {
+    const m = entityManagerOf(uow);
+    const existing = await this.byClerkId(uow, clerkUserId);
     if (existing) return existing;
     if (p.email) await this.claimPending(m, clerkUserId, p.email);
     await m.query(
@@ -55,11 +58,12 @@ export class UserAccounts {
        ON CONFLICT (clerk_user_id) WHERE clerk_user_id IS NOT NULL DO NOTHING`,
       [clerkUserId, p.email, p.firstName, p.lastName, p.imageUrl],
     );
-    return this.byClerkId(m, clerkUserId);
+    return this.byClerkId(uow, clerkUserId);
   }
 
   /** Row-locked for the caller's transaction. */
-  async byClerkId(m: EntityManager, clerkUserId: string): Promise<UserRef | null> {
+  async byClerkId(uow: UnitOfWork, clerkUserId: string): Promise<UserRef | null> {
+    const m = entityManagerOf(uow);
     const rows: UserRef[] = await m.query(`SELECT id, status FROM users WHERE clerk_user_id = $1 FOR UPDATE`, [
       clerkUserId,
     ]);
@@ -67,14 +71,16 @@ export class UserAccounts {
   }
 
   /** A login of a new session: the counters move. */
-  async recordLogin(m: EntityManager, userId: string): Promise<void> {
+  async recordLogin(uow: UnitOfWork, userId: string): Promise<void> {
+    const m = entityManagerOf(uow);
     await m.query(
       `UPDATE users SET login_count = login_count + 1, last_login_at = now(), updated_at = now() WHERE id = $1`,
       [userId],
     );
   }
 
-  async deactivate(m: EntityManager, userId: string): Promise<void> {
+  async deactivate(uow: UnitOfWork, userId: string): Promise<void> {
+    const m = entityManagerOf(uow);
     await m.query(`UPDATE users SET status = 'deactivated', updated_at = now() WHERE id = $1`, [userId]);
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { entityManagerOf, type UnitOfWork } from '#libs/database';
 import type { EntityManager } from 'typeorm';
 import { AppError, Errors } from '#libs/common';
 import type { Invitee, InviteeDirectory } from '#libs/tenants';
@@ -10,13 +11,15 @@ import type { Invitee, InviteeDirectory } from '#libs/tenants';
  */
 @Injectable()
 export class PendingInvitees implements InviteeDirectory {
-  async byId(m: EntityManager, userId: string): Promise<Invitee> {
+  async byId(uow: UnitOfWork, userId: string): Promise<Invitee> {
+    const m = entityManagerOf(uow);
     const rows: Invitee[] = await m.query(`SELECT id, status, false AS created FROM users WHERE id = $1`, [userId]);
     if (!rows[0]) throw Errors.notFound('User');
     return usable(rows[0]);
   }
 
-  async byEmail(m: EntityManager, rawEmail: string): Promise<Invitee> {
+  async byEmail(uow: UnitOfWork, rawEmail: string): Promise<Invitee> {
+    const m = entityManagerOf(uow);
     const email = rawEmail.trim().toLowerCase();
     const existing = await this.findByEmail(m, email);
     if (existing) return usable(existing);

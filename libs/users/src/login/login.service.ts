@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { ClerkClaims, ClerkProfile, ClerkProfileClient } from '#libs/clerk';
 import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
@@ -34,7 +35,7 @@ export class LoginService {
     const startedAt = new Date();
     const profile = await this.profileFor(claims);
     const result = await this.dataSource.transaction(async (m) => {
-      const userId = await this.accounts.upsertFromClerk(m, claims.sub, profileFields(profile), false);
+      const userId = await this.accounts.upsertFromClerk(unitOfWorkOf(m), claims.sub, profileFields(profile), false);
       const user = await m.findOneByOrFail(User, { id: userId });
       const inserted = await m.query(
         `INSERT INTO user_sessions (session_id, user_id) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
@@ -42,7 +43,7 @@ export class LoginService {
       );
       const firstOfSession = inserted.length > 0;
       if (firstOfSession) {
-        await this.accounts.recordLogin(m, user.id);
+        await this.accounts.recordLogin(unitOfWorkOf(m), user.id);
         await this.tenants.ensurePersonalTenant(m, user);
       }
       if (claims.organization) await this.tenants.ensureOrganizationTenant(m, claims.organization, user.id);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { AuditScope } from '#libs/audit';
 import { ClerkMembershipData, ClerkOrganizationData, organizationOf, requireClerkOrgId, text } from '#libs/clerk';
 import { AppError } from '#libs/common';
@@ -30,13 +31,13 @@ export class ClerkOrganizationSync {
     changes: AppliedChanges,
   ): Promise<boolean> {
     const orgId = requireClerkOrgId(data.id);
-    const { tenant, created } = await this.tenants.ensureForOrganization(m, organizationOf(data), scope);
+    const { tenant, created } = await this.tenants.ensureForOrganization(unitOfWorkOf(m), organizationOf(data), scope);
     if (created) {
       changes.tenants.add(tenant.id);
       return true;
     }
     const changed = await this.tenants.mirrorOrganization(
-      m,
+      unitOfWorkOf(m),
       tenant.id,
       { name: text(data.name) ?? tenant.name, slug: text(data.slug) ?? tenant.slug },
       scope,
@@ -57,9 +58,9 @@ export class ClerkOrganizationSync {
     changes: AppliedChanges,
   ): Promise<boolean> {
     const orgId = requireClerkOrgId(data.id);
-    const existing = await this.tenants.byOrganization(m, orgId);
+    const existing = await this.tenants.byOrganization(unitOfWorkOf(m), orgId);
     if (!existing) return false;
-    const { memberIds, afterCommit } = await this.tenants.deleteInTransaction(m, existing.id, scope, {
+    const { memberIds, afterCommit } = await this.tenants.deleteInTransaction(unitOfWorkOf(m), existing.id, scope, {
       clerk_org_id: orgId,
     });
     changes.tenants.add(existing.id);
@@ -77,7 +78,7 @@ export class ClerkOrganizationSync {
   ): Promise<boolean> {
     const org = data.organization;
     if (!org) throw new AppError('invalid_webhook_payload', 'The membership event has no organization');
-    const { tenant, created } = await this.tenants.ensureForOrganization(m, organizationOf(org), scope);
+    const { tenant, created } = await this.tenants.ensureForOrganization(unitOfWorkOf(m), organizationOf(org), scope);
     if (created) changes.tenants.add(tenant.id);
     const user = await this.users.ensureForMembership(m, data.public_user_data ?? {});
     if (!user) return false;
@@ -96,7 +97,7 @@ export class ClerkOrganizationSync {
   ): Promise<boolean> {
     const orgId = requireClerkOrgId(data.organization?.id);
     const clerkUserId = data.public_user_data?.user_id;
-    const tenant = await this.tenants.byOrganization(m, orgId);
+    const tenant = await this.tenants.byOrganization(unitOfWorkOf(m), orgId);
     const user = typeof clerkUserId === 'string' ? await this.users.byClerkId(m, clerkUserId) : null;
     if (!tenant || !user) return false;
     const { removed, afterCommit } = await this.members.mirrorRemoval(m, tenant.id, user.id, scope);

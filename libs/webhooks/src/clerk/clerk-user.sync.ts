@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import { AuditService, type AuditScope } from '#libs/audit';
 import {
   ClerkPublicUserData,
@@ -31,7 +32,7 @@ export class ClerkUserSync {
    */
   async upsertProfile(m: EntityManager, data: ClerkUserData, changes: AppliedChanges): Promise<boolean> {
     const clerkUserId = requireClerkUserId(data.id);
-    const id = await this.accounts.upsertFromClerk(m, clerkUserId, profileFromUser(data), true);
+    const id = await this.accounts.upsertFromClerk(unitOfWorkOf(m), clerkUserId, profileFromUser(data), true);
     changes.users.add(id);
     return true;
   }
@@ -42,12 +43,12 @@ export class ClerkUserSync {
    */
   async ensureForMembership(m: EntityManager, data: ClerkPublicUserData): Promise<UserRef | null> {
     const clerkUserId = requireClerkUserId(data.user_id);
-    const user = await this.accounts.ensureKnown(m, clerkUserId, profileFromPublicUserData(data));
+    const user = await this.accounts.ensureKnown(unitOfWorkOf(m), clerkUserId, profileFromPublicUserData(data));
     return user && user.status !== 'deactivated' ? user : null;
   }
 
   byClerkId(m: EntityManager, clerkUserId: string): Promise<UserRef | null> {
-    return this.accounts.byClerkId(m, clerkUserId);
+    return this.accounts.byClerkId(unitOfWorkOf(m), clerkUserId);
   }
 
   /**
@@ -66,11 +67,11 @@ export class ClerkUserSync {
     const clerkUserId = requireClerkUserId(clerkUserIdRaw);
     const user = await this.byClerkId(m, clerkUserId);
     if (!user || user.status === 'deactivated') return false;
-    await this.accounts.deactivate(m, user.id);
+    await this.accounts.deactivate(unitOfWorkOf(m), user.id);
     // Every key acting as the user, in every tenant, revoked and audited as api_key.revoked.
     changes.afterCommit.push(await revokeApiKeys(m, user.id));
 
-    const hash = await this.deletions.disableUserKey(m, user.id, 'user_deleted');
+    const hash = await this.deletions.disableUserKey(unitOfWorkOf(m), user.id, 'user_deleted');
     if (hash) changes.upstreamKeys.add(hash);
     await this.audit.record(
       {
@@ -79,7 +80,7 @@ export class ClerkUserSync {
         target: { type: 'user', id: user.id },
         metadata: { clerk_user_id: clerkUserId, openrouter_key_hash: hash },
       },
-      m,
+      unitOfWorkOf(m),
     );
     changes.users.add(user.id);
     return true;

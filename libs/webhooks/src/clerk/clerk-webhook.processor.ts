@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { unitOfWorkOf } from '#libs/database';
 import type { AuditScope } from '#libs/audit';
 import { ApiKeyRevoker } from '#libs/api-keys';
 import { ClerkEvent, ClerkMembershipData, ClerkOrganizationData, ClerkUserData } from '#libs/clerk';
@@ -36,7 +37,9 @@ export class ClerkWebhookProcessor {
       'user.created': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
       'user.updated': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
       'user.deleted': (m, e, s, c) =>
-        this.users.deactivate(m, e.data.id, s, c, (tx, userId) => this.apiKeys.revokeAllOfUser(tx, userId, s)),
+        this.users.deactivate(m, e.data.id, s, c, (tx, userId) =>
+          this.apiKeys.revokeAllOfUser(unitOfWorkOf(tx), userId, s),
+        ),
       'organization.created': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
       'organization.updated': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
       'organization.deleted': (m, e, s, c) => this.orgs.delete(m, e.data as unknown as ClerkOrganizationData, s, c),

@@ -1,13 +1,14 @@
 /**
  * The command line for users, their OpenRouter keys, reconciliation and statistics, run as child processes
- * against a database the server prepared (users signed in, OpenRouter keys provisioned). The embedded database
- * serves one process at a time, so the server is stopped before the first command runs.
+ * against a database the server prepared (users signed in, OpenRouter keys provisioned). The server is stopped
+ * before the first command runs (its jobs would race the commands'), and the embedded database is then served
+ * from this process, so that each command joins it as it would join a running server's.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, startApp, type TestDatabase } from './support/app';
-import { cliRunner } from './support/cli';
+import { cliRunner, serveEmbeddedDatabase } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
 import { newClerkUser, sessionHeaders } from './support/users';
 
@@ -22,6 +23,7 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
   const orphans: string[] = [];
 
   const { ok, fails } = cliRunner(() => database, fake);
+  let served: Awaited<ReturnType<typeof serveEmbeddedDatabase>> | undefined;
 
   before(async () => {
     await fake.start();
@@ -44,9 +46,11 @@ describe('command line: users, OpenRouter keys, reconciliation, stats', () => {
       orphans.push(fake.seedKey({ name: `umb:${randomUUID()}:${installation}:${Date.now() - 3_600_000}` }).hash);
     for (let i = 0; i < 120; i++) fake.seedKey({ name: `other-service-${i}` });
     fake.seedKey({ name: 'umb:not-a-uuid:123' });
+    served = await serveEmbeddedDatabase(database);
   });
 
   after(async () => {
+    await served?.close();
     await database?.drop();
     await fake.stop();
   });

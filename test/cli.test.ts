@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, startApp, type TestDatabase } from './support/app';
-import { cliRunner } from './support/cli';
+import { cliRunner, serveEmbeddedDatabase } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
 import { newClerkUser, sessionHeaders } from './support/users';
 
@@ -21,13 +21,16 @@ describe('command line: tenants and API keys', () => {
   const ownerEmail = `owner-${randomUUID().slice(0, 8)}@cli.test`;
 
   const { cli, ok, fails } = cliRunner(() => database, fake);
+  let served: Awaited<ReturnType<typeof serveEmbeddedDatabase>>;
 
   before(async () => {
     await fake.start();
     database = await createTestDatabase();
+    served = await serveEmbeddedDatabase(database);
   });
 
   after(async () => {
+    await served?.close();
     await database?.drop();
     await fake.stop();
   });
@@ -88,12 +91,14 @@ describe('command line: tenants and API keys', () => {
 
   it('api-keys:create prints the key once; api-keys:list never shows it', async () => {
     // The invited owner signs in once (the server on this database, then stopped: one process at a time).
+    await served.pause();
     const app = await startApp({ database, openRouter: fake });
     try {
       const owner = newClerkUser({ email: ownerEmail });
       assert.equal((await app.request('GET', '/api/users/me', { headers: sessionHeaders(owner) })).status, 200);
     } finally {
       await app.stop();
+      await served.resume();
     }
     const res = await ok(
       'api-keys:create',
@@ -179,7 +184,8 @@ describe('command line: tenants and API keys', () => {
 
   it('refuses to open the embedded database while a process that does not serve it has it open', async (t) => {
     if (database.kind !== 'pglite') return t.skip('PostgreSQL serves many processes');
-    // What PGlite leaves in its directory while a process has it open.
+    // Nobody serves it now; what PGlite leaves in its directory while a process has it open.
+    await served.pause();
     const pidFile = path.join(database.env.DATA_DIR, 'pglite', 'postmaster.pid');
     fs.writeFileSync(pidFile, '-42\n');
     try {

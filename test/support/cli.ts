@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { EmbeddedPostgres } from '../../libs/database/src/embedded-postgres';
 import { REPO_ROOT, TEST_ENCRYPTION_KEY, type TestDatabase } from './app';
 import type { FakeOpenRouter } from './fake-openrouter';
 
@@ -50,4 +51,22 @@ export function cliRunner(database: () => TestDatabase, fake: FakeOpenRouter) {
     return res;
   };
   return { cli, ok, fails };
+}
+
+/**
+ * Serves an embedded test database from this process while a file's commands run, as a running server would: each
+ * command then joins it on its socket instead of opening PGlite itself (seconds per command). PostgreSQL needs
+ * nothing. `pause` stops serving while a server of the test's own takes the database, `resume` serves it again.
+ */
+export async function serveEmbeddedDatabase(database: TestDatabase) {
+  let served: EmbeddedPostgres | undefined;
+  const resume = async () => {
+    if (database.kind === 'pglite' && !served) served = await EmbeddedPostgres.start(database.env.DATA_DIR);
+  };
+  const pause = async () => {
+    await served?.stop();
+    served = undefined;
+  };
+  await resume();
+  return { pause, resume, close: pause };
 }

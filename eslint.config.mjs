@@ -32,7 +32,6 @@ const DATA_ACCESS_PENDING = [
   'libs/api-keys/src/management/api-key-revoker.service.ts',
   'libs/api-keys/src/management/api-key-rules.ts',
   'libs/audit-read/src/audit-queries.service.ts',
-  'libs/audit/src/audit.service.ts',
   'libs/auth/src/clerk/clerk.authenticator.ts',
   'libs/gateway/src/usage/retention/usage-retention.ts',
   'libs/gateway/src/usage/usage.query.ts',
@@ -46,13 +45,6 @@ const DATA_ACCESS_PENDING = [
   'libs/quota/src/quota.module.ts',
   'libs/reconciliation/src/job-lease.ts',
   'libs/reconciliation/src/openrouter-reconciler.ts',
-  'libs/tenants/src/access/tenant-lock.ts',
-  'libs/tenants/src/members/members.service.ts',
-  'libs/tenants/src/membership.queries.ts',
-  'libs/tenants/src/tenant-crud/tenant-budget.service.ts',
-  'libs/tenants/src/tenant-crud/tenant-commands.service.ts',
-  'libs/tenants/src/tenant-crud/tenant-insert.ts',
-  'libs/tenants/src/tenant-mapping.service.ts',
   'libs/usage/src/usage-ledger-state.ts',
   'libs/usage/src/usage-rollup-rebuilder.ts',
   'libs/users/src/accounts/user-accounts.service.ts',
@@ -60,9 +52,6 @@ const DATA_ACCESS_PENDING = [
   'libs/users/src/login/login.service.ts',
   'libs/users/src/provider-keys.service.ts',
   'libs/users/src/snapshot/user-snapshot.cache.ts',
-  'libs/webhooks/src/clerk/clerk-organization.sync.ts',
-  'libs/webhooks/src/clerk/clerk-user.sync.ts',
-  'libs/webhooks/src/clerk/clerk-webhook.processor.ts',
 ];
 
 /** Paths that reach into a lib or an app instead of through a lib's index. */

@@ -59,9 +59,8 @@ const CROSS_TENANT: Record<string, string> = {
     'the rollups of the rows a batch (or a rebuilt window) holds, whatever their tenants',
   'libs/usage/src/usage-window.sql.ts':
     "a window's pieces take their predicate from the caller: tenant_id = $1 for reports, none for admin stats",
-  'libs/tenants/src/membership.queries.ts': "a signed-in user's own tenants (scoped by the user)",
-  'libs/tenants/src/members/member.repository.ts':
-    'SELECT_MEMBER is a column list; every use appends WHERE m.tenant_id = $1 (asserted below)',
+  'libs/tenants/src/members/membership.repository.ts':
+    "tenantsOf/tenantOf read a signed-in user's own tenants (scoped by the user); the tenant view's statements all name the tenant (asserted below)",
 };
 
 interface Source {
@@ -159,12 +158,22 @@ describe('table owners and tenant scope (source scan)', () => {
     assert.deepEqual(problems, []);
   });
 
-  it("keeps the member repository's column list behind a tenant predicate", () => {
-    const repo = sources.find((s) => s.file === 'libs/tenants/src/members/member.repository.ts');
+  it("keeps the membership repository's tenant view behind a tenant predicate, and its user reads by user", () => {
+    const repo = sources.find((s) => s.file === 'libs/tenants/src/members/membership.repository.ts');
     assert.ok(repo);
     const uses = [...repo.text.matchAll(/\$\{SELECT_MEMBER\}([^`]*)`/g)].map((m) => m[1]);
     assert.ok(uses.length >= 3);
     for (const rest of uses) assert.match(rest, /^\s*WHERE m\.tenant_id = \$1\b/, rest);
+    const byUser = [...repo.text.matchAll(/\$\{SELECT_TENANT_WITH_ROLE\}([^`]*)`/g)].map((m) => m[1]);
+    assert.equal(byUser.length, 2);
+    for (const rest of byUser) assert.match(rest, /^\s*WHERE m\.user_id = \$1\b/, rest);
+    const view = repo.text.slice(repo.text.indexOf('export class TenantMemberships'));
+    const viewStatements = (view.match(/`[^`]*`/g) ?? []).filter(
+      (sql) => TOUCH('memberships').test(sql) || /SELECT_MEMBER/.test(sql),
+    );
+    assert.ok(viewStatements.length >= 12, `${viewStatements.length} statements in the view`);
+    for (const sql of viewStatements)
+      assert.match(sql, /\btenant_id\s*=\s*\$1\b|\(tenant_id, user_id, role\) VALUES \(\$1/, sql);
   });
 
   it('names only cross-tenant readers and exceptions that exist', () => {

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { scrubSecrets } from '#libs/common';
-import { entityManagerOf, type UnitOfWork } from '#libs/database';
+import type { UnitOfWork } from '#libs/database';
 import type { AuditAction } from './audit-actions';
-import { AuditActorType, AuditEvent } from './audit-event.entity';
+import type { AuditActorType } from './audit-event.entity';
+import { AuditEventRepository, type NewAuditEvent } from './audit-event.repository';
 
 export interface AuditActor {
   type: AuditActorType;
@@ -25,23 +24,23 @@ export interface AuditRecord {
 
 export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null };
 
-/** Writes audit events, inside the caller's transaction when given its manager. */
+/** Writes audit events, inside the caller's unit of work when given one. */
 @Injectable()
 export class AuditService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly events: AuditEventRepository) {}
 
   async record(event: AuditRecord, uow?: UnitOfWork): Promise<void> {
-    const manager = uow ? entityManagerOf(uow) : this.dataSource.manager;
-    await manager.insert(AuditEvent, {
+    const row: NewAuditEvent = {
       action: event.action,
       actorType: event.actor.type,
       actorId: event.actor.id,
-      tenantId: event.tenantId ?? null,
       targetType: event.target?.type ?? null,
       targetId: event.target?.id ?? null,
-      metadata: scrubMetadata(withActorUser(event)) as never,
+      metadata: scrubMetadata(withActorUser(event)),
       requestId: event.requestId ?? null,
-    });
+    };
+    if (event.tenantId != null) await this.events.forTenant(event.tenantId).insert(row, uow);
+    else await this.events.insertWithoutTenant(row, uow);
   }
 }
 

@@ -1,5 +1,4 @@
 export * from './tenant.entity';
-export * from './membership.entity';
 export * from './membership.queries';
 export * from './tenant-mapping.service';
 export * from './tenants.module';
@@ -7,7 +6,7 @@ export * from './access/tenant-lock';
 export * from './access/audit-scope';
 export * from './access/tenant-access.guard';
 export * from './hooks/tenant-change.hooks';
-export * from './members/member.repository';
+export * from './members/membership.repository';
 export * from './members/member-directory';
 export * from './members/members.service';
 export * from './members/member.mapper';

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '#libs/database';
+import { MembershipRepository } from './members/membership.repository';
 import type { TenantRole } from './roles';
 import { Tenant } from './tenant.entity';
-import { InsertedTenant, insertTenant, TenantValues } from './tenant-crud/tenant-insert';
+import { insertTenant } from './tenant-crud/tenant-insert';
+import { InsertedTenant, TenantRepository, TenantValues } from './tenant.repository';
 
 export interface OrganizationClaim {
   id: string;
@@ -17,8 +19,13 @@ export interface OrganizationClaim {
  */
 @Injectable()
 export class TenantMappingService {
+  constructor(
+    private readonly tenants: TenantRepository,
+    private readonly memberships: MembershipRepository,
+  ) {}
+
   async ensurePersonalTenant(
-    m: EntityManager,
+    uow: UnitOfWork,
     user: { id: string; firstName: string | null; email: string | null },
   ): Promise<Tenant> {
     const name = user.firstName
@@ -27,52 +34,33 @@ export class TenantMappingService {
         ? `${user.email}'s workspace`
         : 'Personal workspace';
     const baseSlug = `personal-${user.id.replace(/-/g, '').slice(0, 12)}`;
-    const tenant = await this.insertOnce(m, { name, slug: baseSlug, personalOwnerId: user.id }, () =>
-      m.findOneBy(Tenant, { personalOwnerId: user.id }),
+    const tenant = await this.insertOnce(uow, { name, slug: baseSlug, personalOwnerId: user.id }, () =>
+      this.tenants.byPersonalOwner(user.id, uow),
     );
-    await this.upsertMembership(m, tenant.id, user.id, 'owner', false);
+    await this.memberships.forTenant(tenant.id).upsertFromClaim(uow, user.id, 'owner', false);
     return tenant;
   }
 
   /** The tenant of a Clerk organization, created on first sight; the user's role follows the claim. */
-  async ensureOrganizationTenant(m: EntityManager, org: OrganizationClaim, userId: string): Promise<Tenant> {
+  async ensureOrganizationTenant(uow: UnitOfWork, org: OrganizationClaim, userId: string): Promise<Tenant> {
     const slug = slugify(org.slug ?? org.id);
-    const tenant = await this.insertOnce(m, { name: org.slug ?? org.id, slug, clerkOrgId: org.id }, () =>
-      m.findOneBy(Tenant, { clerkOrgId: org.id }),
+    const tenant = await this.insertOnce(uow, { name: org.slug ?? org.id, slug, clerkOrgId: org.id }, () =>
+      this.tenants.byOrganization(org.id, uow),
     );
-    await this.upsertMembership(m, tenant.id, userId, roleFromClaim(org.role), true);
+    await this.memberships.forTenant(tenant.id).upsertFromClaim(uow, userId, roleFromClaim(org.role), true);
     return tenant;
   }
 
   /** Inserts unless the row already exists (found by `existing`), through the one tenant insertion. */
   private async insertOnce(
-    m: EntityManager,
+    uow: UnitOfWork,
     values: TenantValues,
     existing: () => Promise<Tenant | null>,
   ): Promise<Tenant> {
-    await insertTenant(m, values, { existing: async () => toInserted(await existing()) });
+    await insertTenant(this.tenants, uow, values, { existing: async () => toInserted(await existing()) });
     const found = await existing();
     if (!found) throw new Error('Could not create tenant');
     return found;
-  }
-
-  /**
-   * Creates the membership, or (when `followClaim`) aligns its role with the organization claim.
-   * An owner is never demoted by a claim.
-   */
-  private async upsertMembership(
-    m: EntityManager,
-    tenantId: string,
-    userId: string,
-    role: TenantRole,
-    followClaim: boolean,
-  ): Promise<void> {
-    await m.query(
-      `INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)
-       ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()
-       WHERE $4::boolean AND memberships.role <> 'owner' AND memberships.role <> EXCLUDED.role`,
-      [tenantId, userId, role, followClaim],
-    );
   }
 }
 

@@ -4,19 +4,19 @@ import { QuotaModule } from '#libs/quota';
 import { TenantAccessGuard } from './access/tenant-access.guard';
 import { TenantChangeHooks } from './hooks/tenant-change.hooks';
 import { MemberDirectory } from './members/member-directory';
-import { MemberRepository } from './members/member.repository';
 import { MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
-import { Membership } from './membership.entity';
+import { MembershipRepository } from './members/membership.repository';
 import { MembershipQueries } from './membership.queries';
 import { TenantCommands } from './tenant-crud/tenant-commands.service';
 import { TenantBudgets } from './tenant-crud/tenant-budget.service';
 import { TenantsController } from './tenant-crud/tenants.controller';
 import { TenantMappingService } from './tenant-mapping.service';
 import { Tenant } from './tenant.entity';
+import { TenantRepository } from './tenant.repository';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Tenant, Membership]), QuotaModule],
+  imports: [TypeOrmModule.forFeature([Tenant]), QuotaModule],
   controllers: [TenantsController, MembersController],
   providers: [
     TenantMappingService,
@@ -25,7 +25,8 @@ import { Tenant } from './tenant.entity';
     TenantChangeHooks,
     TenantCommands,
     TenantBudgets,
-    MemberRepository,
+    TenantRepository,
+    MembershipRepository,
     MemberDirectory,
     MembersService,
   ],
@@ -34,7 +35,7 @@ import { Tenant } from './tenant.entity';
     MembershipQueries,
     TenantAccessGuard,
     TenantChangeHooks,
-    MemberRepository,
+    MembershipRepository,
     MemberDirectory,
     MembersService,
     TenantCommands,

@@ -6,6 +6,7 @@ import { UsersModule } from '#libs/users';
 import { ClerkOrganizationSync } from './clerk/clerk-organization.sync';
 import { ClerkUserSync } from './clerk/clerk-user.sync';
 import { ClerkWebhookController } from './clerk/clerk-webhook.controller';
+import { ClerkWebhookDeliveryRepository } from './clerk/clerk-webhook-delivery.repository';
 import { ClerkWebhookProcessor } from './clerk/clerk-webhook.processor';
 import { SvixVerifier } from './clerk/svix-verifier';
 
@@ -13,6 +14,12 @@ import { SvixVerifier } from './clerk/svix-verifier';
 @Module({
   imports: [TenantsModule, OpenRouterModule, ApiKeysModule, UsersModule],
   controllers: [ClerkWebhookController],
-  providers: [SvixVerifier, ClerkUserSync, ClerkOrganizationSync, ClerkWebhookProcessor],
+  providers: [
+    SvixVerifier,
+    ClerkWebhookDeliveryRepository,
+    ClerkUserSync,
+    ClerkOrganizationSync,
+    ClerkWebhookProcessor,
+  ],
 })
 export class WebhooksModule {}

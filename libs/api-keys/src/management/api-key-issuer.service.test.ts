@@ -12,7 +12,7 @@ import { AuditService, type AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { QuotaService } from '#libs/quota';
-import { MemberRepository } from '#libs/tenants';
+import { MembershipRepository } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
@@ -57,7 +57,9 @@ async function build() {
   const carried: string[][] = [];
   const synced: string[] = [];
   const members = {
-    find: async (_t: string, userId: string) => (STATUS[userId] ? { userId, status: STATUS[userId] } : null),
+    forTenant: () => ({
+      find: async (userId: string) => (STATUS[userId] ? { userId, status: STATUS[userId] } : null),
+    }),
   };
   const moduleRef = await Test.createTestingModule({
     providers: [
@@ -68,7 +70,7 @@ async function build() {
       { provide: AppConfig, useValue: { apiKeyDefaultRateLimit: 77 } },
       { provide: ApiKeyCacheSync, useValue: { keyChanged: async (id: string) => synced.push(id) } },
       { provide: QuotaService, useValue: { carryOver: async (a: string, b: string) => carried.push([a, b]) } },
-      { provide: MemberRepository, useValue: members },
+      { provide: MembershipRepository, useValue: members },
     ],
   }).compile();
   return { issuer: moduleRef.get(ApiKeyIssuer), keys, audits, carried, synced };

@@ -7,7 +7,7 @@ import { AppError } from '#libs/common';
 import { API_KEY_SCOPES } from '../scopes';
 import { AppConfig } from '#libs/config';
 import { QuotaService } from '#libs/quota';
-import { MemberRepository } from '#libs/tenants';
+import { MembershipRepository } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { statusOf } from '../api-key-state';
@@ -32,7 +32,7 @@ export class ApiKeyIssuer {
     private readonly config: AppConfig,
     private readonly sync: ApiKeyCacheSync,
     private readonly quota: QuotaService,
-    private readonly members: MemberRepository,
+    private readonly members: MembershipRepository,
   ) {}
 
   /**

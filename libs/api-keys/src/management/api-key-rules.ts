@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { AppError, Errors } from '#libs/common';
-import type { MemberRepository } from '#libs/tenants';
+import { unitOfWorkOf } from '#libs/database';
+import type { MembershipRepository } from '#libs/tenants';
 import type { QuotaPeriod } from '../api-key.entity';
 
 /**
@@ -21,12 +22,12 @@ export function keyUserFor(creatorId: string | null, requested: string | null | 
 
 /** A key acts as a member of its tenant who has signed in, never as an outsider or a pending user. */
 export async function assertSignedInMember(
-  members: MemberRepository,
+  members: MembershipRepository,
   m: EntityManager,
   tenantId: string,
   userId: string,
 ): Promise<void> {
-  const member = await members.find(tenantId, userId, m);
+  const member = await members.forTenant(tenantId).find(userId, unitOfWorkOf(m));
   if (!member) throw new AppError('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
   if (member.status !== 'active')
     throw new AppError(

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, Errors, LruCache, RequestContext } from '#libs/common';
 import { AppConfig } from '#libs/config';
+import { unitOfWorkOf } from '#libs/database';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService, TenantWithRole } from '#libs/tenants';
 import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '#libs/users';
@@ -77,7 +78,9 @@ export class ClerkAuthenticator {
     if (found) return found;
     // The organization changed within a known session, or the personal tenant is missing: map it now.
     await this.dataSource.transaction((m) =>
-      org ? this.mapping.ensureOrganizationTenant(m, org, user.id) : this.mapping.ensurePersonalTenant(m, user),
+      org
+        ? this.mapping.ensureOrganizationTenant(unitOfWorkOf(m), org, user.id)
+        : this.mapping.ensurePersonalTenant(unitOfWorkOf(m), user),
     );
     await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);

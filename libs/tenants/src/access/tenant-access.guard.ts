@@ -11,7 +11,8 @@ import { Reflector } from '@nestjs/core';
 import { ApiForbiddenResponse, ApiNotFoundResponse, ApiParam } from '@nestjs/swagger';
 import { ContextualRequest, Errors } from '#libs/common';
 import { TenantRole } from '../roles';
-import { MembershipQueries, TenantWithRole } from '../membership.queries';
+import type { TenantWithRole } from '../members/membership.repository';
+import { MembershipQueries } from '../membership.queries';
 
 const PATH_TENANT_ROLES = 'tenants:path-roles';
 

@@ -1,5 +1,5 @@
 import { AppError, isUuid } from '#libs/common';
-import type { MemberPosition } from './member.repository';
+import type { MemberPosition } from './membership.repository';
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 

@@ -1,5 +1,5 @@
 import type { MemberResponseDto } from './dto/member.response';
-import type { MemberRow } from './member.repository';
+import type { MemberRow } from './membership.repository';
 
 export function toMemberResponse(m: MemberRow): MemberResponseDto {
   return {

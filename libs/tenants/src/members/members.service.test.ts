@@ -1,22 +1,22 @@
 /**
- * MembersService's rules around a mocked MemberRepository (Nest testing module, no database): the last
- * owner stays, only an owner grants, changes or removes `owner`, a key acts as its user, an existing
- * member is not added twice. The service takes the DataSource directly for its transaction; the mock
- * runs the callback with a stub manager that answers only the tenant lock.
+ * MembersService's rules around mocked repositories (Nest testing module, no database): the last owner stays,
+ * only an owner grants, changes or removes `owner`, a key acts as its user, an existing member is not added
+ * twice, an unknown tenant is a 404. The memberships mock is one tenant's view; the unit of work is a stub that
+ * the mocked Transactions hands to the work.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import type { EntityManager } from 'typeorm';
 import { AuditService } from '#libs/audit';
 import { AppError } from '#libs/common';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import { InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
 import { TenantChangeHooks } from '../hooks/tenant-change.hooks';
 import type { TenantRole } from '../roles';
+import { TenantRepository } from '../tenant.repository';
 import { Invitee, INVITEE_DIRECTORY } from './invitee-directory';
-import { MemberRepository, MemberRow } from './member.repository';
+import { MembershipRepository, MemberRow } from './membership.repository';
 import { MembersService } from './members.service';
 
 const TENANT = '6f1f9c1e-0000-4000-8000-000000000001';
@@ -26,48 +26,60 @@ const ADMIN = 'u-admin';
 const MEMBER = 'u-member';
 const scope: AuditScope = { actor: { type: 'user', id: 'u-actor' }, requestId: null };
 
-/** Memberships of one tenant in a map; records every write. */
+/** One tenant's memberships in a map (the view `forTenant` hands out); records every write. */
 class MockMembers {
   roles = new Map<string, TenantRole>();
   writes: string[] = [];
-  async lockRole(_m: EntityManager, _t: string, userId: string) {
+  async lockRole(_uow: UnitOfWork, userId: string) {
     return this.roles.get(userId) ?? null;
   }
   async countOwners() {
     return [...this.roles.values()].filter((r) => r === 'owner').length;
   }
-  async insert(_m: EntityManager, _t: string, userId: string, role: TenantRole) {
+  async insert(_uow: UnitOfWork, userId: string, role: TenantRole) {
     if (this.roles.has(userId)) return false;
     this.roles.set(userId, role);
     this.writes.push(`insert ${userId} ${role}`);
     return true;
   }
-  async setRole(_m: EntityManager, _t: string, userId: string, role: TenantRole) {
+  async setRole(_uow: UnitOfWork, userId: string, role: TenantRole) {
     this.roles.set(userId, role);
     this.writes.push(`role ${userId} ${role}`);
   }
-  async delete(_m: EntityManager, _t: string, userId: string) {
+  async delete(_uow: UnitOfWork, userId: string) {
     this.roles.delete(userId);
     this.writes.push(`delete ${userId}`);
   }
-  async find(_t: string, userId: string): Promise<MemberRow | null> {
+  async find(userId: string): Promise<MemberRow | null> {
     const role = this.roles.get(userId);
     return role ? ({ userId, role } as MemberRow) : null;
   }
 }
 
-async function build(roles: Record<string, TenantRole>) {
+async function build(roles: Record<string, TenantRole>, opts: { tenantExists?: boolean } = {}) {
   const members = new MockMembers();
   for (const [id, role] of Object.entries(roles)) members.roles.set(id, role);
   const audits: { action: string; metadata?: unknown }[] = [];
   const published: string[] = [];
   const removing: string[] = [];
-  // Only what lockTenant asks of the manager: the tenant row.
-  const manager = { query: async () => [{ id: TENANT, name: 't', slug: 't', personalOwnerId: null }] };
-  const dataSource = { transaction: async (cb: (m: unknown) => Promise<unknown>) => cb(manager) };
+  const scopes: string[] = [];
+  const locked: string[] = [];
+  const uow = {} as UnitOfWork;
+  const tenants = {
+    lock: async (_uow: UnitOfWork, id: string) => {
+      locked.push(id);
+      return opts.tenantExists === false ? null : { id, name: 't', slug: 't', personalOwnerId: null };
+    },
+  };
+  const memberships = {
+    forTenant: (tenantId: string) => {
+      scopes.push(tenantId);
+      return Object.assign(members, { tenantId });
+    },
+  };
   const invitees = {
-    byId: async (_m: EntityManager, id: string): Promise<Invitee> => ({ id, status: 'active', created: false }),
-    byEmail: async (_m: EntityManager, email: string): Promise<Invitee> => ({
+    byId: async (_uow: UnitOfWork, id: string): Promise<Invitee> => ({ id, status: 'active', created: false }),
+    byEmail: async (_uow: UnitOfWork, email: string): Promise<Invitee> => ({
       id: `u-${email}`,
       status: 'pending',
       created: true,
@@ -82,22 +94,16 @@ async function build(roles: Record<string, TenantRole>) {
   const moduleRef = await Test.createTestingModule({
     providers: [
       MembersService,
-      { provide: getDataSourceToken(), useValue: dataSource },
-      { provide: MemberRepository, useValue: members },
+      { provide: Transactions, useValue: { run: (work: (u: UnitOfWork) => unknown) => work(uow) } },
+      { provide: TenantRepository, useValue: tenants },
+      { provide: MembershipRepository, useValue: memberships },
       { provide: INVITEE_DIRECTORY, useValue: invitees },
       { provide: AuditService, useValue: { record: async (e: { action: string }) => audits.push(e) } },
       { provide: TenantChangeHooks, useValue: hooks },
       { provide: InvalidationBus, useValue: { publish: async (_t: string, id: string) => published.push(id) } },
     ],
   }).compile();
-  return {
-    service: moduleRef.get(MembersService),
-    manager: manager as unknown as EntityManager,
-    members,
-    audits,
-    published,
-    removing,
-  };
+  return { service: moduleRef.get(MembersService), uow, members, audits, published, removing, scopes, locked };
 }
 
 function code(expected: string) {
@@ -146,8 +152,8 @@ describe('MembersService: the last owner', () => {
   });
 
   it('Clerk removing the last owner keeps the membership', async () => {
-    const { service, manager, members } = await build({ [OWNER]: 'owner' });
-    const result = await service.mirrorRemoval(manager, TENANT, OWNER, scope);
+    const { service, uow, members } = await build({ [OWNER]: 'owner' });
+    const result = await service.mirrorRemoval(uow, TENANT, OWNER, scope);
     assert.deepEqual(result, { removed: false, afterCommit: [] });
     assert.equal(members.roles.get(OWNER), 'owner');
   });
@@ -155,12 +161,12 @@ describe('MembersService: the last owner', () => {
 
 describe('MembersService: Clerk mirroring', () => {
   it('never demotes an owner to the Clerk role, but re-roles others and adds newcomers', async () => {
-    const { service, manager, members } = await build({ [OWNER]: 'owner', [MEMBER]: 'member' });
-    assert.equal(await service.mirrorMembership(manager, TENANT, OWNER, 'member', scope, 'org:member'), false);
+    const { service, uow, members } = await build({ [OWNER]: 'owner', [MEMBER]: 'member' });
+    assert.equal(await service.mirrorMembership(uow, TENANT, OWNER, 'member', scope, 'org:member'), false);
     assert.equal(members.roles.get(OWNER), 'owner');
-    assert.equal(await service.mirrorMembership(manager, TENANT, MEMBER, 'admin', scope, 'org:admin'), true);
+    assert.equal(await service.mirrorMembership(uow, TENANT, MEMBER, 'admin', scope, 'org:admin'), true);
     assert.equal(members.roles.get(MEMBER), 'admin');
-    assert.equal(await service.mirrorMembership(manager, TENANT, 'u-new', 'member', scope, 'org:member'), true);
+    assert.equal(await service.mirrorMembership(uow, TENANT, 'u-new', 'member', scope, 'org:member'), true);
     assert.equal(members.roles.get('u-new'), 'member');
   });
 });
@@ -249,5 +255,23 @@ describe('MembersService: role changes and adding', () => {
     assert.equal(row.userId, 'u-new@example.com');
     assert.equal(members.roles.get('u-new@example.com'), 'member');
     assert.deepEqual(audits[0].metadata, { role: 'member', pending: true });
+  });
+});
+
+describe('MembersService: the tenant', () => {
+  it('locks the tenant first and works only through that tenant’s memberships', async () => {
+    const { service, scopes, locked } = await build({ [OWNER]: 'owner', [MEMBER]: 'member' });
+    await service.changeRole(TENANT, 'owner', MEMBER, 'admin', scope);
+    await service.remove(TENANT, 'owner', MEMBER, scope);
+    assert.deepEqual(locked, [TENANT, TENANT]);
+    assert.ok(scopes.length > 0 && scopes.every((t) => t === TENANT));
+  });
+
+  it('an unknown tenant is not_found, and nothing is written', async () => {
+    const { service, members, audits } = await build({ [OWNER]: 'owner' }, { tenantExists: false });
+    await assert.rejects(service.add(TENANT, 'owner', { userId: 'u-new', role: 'member' }, scope), code('not_found'));
+    await assert.rejects(service.remove(TENANT, 'owner', OWNER, scope), code('not_found'));
+    assert.deepEqual(members.writes, []);
+    assert.deepEqual(audits, []);
   });
 });

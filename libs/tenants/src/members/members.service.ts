@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import { AuditService } from '#libs/audit';
 import { AppError, Errors } from '#libs/common';
 import { TenantRole } from '../roles';
@@ -10,7 +8,8 @@ import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
 import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
 import { Invitee, INVITEE_DIRECTORY, InviteeDirectory } from './invitee-directory';
-import { MemberRepository, MemberRow } from './member.repository';
+import { TenantRepository } from '../tenant.repository';
+import { MembershipRepository, MemberRow, TenantMemberships } from './membership.repository';
 
 /**
  * What the acting credential may do to memberships: `owner` (a Clerk owner) or `admin` (a Clerk admin,
@@ -38,8 +37,9 @@ export class MembersService {
   private readonly logger = new Logger(MembersService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly members: MemberRepository,
+    private readonly transactions: Transactions,
+    private readonly tenants: TenantRepository,
+    private readonly memberships: MembershipRepository,
     @Inject(INVITEE_DIRECTORY) private readonly invitees: InviteeDirectory,
     private readonly audit: AuditService,
     private readonly hooks: TenantChangeHooks,
@@ -48,16 +48,17 @@ export class MembersService {
 
   async add(tenantId: string, manager: MemberManager, input: NewMember, scope: AuditScope): Promise<MemberRow> {
     if (typeof manager === 'string') mayManage(manager, input.role);
-    const member = await this.dataSource.transaction(async (m) => {
-      await lockTenant(m, tenantId);
-      const role = await this.managerRole(m, tenantId, manager, input.userId ?? null);
+    const member = await this.transactions.run(async (uow) => {
+      await lockTenant(this.tenants, uow, tenantId);
+      const members = this.memberships.forTenant(tenantId);
+      const role = await this.managerRole(uow, members, manager, input.userId ?? null);
       mayManage(role, input.role);
       const user =
         input.userId !== undefined
-          ? await this.invitees.byId(unitOfWorkOf(m), input.userId)
-          : await this.invitees.byEmail(unitOfWorkOf(m), input.email);
+          ? await this.invitees.byId(uow, input.userId)
+          : await this.invitees.byEmail(uow, input.email);
       if (typeof manager !== 'string' && user.id === manager.keyUserId) throw selfTouch();
-      if (!(await this.members.insert(m, tenantId, user.id, input.role))) {
+      if (!(await members.insert(uow, user.id, input.role))) {
         throw new AppError('already_member', 'This user is already a member of the tenant');
       }
       await this.audit.record(
@@ -68,9 +69,9 @@ export class MembersService {
           target: { type: 'user', id: user.id },
           metadata: { role: input.role, pending: user.status === 'pending' },
         },
-        unitOfWorkOf(m),
+        uow,
       );
-      return (await this.members.find(tenantId, user.id, m))!;
+      return (await members.find(user.id, uow))!;
     });
     await this.bus.publish(CacheTopic.user, member.userId); // the user's cached tenants and roles
     return member;
@@ -78,7 +79,7 @@ export class MembersService {
 
   /** The user an email names, a pending (invited) one when nobody signed in with it yet. */
   async invite(email: string): Promise<Invitee> {
-    return this.dataSource.transaction((m) => this.invitees.byEmail(unitOfWorkOf(m), email));
+    return this.transactions.run((uow) => this.invitees.byEmail(uow, email));
   }
 
   async changeRole(
@@ -88,16 +89,17 @@ export class MembersService {
     role: TenantRole,
     scope: AuditScope,
   ): Promise<MemberRow> {
-    const member = await this.dataSource.transaction(async (m) => {
-      await lockTenant(m, tenantId);
-      const managerRole = await this.managerRole(m, tenantId, manager, userId);
-      const current = await this.requireRole(m, tenantId, userId);
+    const member = await this.transactions.run(async (uow) => {
+      await lockTenant(this.tenants, uow, tenantId);
+      const members = this.memberships.forTenant(tenantId);
+      const managerRole = await this.managerRole(uow, members, manager, userId);
+      const current = await this.requireRole(uow, members, userId);
       mayManage(managerRole, current, role);
       if (current !== role) {
-        if (current === 'owner') await this.keepAnOwner(m, tenantId);
-        await this.writeRole(m, tenantId, userId, current, role, scope);
+        if (current === 'owner') await this.keepAnOwner(uow, members);
+        await this.writeRole(uow, members, userId, current, role, scope);
       }
-      return (await this.members.find(tenantId, userId, m))!;
+      return (await members.find(userId, uow))!;
     });
     await this.bus.publish(CacheTopic.user, userId);
     return member;
@@ -105,13 +107,14 @@ export class MembersService {
 
   /** Removes the membership; capabilities on top (the user's API keys in the tenant) follow. */
   async remove(tenantId: string, manager: MemberManager, userId: string, scope: AuditScope): Promise<void> {
-    const after = await this.dataSource.transaction(async (m) => {
-      await lockTenant(m, tenantId);
-      const managerRole = await this.managerRole(m, tenantId, manager, userId);
-      const current = await this.requireRole(m, tenantId, userId);
+    const after = await this.transactions.run(async (uow) => {
+      await lockTenant(this.tenants, uow, tenantId);
+      const members = this.memberships.forTenant(tenantId);
+      const managerRole = await this.managerRole(uow, members, manager, userId);
+      const current = await this.requireRole(uow, members, userId);
       mayManage(managerRole, current);
-      if (current === 'owner') await this.keepAnOwner(m, tenantId);
-      return this.removeLocked(m, tenantId, userId, current, scope);
+      if (current === 'owner') await this.keepAnOwner(uow, members);
+      return this.removeLocked(uow, members, userId, current, scope);
     });
     await this.bus.publish(CacheTopic.user, userId);
     await this.runAfterCommit(after);
@@ -123,17 +126,18 @@ export class MembersService {
    * whether anything changed; the caller publishes the user's invalidation after its commit.
    */
   async mirrorMembership(
-    m: EntityManager,
+    uow: UnitOfWork,
     tenantId: string,
     userId: string,
     role: TenantRole,
     scope: AuditScope,
     clerkRole: string | null,
   ): Promise<boolean> {
-    await lockTenant(m, tenantId);
-    const current = await this.members.lockRole(m, tenantId, userId);
+    await lockTenant(this.tenants, uow, tenantId);
+    const members = this.memberships.forTenant(tenantId);
+    const current = await members.lockRole(uow, userId);
     if (!current) {
-      await this.members.insert(m, tenantId, userId, role);
+      await members.insert(uow, userId, role);
       await this.audit.record(
         {
           action: 'member.added',
@@ -142,12 +146,12 @@ export class MembersService {
           target: { type: 'user', id: userId },
           metadata: { role, clerk_role: clerkRole },
         },
-        unitOfWorkOf(m),
+        uow,
       );
       return true;
     }
     if (current === role || current === 'owner') return false;
-    await this.writeRole(m, tenantId, userId, current, role, scope);
+    await this.writeRole(uow, members, userId, current, role, scope);
     return true;
   }
 
@@ -157,31 +161,33 @@ export class MembersService {
    * after the caller's commit.
    */
   async mirrorRemoval(
-    m: EntityManager,
+    uow: UnitOfWork,
     tenantId: string,
     userId: string,
     scope: AuditScope,
   ): Promise<{ removed: boolean; afterCommit: AfterCommit[] }> {
-    await lockTenant(m, tenantId);
-    const current = await this.members.lockRole(m, tenantId, userId);
+    await lockTenant(this.tenants, uow, tenantId);
+    const members = this.memberships.forTenant(tenantId);
+    const current = await members.lockRole(uow, userId);
     if (!current) return { removed: false, afterCommit: [] };
-    if (current === 'owner' && (await this.members.countOwners(m, tenantId)) <= 1) {
+    if (current === 'owner' && (await members.countOwners(uow)) <= 1) {
       this.logger.warn(`Clerk removed the last owner of tenant ${tenantId}; the membership is kept`);
       return { removed: false, afterCommit: [] };
     }
-    return { removed: true, afterCommit: await this.removeLocked(m, tenantId, userId, current, scope) };
+    return { removed: true, afterCommit: await this.removeLocked(uow, members, userId, current, scope) };
   }
 
   /** The removal itself, the tenant locked and the rules checked: hooks, delete, audit. */
   private async removeLocked(
-    m: EntityManager,
-    tenantId: string,
+    uow: UnitOfWork,
+    members: TenantMemberships,
     userId: string,
     current: TenantRole,
     scope: AuditScope,
   ): Promise<AfterCommit[]> {
-    const work = await this.hooks.memberRemoving({ uow: unitOfWorkOf(m), tenantId, userId, audit: scope });
-    await this.members.delete(m, tenantId, userId);
+    const tenantId = members.tenantId;
+    const work = await this.hooks.memberRemoving({ uow, tenantId, userId, audit: scope });
+    await members.delete(uow, userId);
     await this.audit.record(
       {
         action: 'member.removed',
@@ -190,7 +196,7 @@ export class MembersService {
         target: { type: 'user', id: userId },
         metadata: { role: current },
       },
-      unitOfWorkOf(m),
+      uow,
     );
     return work;
   }
@@ -201,14 +207,14 @@ export class MembersService {
    * touch their own membership through a key.
    */
   private async managerRole(
-    m: EntityManager,
-    tenantId: string,
+    uow: UnitOfWork,
+    members: TenantMemberships,
     manager: MemberManager,
     targetUserId: string | null,
   ): Promise<MemberManagerRole> {
     if (typeof manager === 'string') return manager;
     if (manager.keyUserId === null) throw Errors.forbidden('This API key acts as no user: it cannot manage members');
-    const role = await this.members.lockRole(m, tenantId, manager.keyUserId);
+    const role = await members.lockRole(uow, manager.keyUserId);
     if (role !== 'owner' && role !== 'admin') {
       throw Errors.forbidden("Managing members needs the key's user to be an owner or admin of the tenant");
     }
@@ -216,37 +222,37 @@ export class MembersService {
     return role;
   }
 
-  private async requireRole(m: EntityManager, tenantId: string, userId: string): Promise<TenantRole> {
-    const role = await this.members.lockRole(m, tenantId, userId);
+  private async requireRole(uow: UnitOfWork, members: TenantMemberships, userId: string): Promise<TenantRole> {
+    const role = await members.lockRole(uow, userId);
     if (!role) throw Errors.notFound('Member');
     return role;
   }
 
-  /** Called before an owner is demoted or removed: there must be another owner. */
   /** The role change itself and its audit row, in the caller's transaction (tenant locked, rules checked). */
   private async writeRole(
-    m: EntityManager,
-    tenantId: string,
+    uow: UnitOfWork,
+    members: TenantMemberships,
     userId: string,
     from: TenantRole,
     to: TenantRole,
     scope: AuditScope,
   ): Promise<void> {
-    await this.members.setRole(m, tenantId, userId, to);
+    await members.setRole(uow, userId, to);
     await this.audit.record(
       {
         action: 'member.role_changed',
         ...scope,
-        tenantId,
+        tenantId: members.tenantId,
         target: { type: 'user', id: userId },
         metadata: { from, to },
       },
-      unitOfWorkOf(m),
+      uow,
     );
   }
 
-  private async keepAnOwner(m: EntityManager, tenantId: string): Promise<void> {
-    if ((await this.members.countOwners(m, tenantId)) <= 1) {
+  /** Called before an owner is demoted or removed: there must be another owner. */
+  private async keepAnOwner(uow: UnitOfWork, members: TenantMemberships): Promise<void> {
+    if ((await members.countOwners(uow)) <= 1) {
       throw new AppError('last_owner', 'The last owner of a tenant cannot be removed or demoted');
     }
   }

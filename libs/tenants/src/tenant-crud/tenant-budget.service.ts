@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions } from '#libs/database';
 import { AuditService } from '#libs/audit';
 import { QuotaPeriod, SpendReader } from '#libs/quota';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { requireTenantId } from '#libs/common';
 import type { AuditScope } from '../access/audit-scope';
 import { lockTenant } from '../access/tenant-lock';
+import { TenantRepository } from '../tenant.repository';
 
 /** A tenant's budget over all its keys, and what they spent in its current period. */
 export interface TenantBudgetView {
@@ -22,11 +21,6 @@ export interface TenantBudgetChange {
   budgetPeriod?: QuotaPeriod;
 }
 
-interface BudgetRow {
-  budget_usd: string | null;
-  budget_period: QuotaPeriod;
-}
-
 /**
  * A tenant's USD budget: every key of the tenant together stops at it (the gateway checks it from the
  * verified-key cache, dropped on every instance when it changes). Spend comes from the gateway's counters.
@@ -34,29 +28,24 @@ interface BudgetRow {
 @Injectable()
 export class TenantBudgets {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly tenants: TenantRepository,
     private readonly audit: AuditService,
     private readonly bus: InvalidationBus,
     private readonly spend: SpendReader,
   ) {}
 
   async view(tenantId: string): Promise<TenantBudgetView> {
-    const rows: BudgetRow[] = await this.dataSource.query(
-      `SELECT budget_usd, budget_period FROM tenants WHERE id = $1`,
-      [requireTenantId(tenantId)],
-    );
-    const row = rows[0] ?? { budget_usd: null, budget_period: 'month' };
+    const row = (await this.tenants.budgetOf(tenantId)) ?? { budget_usd: null, budget_period: 'month' as const };
     const [spentUsd] = await this.spend.spentUsd([{ kind: 'tenant', id: tenantId, period: row.budget_period }]);
     return { budgetUsd: usdOf(row.budget_usd), budgetPeriod: row.budget_period, spentUsd };
   }
 
   async change(tenantId: string, change: TenantBudgetChange, scope: AuditScope): Promise<void> {
     requireTenantId(tenantId);
-    const changed = await this.dataSource.transaction(async (m) => {
-      await lockTenant(m, tenantId);
-      const [before]: BudgetRow[] = await m.query(`SELECT budget_usd, budget_period FROM tenants WHERE id = $1`, [
-        tenantId,
-      ]);
+    const changed = await this.transactions.run(async (uow) => {
+      await lockTenant(this.tenants, uow, tenantId);
+      const before = (await this.tenants.budgetOf(tenantId, uow))!;
       const from = { budget_usd: usdOf(before.budget_usd), budget_period: before.budget_period };
       const to = {
         budget_usd:
@@ -73,14 +62,10 @@ export class TenantBudgets {
           .map((f) => [f, { from: from[f], to: to[f] }]),
       );
       if (Object.keys(diff).length === 0) return false;
-      await m.query(`UPDATE tenants SET budget_usd = $2, budget_period = $3, updated_at = now() WHERE id = $1`, [
-        tenantId,
-        to.budget_usd,
-        to.budget_period,
-      ]);
+      await this.tenants.setBudget(uow, tenantId, to.budget_usd, to.budget_period);
       await this.audit.record(
         { action: 'tenant.updated', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: diff },
-        unitOfWorkOf(m),
+        uow,
       );
       return true;
     });

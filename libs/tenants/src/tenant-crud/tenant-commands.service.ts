@@ -1,26 +1,16 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { unitOfWorkOf, entityManagerOf, type UnitOfWork } from '#libs/database';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import { AuditService } from '#libs/audit';
 import { AppError, isUuid, requireTenantId } from '#libs/common';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import type { AuditScope } from '../access/audit-scope';
-import { LockedTenant, lockTenant } from '../access/tenant-lock';
+import { lockTenant } from '../access/tenant-lock';
 import { AfterCommit, TenantChangeHooks } from '../hooks/tenant-change.hooks';
+import { MembershipRepository } from '../members/membership.repository';
 import { slugify } from '../tenant-mapping.service';
-import { insertTenant, InsertedTenant } from './tenant-insert';
+import { InsertedTenant, LockedTenant, TenantRepository } from '../tenant.repository';
+import { insertTenant } from './tenant-insert';
 import type { TenantView } from './tenant.mapper';
-
-interface TenantRow {
-  id: string;
-  name: string;
-  slug: string;
-  createdAt: Date;
-  personalOwnerId: string | null;
-}
-
-const RETURNING = `RETURNING id, name, slug, created_at AS "createdAt", personal_owner_id AS "personalOwnerId"`;
 
 /** Creating, renaming and deleting tenants, each audited in its own transaction. */
 @Injectable()
@@ -28,7 +18,9 @@ export class TenantCommands {
   private readonly logger = new Logger(TenantCommands.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly tenants: TenantRepository,
+    private readonly memberships: MembershipRepository,
     private readonly audit: AuditService,
     private readonly hooks: TenantChangeHooks,
     private readonly bus: InvalidationBus,
@@ -38,16 +30,14 @@ export class TenantCommands {
   async create(ownerId: string, input: { name: string; slug?: string }, scope: AuditScope): Promise<TenantView> {
     if (input.slug && isUuid(input.slug))
       throw new AppError('invalid_slug', 'A slug must not look like a tenant id', { fields: ['slug'] });
-    const created = await this.dataSource.transaction(async (m) => {
+    const created = await this.transactions.run(async (uow) => {
       const tenant = await insertTenant(
-        m,
+        this.tenants,
+        uow,
         { name: input.name, slug: input.slug ?? slugify(input.name) },
         { explicit: input.slug !== undefined },
       );
-      await m.query(`INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')`, [
-        tenant.id,
-        ownerId,
-      ]);
+      await this.memberships.forTenant(tenant.id).insertOwner(uow, ownerId);
       await this.audit.record(
         {
           action: 'tenant.created',
@@ -56,7 +46,7 @@ export class TenantCommands {
           target: { type: 'tenant', id: tenant.id },
           metadata: { name: tenant.name, slug: tenant.slug },
         },
-        unitOfWorkOf(m),
+        uow,
       );
       return tenant;
     });
@@ -66,13 +56,9 @@ export class TenantCommands {
 
   async rename(tenantId: string, name: string, scope: AuditScope): Promise<TenantView> {
     requireTenantId(tenantId);
-    const tenant = await this.dataSource.transaction(async (m) => {
-      const before = await lockTenant(m, tenantId);
-      const [rows] = await m.query(`UPDATE tenants SET name = $2, updated_at = now() WHERE id = $1 ${RETURNING}`, [
-        tenantId,
-        name,
-      ]);
-      const updated = (rows as TenantRow[])[0];
+    const tenant = await this.transactions.run(async (uow) => {
+      const before = await lockTenant(this.tenants, uow, tenantId);
+      const updated = await this.tenants.rename(uow, tenantId, name);
       if (before.name !== name) {
         await this.audit.record(
           {
@@ -82,7 +68,7 @@ export class TenantCommands {
             target: { type: 'tenant', id: tenantId },
             metadata: { name: { from: before.name, to: name } },
           },
-          unitOfWorkOf(m),
+          uow,
         );
       }
       return updated;
@@ -98,10 +84,10 @@ export class TenantCommands {
    */
   async delete(tenantId: string, scope: AuditScope): Promise<void> {
     requireTenantId(tenantId);
-    const after = await this.dataSource.transaction(async (m) => {
-      const tenant = await lockTenant(m, tenantId);
+    const after = await this.transactions.run(async (uow) => {
+      const tenant = await lockTenant(this.tenants, uow, tenantId);
       if (tenant.personalOwnerId) throw new AppError('personal_tenant', 'A personal tenant cannot be deleted');
-      return (await this.deleteLocked(m, tenant, scope, {})).afterCommit;
+      return (await this.deleteLocked(uow, tenant, scope, {})).afterCommit;
     });
     await this.bus.publish(CacheTopic.tenant, tenantId);
     await this.afterCommit(() => TenantChangeHooks.runAll(after));
@@ -116,13 +102,17 @@ export class TenantCommands {
     org: { id: string; name: string; slug: string | null },
     scope: AuditScope,
   ): Promise<{ tenant: InsertedTenant; created: boolean }> {
-    const m = entityManagerOf(uow);
     const existing = () => this.byOrganization(uow, org.id);
     const found = await existing();
     if (found) return { tenant: found, created: false };
     let base = slugify(org.slug ?? org.name);
     if (isUuid(base)) base = `org-${base.slice(0, 40)}`;
-    const tenant = await insertTenant(m, { name: org.name, slug: base, clerkOrgId: org.id }, { existing });
+    const tenant = await insertTenant(
+      this.tenants,
+      uow,
+      { name: org.name, slug: base, clerkOrgId: org.id },
+      { existing },
+    );
     await this.audit.record(
       {
         action: 'tenant.created',
@@ -131,20 +121,14 @@ export class TenantCommands {
         target: { type: 'tenant', id: tenant.id },
         metadata: { name: tenant.name, slug: tenant.slug, clerk_org_id: org.id },
       },
-      unitOfWorkOf(m),
+      uow,
     );
     return { tenant, created: true };
   }
 
   /** The tenant mirroring a Clerk organization, row-locked for the caller's transaction. */
-  async byOrganization(uow: UnitOfWork, clerkOrgId: string): Promise<InsertedTenant | null> {
-    const m = entityManagerOf(uow);
-    const rows: InsertedTenant[] = await m.query(
-      `SELECT id, name, slug, created_at AS "createdAt", personal_owner_id AS "personalOwnerId"
-         FROM tenants WHERE clerk_org_id = $1 FOR UPDATE`,
-      [clerkOrgId],
-    );
-    return rows[0] ?? null;
+  byOrganization(uow: UnitOfWork, clerkOrgId: string): Promise<InsertedTenant | null> {
+    return this.tenants.lockByOrganization(uow, clerkOrgId);
   }
 
   /**
@@ -158,9 +142,8 @@ export class TenantCommands {
     scope: AuditScope,
     metadata: Record<string, unknown>,
   ): Promise<{ memberIds: string[]; afterCommit: AfterCommit[] }> {
-    const m = entityManagerOf(uow);
-    const tenant = await lockTenant(m, tenantId);
-    return this.deleteLocked(m, tenant, scope, metadata);
+    const tenant = await lockTenant(this.tenants, uow, tenantId);
+    return this.deleteLocked(uow, tenant, scope, metadata);
   }
 
   /**
@@ -174,41 +157,32 @@ export class TenantCommands {
     scope: AuditScope,
     metadata: Record<string, unknown>,
   ): Promise<boolean> {
-    const m = entityManagerOf(uow);
-    const before = await lockTenant(m, tenantId);
+    const before = await lockTenant(this.tenants, uow, tenantId);
     let slug = slugify(wanted.slug);
     if (slug !== before.slug) {
-      const taken =
-        isUuid(slug) ||
-        (await m.query(`SELECT 1 FROM tenants WHERE slug = $1 AND id <> $2`, [slug, tenantId])).length > 0;
+      const taken = isUuid(slug) || (await this.tenants.slugTakenByOther(uow, slug, tenantId));
       if (taken) slug = before.slug;
     }
     if (wanted.name === before.name && slug === before.slug) return false;
-    await m.query(`UPDATE tenants SET name = $2, slug = $3, updated_at = now() WHERE id = $1`, [
-      tenantId,
-      wanted.name,
-      slug,
-    ]);
+    await this.tenants.setNameAndSlug(uow, tenantId, wanted.name, slug);
     const changes: Record<string, unknown> = { ...metadata };
     if (wanted.name !== before.name) changes.name = { from: before.name, to: wanted.name };
     if (slug !== before.slug) changes.slug = { from: before.slug, to: slug };
     await this.audit.record(
       { action: 'tenant.updated', ...scope, tenantId, target: { type: 'tenant', id: tenantId }, metadata: changes },
-      unitOfWorkOf(m),
+      uow,
     );
     return true;
   }
 
   private async deleteLocked(
-    m: EntityManager,
+    uow: UnitOfWork,
     tenant: LockedTenant,
     scope: AuditScope,
     metadata: Record<string, unknown>,
   ): Promise<{ memberIds: string[]; afterCommit: AfterCommit[] }> {
-    const members: { user_id: string }[] = await m.query(`SELECT user_id FROM memberships WHERE tenant_id = $1`, [
-      requireTenantId(tenant.id),
-    ]);
-    const work = await this.hooks.tenantDeleting({ uow: unitOfWorkOf(m), tenantId: tenant.id, audit: scope });
+    const memberIds = await this.memberships.forTenant(tenant.id).userIds(uow);
+    const work = await this.hooks.tenantDeleting({ uow, tenantId: tenant.id, audit: scope });
     await this.audit.record(
       {
         action: 'tenant.deleted',
@@ -217,10 +191,10 @@ export class TenantCommands {
         target: { type: 'tenant', id: tenant.id },
         metadata: { name: tenant.name, slug: tenant.slug, ...metadata },
       },
-      unitOfWorkOf(m),
+      uow,
     );
-    await m.query(`DELETE FROM tenants WHERE id = $1`, [tenant.id]);
-    return { memberIds: members.map((r) => r.user_id), afterCommit: work };
+    await this.tenants.delete(uow, tenant.id);
+    return { memberIds, afterCommit: work };
   }
 
   private async afterCommit(work: () => Promise<void>): Promise<void> {

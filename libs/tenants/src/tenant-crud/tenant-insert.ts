@@ -1,22 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
 import { AppError, isUuid } from '#libs/common';
+import type { UnitOfWork } from '#libs/database';
+import type { InsertedTenant, TenantRepository, TenantValues } from '../tenant.repository';
 
-export interface InsertedTenant {
-  id: string;
-  name: string;
-  slug: string;
-  createdAt: Date;
-  personalOwnerId: string | null;
-}
-
-export interface TenantValues {
-  name: string;
-  /** The wanted slug, or the base a free one is derived from. */
-  slug: string;
-  clerkOrgId?: string;
-  personalOwnerId?: string;
-}
+export type { InsertedTenant, TenantValues } from '../tenant.repository';
 
 const ATTEMPTS = 6;
 
@@ -28,7 +15,8 @@ const ATTEMPTS = 6;
  * concurrently, `existing` finds it and it is returned instead.
  */
 export async function insertTenant(
-  m: EntityManager,
+  tenants: TenantRepository,
+  uow: UnitOfWork,
   values: TenantValues,
   opts: { explicit?: boolean; existing?: () => Promise<InsertedTenant | null> } = {},
 ): Promise<InsertedTenant> {
@@ -37,12 +25,8 @@ export async function insertTenant(
     const found = await opts.existing?.();
     if (found) return found;
     const slug = attempt === 0 && !isUuid(base) ? base : `${base.slice(0, 41)}-${randomBytes(3).toString('hex')}`;
-    const rows: InsertedTenant[] = await m.query(
-      `INSERT INTO tenants (name, slug, clerk_org_id, personal_owner_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING
-       RETURNING id, name, slug, created_at AS "createdAt", personal_owner_id AS "personalOwnerId"`,
-      [values.name, slug, values.clerkOrgId ?? null, values.personalOwnerId ?? null],
-    );
-    if (rows[0]) return rows[0];
+    const inserted = await tenants.insertUnlessTaken(uow, values, slug);
+    if (inserted) return inserted;
     if (opts.explicit && !(await opts.existing?.()))
       throw new AppError('slug_taken', `The slug "${base}" is already in use`);
   }

@@ -44,9 +44,10 @@ export class LoginService {
       const firstOfSession = inserted.length > 0;
       if (firstOfSession) {
         await this.accounts.recordLogin(unitOfWorkOf(m), user.id);
-        await this.tenants.ensurePersonalTenant(m, user);
+        await this.tenants.ensurePersonalTenant(unitOfWorkOf(m), user);
       }
-      if (claims.organization) await this.tenants.ensureOrganizationTenant(m, claims.organization, user.id);
+      if (claims.organization)
+        await this.tenants.ensureOrganizationTenant(unitOfWorkOf(m), claims.organization, user.id);
       return { user: await m.findOneByOrFail(User, { id: user.id }), firstOfSession };
     });
     await this.bus.publish(CacheTopic.user, result.user.id);

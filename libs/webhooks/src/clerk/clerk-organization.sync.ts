@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import type { UnitOfWork } from '#libs/database';
 import { AuditScope } from '#libs/audit';
 import { ClerkMembershipData, ClerkOrganizationData, organizationOf, requireClerkOrgId, text } from '#libs/clerk';
 import { AppError } from '#libs/common';
@@ -25,19 +24,19 @@ export class ClerkOrganizationSync {
 
   /** organization.created / organization.updated: name and slug as Clerk has them. */
   async upsert(
-    m: EntityManager,
+    uow: UnitOfWork,
     data: ClerkOrganizationData,
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
     const orgId = requireClerkOrgId(data.id);
-    const { tenant, created } = await this.tenants.ensureForOrganization(unitOfWorkOf(m), organizationOf(data), scope);
+    const { tenant, created } = await this.tenants.ensureForOrganization(uow, organizationOf(data), scope);
     if (created) {
       changes.tenants.add(tenant.id);
       return true;
     }
     const changed = await this.tenants.mirrorOrganization(
-      unitOfWorkOf(m),
+      uow,
       tenant.id,
       { name: text(data.name) ?? tenant.name, slug: text(data.slug) ?? tenant.slug },
       scope,
@@ -52,15 +51,15 @@ export class ClerkOrganizationSync {
    * (API keys) revoke what they hold in this transaction, through the tenant change hooks.
    */
   async delete(
-    m: EntityManager,
+    uow: UnitOfWork,
     data: ClerkOrganizationData,
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
     const orgId = requireClerkOrgId(data.id);
-    const existing = await this.tenants.byOrganization(unitOfWorkOf(m), orgId);
+    const existing = await this.tenants.byOrganization(uow, orgId);
     if (!existing) return false;
-    const { memberIds, afterCommit } = await this.tenants.deleteInTransaction(unitOfWorkOf(m), existing.id, scope, {
+    const { memberIds, afterCommit } = await this.tenants.deleteInTransaction(uow, existing.id, scope, {
       clerk_org_id: orgId,
     });
     changes.tenants.add(existing.id);
@@ -71,36 +70,36 @@ export class ClerkOrganizationSync {
 
   /** organizationMembership.created / updated: the membership with Clerk's role. */
   async upsertMembership(
-    m: EntityManager,
+    uow: UnitOfWork,
     data: ClerkMembershipData,
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
     const org = data.organization;
     if (!org) throw new AppError('invalid_webhook_payload', 'The membership event has no organization');
-    const { tenant, created } = await this.tenants.ensureForOrganization(unitOfWorkOf(m), organizationOf(org), scope);
+    const { tenant, created } = await this.tenants.ensureForOrganization(uow, organizationOf(org), scope);
     if (created) changes.tenants.add(tenant.id);
-    const user = await this.users.ensureForMembership(m, data.public_user_data ?? {});
+    const user = await this.users.ensureForMembership(uow, data.public_user_data ?? {});
     if (!user) return false;
     const role = roleFromClaim(data.role);
-    const changed = await this.members.mirrorMembership(m, tenant.id, user.id, role, scope, data.role ?? null);
+    const changed = await this.members.mirrorMembership(uow, tenant.id, user.id, role, scope, data.role ?? null);
     if (changed) changes.users.add(user.id);
     return changed;
   }
 
   /** organizationMembership.deleted: the membership goes, and what the member held there (API keys) with it. */
   async deleteMembership(
-    m: EntityManager,
+    uow: UnitOfWork,
     data: ClerkMembershipData,
     scope: AuditScope,
     changes: AppliedChanges,
   ): Promise<boolean> {
     const orgId = requireClerkOrgId(data.organization?.id);
     const clerkUserId = data.public_user_data?.user_id;
-    const tenant = await this.tenants.byOrganization(unitOfWorkOf(m), orgId);
-    const user = typeof clerkUserId === 'string' ? await this.users.byClerkId(m, clerkUserId) : null;
+    const tenant = await this.tenants.byOrganization(uow, orgId);
+    const user = typeof clerkUserId === 'string' ? await this.users.byClerkId(uow, clerkUserId) : null;
     if (!tenant || !user) return false;
-    const { removed, afterCommit } = await this.members.mirrorRemoval(m, tenant.id, user.id, scope);
+    const { removed, afterCommit } = await this.members.mirrorRemoval(uow, tenant.id, user.id, scope);
     if (!removed) return false;
     changes.users.add(user.id);
     changes.afterCommit.push(...afterCommit);

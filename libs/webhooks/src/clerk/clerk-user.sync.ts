@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import type { UnitOfWork } from '#libs/database';
 import { AuditService, type AuditScope } from '#libs/audit';
 import {
   ClerkPublicUserData,
@@ -30,9 +29,9 @@ export class ClerkUserSync {
    * is claimed first (as at login), so that their memberships carry over. The status is left alone:
    * an update never reactivates a deleted user.
    */
-  async upsertProfile(m: EntityManager, data: ClerkUserData, changes: AppliedChanges): Promise<boolean> {
+  async upsertProfile(uow: UnitOfWork, data: ClerkUserData, changes: AppliedChanges): Promise<boolean> {
     const clerkUserId = requireClerkUserId(data.id);
-    const id = await this.accounts.upsertFromClerk(unitOfWorkOf(m), clerkUserId, profileFromUser(data), true);
+    const id = await this.accounts.upsertFromClerk(uow, clerkUserId, profileFromUser(data), true);
     changes.users.add(id);
     return true;
   }
@@ -41,14 +40,14 @@ export class ClerkUserSync {
    * The user a membership event names, created from the event's public data when Clerk tells us
    * about them before their first sign-in. Null for a deactivated user: Clerk deleted them.
    */
-  async ensureForMembership(m: EntityManager, data: ClerkPublicUserData): Promise<UserRef | null> {
+  async ensureForMembership(uow: UnitOfWork, data: ClerkPublicUserData): Promise<UserRef | null> {
     const clerkUserId = requireClerkUserId(data.user_id);
-    const user = await this.accounts.ensureKnown(unitOfWorkOf(m), clerkUserId, profileFromPublicUserData(data));
+    const user = await this.accounts.ensureKnown(uow, clerkUserId, profileFromPublicUserData(data));
     return user && user.status !== 'deactivated' ? user : null;
   }
 
-  byClerkId(m: EntityManager, clerkUserId: string): Promise<UserRef | null> {
-    return this.accounts.byClerkId(unitOfWorkOf(m), clerkUserId);
+  byClerkId(uow: UnitOfWork, clerkUserId: string): Promise<UserRef | null> {
+    return this.accounts.byClerkId(uow, clerkUserId);
   }
 
   /**
@@ -58,20 +57,20 @@ export class ClerkUserSync {
    * Returns false when the user is unknown or already deactivated.
    */
   async deactivate(
-    m: EntityManager,
+    uow: UnitOfWork,
     clerkUserIdRaw: unknown,
     scope: AuditScope,
     changes: AppliedChanges,
-    revokeApiKeys: (m: EntityManager, userId: string) => Promise<() => void | Promise<void>>,
+    revokeApiKeys: (uow: UnitOfWork, userId: string) => Promise<() => void | Promise<void>>,
   ): Promise<boolean> {
     const clerkUserId = requireClerkUserId(clerkUserIdRaw);
-    const user = await this.byClerkId(m, clerkUserId);
+    const user = await this.byClerkId(uow, clerkUserId);
     if (!user || user.status === 'deactivated') return false;
-    await this.accounts.deactivate(unitOfWorkOf(m), user.id);
+    await this.accounts.deactivate(uow, user.id);
     // Every key acting as the user, in every tenant, revoked and audited as api_key.revoked.
-    changes.afterCommit.push(await revokeApiKeys(m, user.id));
+    changes.afterCommit.push(await revokeApiKeys(uow, user.id));
 
-    const hash = await this.deletions.disableUserKey(unitOfWorkOf(m), user.id, 'user_deleted');
+    const hash = await this.deletions.disableUserKey(uow, user.id, 'user_deleted');
     if (hash) changes.upstreamKeys.add(hash);
     await this.audit.record(
       {
@@ -80,7 +79,7 @@ export class ClerkUserSync {
         target: { type: 'user', id: user.id },
         metadata: { clerk_user_id: clerkUserId, openrouter_key_hash: hash },
       },
-      unitOfWorkOf(m),
+      uow,
     );
     changes.users.add(user.id);
     return true;

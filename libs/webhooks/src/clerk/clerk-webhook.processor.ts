@@ -1,7 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import type { AuditScope } from '#libs/audit';
 import { ApiKeyRevoker } from '#libs/api-keys';
 import { ClerkEvent, ClerkMembershipData, ClerkOrganizationData, ClerkUserData } from '#libs/clerk';
@@ -9,11 +7,12 @@ import { KeyDeletionQueue } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { AppliedChanges, noChanges } from './clerk-event.types';
 import { ClerkOrganizationSync } from './clerk-organization.sync';
+import { ClerkWebhookDeliveryRepository } from './clerk-webhook-delivery.repository';
 import { ClerkUserSync } from './clerk-user.sync';
 
 export type WebhookOutcome = 'applied' | 'unchanged' | 'duplicate' | 'ignored';
 
-type Handler = (m: EntityManager, event: ClerkEvent, scope: AuditScope, changes: AppliedChanges) => Promise<boolean>;
+type Handler = (uow: UnitOfWork, event: ClerkEvent, scope: AuditScope, changes: AppliedChanges) => Promise<boolean>;
 
 /**
  * Applies a verified Clerk event exactly once per svix-id: the delivery row and every change it
@@ -26,7 +25,8 @@ export class ClerkWebhookProcessor {
   private readonly handlers: Record<string, Handler>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly deliveries: ClerkWebhookDeliveryRepository,
     private readonly users: ClerkUserSync,
     private readonly orgs: ClerkOrganizationSync,
     private readonly deletions: KeyDeletionQueue,
@@ -34,21 +34,19 @@ export class ClerkWebhookProcessor {
     private readonly apiKeys: ApiKeyRevoker,
   ) {
     this.handlers = {
-      'user.created': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
-      'user.updated': (m, e, _s, c) => this.users.upsertProfile(m, e.data as unknown as ClerkUserData, c),
-      'user.deleted': (m, e, s, c) =>
-        this.users.deactivate(m, e.data.id, s, c, (tx, userId) =>
-          this.apiKeys.revokeAllOfUser(unitOfWorkOf(tx), userId, s),
-        ),
-      'organization.created': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
-      'organization.updated': (m, e, s, c) => this.orgs.upsert(m, e.data as unknown as ClerkOrganizationData, s, c),
-      'organization.deleted': (m, e, s, c) => this.orgs.delete(m, e.data as unknown as ClerkOrganizationData, s, c),
-      'organizationMembership.created': (m, e, s, c) =>
-        this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
-      'organizationMembership.updated': (m, e, s, c) =>
-        this.orgs.upsertMembership(m, e.data as ClerkMembershipData, s, c),
-      'organizationMembership.deleted': (m, e, s, c) =>
-        this.orgs.deleteMembership(m, e.data as ClerkMembershipData, s, c),
+      'user.created': (uow, e, _s, c) => this.users.upsertProfile(uow, e.data as unknown as ClerkUserData, c),
+      'user.updated': (uow, e, _s, c) => this.users.upsertProfile(uow, e.data as unknown as ClerkUserData, c),
+      'user.deleted': (uow, e, s, c) =>
+        this.users.deactivate(uow, e.data.id, s, c, (tx, userId) => this.apiKeys.revokeAllOfUser(tx, userId, s)),
+      'organization.created': (uow, e, s, c) => this.orgs.upsert(uow, e.data as unknown as ClerkOrganizationData, s, c),
+      'organization.updated': (uow, e, s, c) => this.orgs.upsert(uow, e.data as unknown as ClerkOrganizationData, s, c),
+      'organization.deleted': (uow, e, s, c) => this.orgs.delete(uow, e.data as unknown as ClerkOrganizationData, s, c),
+      'organizationMembership.created': (uow, e, s, c) =>
+        this.orgs.upsertMembership(uow, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.updated': (uow, e, s, c) =>
+        this.orgs.upsertMembership(uow, e.data as ClerkMembershipData, s, c),
+      'organizationMembership.deleted': (uow, e, s, c) =>
+        this.orgs.deleteMembership(uow, e.data as ClerkMembershipData, s, c),
     };
   }
 
@@ -56,14 +54,10 @@ export class ClerkWebhookProcessor {
     const handler = Object.hasOwn(this.handlers, event.type) ? this.handlers[event.type] : undefined;
     const scope: AuditScope = { actor: { type: 'webhook', id: svixId }, requestId };
     const changes = noChanges();
-    const outcome = await this.dataSource.transaction(async (m): Promise<WebhookOutcome> => {
-      const inserted: unknown[] = await m.query(
-        `INSERT INTO clerk_webhook_deliveries (svix_id, event_type) VALUES ($1, $2) ON CONFLICT (svix_id) DO NOTHING RETURNING svix_id`,
-        [svixId, event.type.slice(0, 100)],
-      );
-      if (inserted.length === 0) return 'duplicate';
+    const outcome = await this.transactions.run(async (uow): Promise<WebhookOutcome> => {
+      if (!(await this.deliveries.claim(uow, svixId, event.type.slice(0, 100)))) return 'duplicate';
       if (!handler) return 'ignored';
-      return (await handler(m, event, scope, changes)) ? 'applied' : 'unchanged';
+      return (await handler(uow, event, scope, changes)) ? 'applied' : 'unchanged';
     });
     this.logger.log(`Clerk webhook ${event.type} (${svixId}): ${outcome}`);
     if (outcome === 'applied') await this.afterCommit(changes);

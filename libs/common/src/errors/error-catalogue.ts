@@ -18,7 +18,8 @@ export const errorEntry = (status: number, openAiType: OpenAiErrorType): ErrorCo
 /**
  * The codes any HTTP service answers: HTTP's own refusals and the platform's (bad input, credentials, the
  * database). A lib's own codes live in its `<lib>.errors.ts`, which registers them (`registerErrorCodes`) and adds
- * them to `ErrorCodes`; its index.ts loads that file, so a lib's codes exist as soon as the lib is loaded.
+ * them to `ErrorCodes`; its index.ts loads that file, so a lib's codes exist as soon as the lib is loaded. A code
+ * thrown by several libs belongs to the lowest of them (the others load it through its index).
  */
 const HTTP_ERROR_CODES = {
   // 400: the request itself is wrong.
@@ -161,7 +162,7 @@ export function defaultCodeFor(status: number): ErrorCode {
 }
 
 /**
- * OpenAI `type` of an error whose code is not ours (OpenRouter's own errors, passed through with their
+ * OpenAI `type` of an error whose code is not ours (an upstream's own errors, passed through with their
  * status): by status, as OpenAI answers them.
  */
 export function openAiTypeForStatus(status: number): OpenAiErrorType {

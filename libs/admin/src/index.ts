@@ -1,3 +1,4 @@
+import './admin.errors';
 export * from './admin-directory.service';
 export * from './admin-key-refresh.service';
 export * from './admin-user-budget.service';

@@ -1,3 +1,4 @@
+import './api-keys.errors';
 export * from './api-key.entity';
 export * from './api-key-state';
 export * from './api-key.repository';

@@ -4,6 +4,7 @@ import { isTenantRole } from '#libs/tenants';
 import { API_KEY_AUTHENTICATOR, ApiKeyAuthenticator } from './api-key-authenticator';
 import { ClerkAuthenticator } from './clerk/clerk.authenticator';
 import type { RouteAuthPolicy } from './route-auth.policy';
+import { AuthErrors } from './auth.errors';
 
 type HeaderBag = Pick<ContextualRequest, 'id' | 'headers'>;
 
@@ -30,7 +31,7 @@ export class CredentialResolver {
       if (!this.apiKeys) throw Errors.unauthenticated('API keys are not enabled');
       const ctx = await this.apiKeys.authenticate(rawKey, req);
       if (tenantHeader !== undefined && tenantHeader !== ctx.tenant.id && tenantHeader !== ctx.tenant.slug)
-        throw Errors.tenantMismatch();
+        throw AuthErrors.tenantMismatch();
       return ctx;
     }
     if (!bearer) throw Errors.unauthenticated('A Clerk session token is required (Authorization: Bearer)');

@@ -1,3 +1,4 @@
+import './auth.errors';
 export * from './api-key-authenticator';
 export * from './auth.guard';
 export * from './auth.module';

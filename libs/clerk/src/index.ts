@@ -1,3 +1,4 @@
+import './clerk.errors';
 export * from './clerk-claims';
 export * from './clerk-payloads';
 export * from './clerk-profile.client';

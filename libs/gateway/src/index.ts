@@ -1,3 +1,4 @@
+import './gateway.errors';
 export * from './gateway.module';
 export * from './usage/usage-record';
 export * from './usage/usage.recorder';

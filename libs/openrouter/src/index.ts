@@ -1,3 +1,4 @@
+import './openrouter.errors';
 export * from './client';
 export * from './keys/openrouter-key.entity';
 export * from './keys/openrouter-key-deletion.entity';

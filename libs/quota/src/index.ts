@@ -1,3 +1,4 @@
+import './quota.errors';
 export * from './quota-period';
 export * from './quota.store';
 export * from './quota.service';

@@ -1,5 +1,6 @@
 import { AppError } from '#libs/common';
 import type { QuotaRefusal } from './quota.service';
+import './quota.errors'; // the codes thrown here, registered also when a test loads this file alone
 
 const per = (period: string) => (period === 'total' ? 'lifetime' : period);
 const usd = (n: number) => `${Number(n.toFixed(6))} USD`;

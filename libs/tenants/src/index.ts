@@ -1,3 +1,5 @@
+import './tenants.errors';
+export * from './tenants.errors';
 export * from './tenant.entity';
 export * from './membership.queries';
 export * from './tenant-mapping.service';

@@ -1,3 +1,4 @@
+import './users.errors';
 export * from './user.entity';
 export * from './user-provider-key.entity';
 // Clerk's claims are parsed in libs/clerk; re-exported for the auth lib, which imports them from here.

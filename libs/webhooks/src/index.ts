@@ -1,3 +1,4 @@
+import './webhooks.errors';
 export * from './clerk/clerk-event.types';
 export * from './clerk/clerk-webhook.processor';
 export * from './clerk/svix-verifier';

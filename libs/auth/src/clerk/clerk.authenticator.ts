@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppError, Errors, LruCache, RequestContext } from '#libs/common';
+import { AppError, LruCache, RequestContext } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { unitOfWorkOf } from '#libs/database';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService, TenantWithRole } from '#libs/tenants';
 import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '#libs/users';
 import { ClerkTokenVerifier } from './clerk-token.verifier';
+import { AuthErrors } from '../auth.errors';
 
 /**
  * Turns a Clerk session token into the request context: verifies it, runs the login hook on the
@@ -69,7 +70,7 @@ export class ClerkAuthenticator {
     const { user, tenants } = snapshot;
     if (tenantHeader !== undefined) {
       const chosen = tenants.find((t) => t.id === tenantHeader || t.slug === tenantHeader);
-      if (!chosen) throw Errors.tenantMismatch();
+      if (!chosen) throw AuthErrors.tenantMismatch();
       return chosen;
     }
     const org = claims.organization;
@@ -85,7 +86,7 @@ export class ClerkAuthenticator {
     await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);
     const mapped = fresh?.tenants.find(wanted);
-    if (!mapped) throw Errors.tenantMismatch('No tenant could be resolved for this session');
+    if (!mapped) throw AuthErrors.tenantMismatch('No tenant could be resolved for this session');
     return mapped;
   }
 }

@@ -6,8 +6,6 @@ import { ErrorCode, statusOf } from './error-catalogue';
  * same way. The global filter turns it into the route's error shape.
  */
 export class AppError extends Error {
-  readonly status: number;
-
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -16,17 +14,19 @@ export class AppError extends Error {
   ) {
     super(message);
     this.name = 'AppError';
-    this.status = statusOf(code);
+  }
+
+  /** Read from the catalogue when asked: a lib's codes are registered when the lib loads, not when this does. */
+  get status(): number {
+    return statusOf(this.code);
   }
 }
 
-/** The errors thrown from many places, with their usual message. */
+/** The generic errors thrown from many places, with their usual message. A lib's own live in its lib. */
 export const Errors = {
   unauthenticated: (message = 'Missing or malformed credentials') => new AppError('unauthenticated', message),
   invalidToken: (message = 'Invalid or expired session token') => new AppError('invalid_token', message),
   forbidden: (message = 'You are not allowed to do this') => new AppError('forbidden', message),
-  tenantMismatch: (message = 'X-Tenant-ID names a tenant this credential cannot act for') =>
-    new AppError('tenant_mismatch', message),
   notFound: (what: string) => new AppError('not_found', `${what} not found`),
   validationFailed: (message: string, fields: string[]) => new AppError('validation_failed', message, { fields }),
   databaseUnavailable: () =>

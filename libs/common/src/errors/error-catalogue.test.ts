@@ -4,39 +4,73 @@ import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { BadRequestException, HttpException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
 import { AppError } from './app-error';
-import { defaultCodeFor, ERROR_CATALOGUE, ErrorCode, isErrorCode, OpenAiErrorType } from './error-catalogue';
+import {
+  defaultCodeFor,
+  errorEntry,
+  ErrorCode,
+  isErrorCode,
+  openAiTypeForStatus,
+  registerErrorCodes,
+  registeredErrorCodes,
+  statusOf,
+} from './error-catalogue';
 import { toErrorResponse } from './error-response';
 import { anthropicTypeForStatus, errorBody, errorShapeFor } from './error-shape';
 
-/** The OpenAI types a status may carry: the type follows from the status, so SDKs and status agree. */
-const TYPES_BY_STATUS: [(status: number) => boolean, OpenAiErrorType[]][] = [
-  [(s) => s === 401, ['authentication_error']],
-  // OpenRouter's "insufficient credits", passed on: OpenAI SDKs read it as a quota error.
-  [(s) => s === 402, ['insufficient_quota']],
-  [(s) => s === 403, ['permission_error']],
-  // OpenAI answers an unknown model 404 invalid_request_error `model_not_found`.
-  [(s) => s === 404, ['not_found_error', 'invalid_request_error']],
-  [(s) => s === 429, ['rate_limit_error', 'insufficient_quota']],
-  [(s) => s >= 500, ['server_error']],
-  [(s) => s >= 400 && s < 500, ['invalid_request_error']],
-];
-
-const codes = Object.keys(ERROR_CATALOGUE) as ErrorCode[];
+// Only common's own codes here: common loads no lib (the libs' codes are checked in test/error-codes.test.ts).
+const codes = [...registeredErrorCodes().keys()] as ErrorCode[];
 
 describe('error catalogue', () => {
-  it('gives each code exactly one status and one OpenAI type that fit each other', () => {
-    for (const code of codes) {
-      assert.match(code, /^[a-z]+(_[a-z]+)*$/, `${code} is a lower-snake code`);
-      const { status, openAiType } = ERROR_CATALOGUE[code];
+  it('holds the generic codes of HTTP and the platform, owned by common', () => {
+    assert.ok(codes.length >= 20, `${codes.length} codes`);
+    for (const [code, { owner }] of registeredErrorCodes()) assert.equal(owner, 'common', code);
+    for (const code of ['bad_request', 'validation_failed', 'unauthenticated', 'not_found', 'internal_error'])
+      assert.ok(isErrorCode(code), code);
+    assert.equal(isErrorCode('slug_taken'), false, 'a product code belongs to its lib, not to common');
+  });
+
+  it('gives each generic code one status and the OpenAI type OpenAI gives that status', () => {
+    for (const [code, { status, openAiType }] of registeredErrorCodes()) {
       assert.ok(Number.isInteger(status) && status >= 400 && status <= 599, `${code}: status ${status}`);
-      const allowed = TYPES_BY_STATUS.find(([matches]) => matches(status))![1];
-      assert.ok(allowed.includes(openAiType), `${code}: ${status} with OpenAI type ${openAiType}`);
+      assert.equal(openAiType, openAiTypeForStatus(status), code);
     }
+  });
+
+  it('refuses a code registered twice, with another status or the same one, by another owner or the same', () => {
+    assert.throws(() => registerErrorCodes('somelib', { not_found: errorEntry(410, 'invalid_request_error') }), {
+      message: /"not_found" is registered twice: by common \(404\) and by somelib \(410\)/,
+    });
+    assert.throws(() => registerErrorCodes('somelib', { conflict: errorEntry(409, 'invalid_request_error') }), {
+      message: /"conflict" is registered twice/,
+    });
+    assert.throws(() => registerErrorCodes('common', { forbidden: errorEntry(403, 'permission_error') }), {
+      message: /"forbidden" is registered twice/,
+    });
+    assert.throws(() => registerErrorCodes('somelib', { 'Not-Snake': errorEntry(400, 'invalid_request_error') }), {
+      message: /not lower-snake/,
+    });
+    assert.throws(
+      () =>
+        registerErrorCodes('somelib', {
+          somelib_new: errorEntry(409, 'invalid_request_error'),
+          not_found: errorEntry(404, 'not_found_error'),
+        }),
+      { message: /"not_found" is registered twice/ },
+    );
+    assert.equal(statusOf('not_found'), 404, 'a refused registration changes nothing');
+    assert.equal(isErrorCode('somelib_new'), false, 'nor adds the other codes it named');
+  });
+
+  it('answers a code nobody registered as a wiring bug: a 500 that names no status of its own', () => {
+    const stray = 'never_registered' as ErrorCode;
+    assert.throws(() => statusOf(stray), { message: /"never_registered" is not registered/ });
+    const res = toErrorResponse(new AppError(stray, 'm'));
+    assert.deepEqual([res.status, res.code, res.unexpected], [500, 'internal_error', true]);
   });
 
   it('answers every code with its catalogue status, whoever throws it', () => {
     for (const code of codes) {
-      const { status } = ERROR_CATALOGUE[code];
+      const status = statusOf(code);
       assert.equal(new AppError(code, 'm').status, status, code);
       assert.deepEqual(
         [toErrorResponse(new AppError(code, 'm')).status, toErrorResponse(new AppError(code, 'm')).code],
@@ -52,7 +86,8 @@ describe('error catalogue', () => {
     for (const status of [400, 401, 403, 404, 405, 406, 408, 409, 413, 415, 422, 429, 431, 500, 502, 503, 504]) {
       const code = defaultCodeFor(status);
       assert.ok(isErrorCode(code));
-      assert.equal(ERROR_CATALOGUE[code].status, status, `default code of ${status}`);
+      assert.equal(statusOf(code), status, `default code of ${status}`);
+      assert.equal(registeredErrorCodes().get(code)?.owner, 'common', `default code of ${status} is generic`);
     }
     assert.deepEqual(pick(toErrorResponse(new NotFoundException('Cannot GET /api/nope'))), [404, 'not_found']);
     assert.deepEqual(pick(toErrorResponse(new PayloadTooLargeException())), [413, 'payload_too_large']);
@@ -81,14 +116,14 @@ describe('error catalogue', () => {
     assert.equal(errorShapeFor('/api/nope', false), 'platform');
     assert.equal(errorShapeFor('/api/v1/chat/completionsx', true), 'platform');
 
-    const res = toErrorResponse(new AppError('quota_exceeded', 'over'));
+    const res = toErrorResponse(new AppError('rate_limited', 'over'));
     assert.deepEqual(errorBody(res, 'openai', 'r1'), {
-      error: { message: 'over', type: 'insufficient_quota', code: 'quota_exceeded', param: null },
+      error: { message: 'over', type: 'rate_limit_error', code: 'rate_limited', param: null },
     });
     assert.deepEqual(errorBody(res, 'platform', 'r1'), {
       statusCode: 429,
       error: 'Too Many Requests',
-      code: 'quota_exceeded',
+      code: 'rate_limited',
       message: 'over',
       request_id: 'r1',
     });

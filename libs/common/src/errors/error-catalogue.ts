@@ -13,109 +13,110 @@ export interface ErrorCodeEntry {
   readonly openAiType: OpenAiErrorType;
 }
 
-const entry = (status: number, openAiType: OpenAiErrorType): ErrorCodeEntry => ({ status, openAiType });
+export const errorEntry = (status: number, openAiType: OpenAiErrorType): ErrorCodeEntry => ({ status, openAiType });
 
 /**
- * Every error code the service answers, with its one HTTP status and its OpenAI `type`. Throw sites name a
- * code and never a status, so one code cannot mean two statuses; both error shapes (the platform's and
- * OpenAI's) read the same row. A new code is added here first.
+ * The codes any HTTP service answers: HTTP's own refusals and the platform's (bad input, credentials, the
+ * database). A lib's own codes live in its `<lib>.errors.ts`, which registers them (`registerErrorCodes`) and adds
+ * them to `ErrorCodes`; its index.ts loads that file, so a lib's codes exist as soon as the lib is loaded. A code
+ * thrown by several libs belongs to the lowest of them (the others load it through its index).
  */
-export const ERROR_CATALOGUE = {
+const HTTP_ERROR_CODES = {
   // 400: the request itself is wrong.
-  bad_request: entry(400, 'invalid_request_error'),
-  validation_failed: entry(400, 'invalid_request_error'),
-  invalid_json: entry(400, 'invalid_request_error'),
-  invalid_request_body: entry(400, 'invalid_request_error'),
-  invalid_cursor: entry(400, 'invalid_request_error'),
-  invalid_range: entry(400, 'invalid_request_error'),
-  range_too_large: entry(400, 'invalid_request_error'),
-  invalid_slug: entry(400, 'invalid_request_error'),
-  invalid_expires_at: entry(400, 'invalid_request_error'),
-  user_not_member: entry(400, 'invalid_request_error'),
-  user_not_signed_in: entry(400, 'invalid_request_error'),
-  invalid_webhook_payload: entry(400, 'invalid_request_error'),
-  invalid_webhook_signature: entry(400, 'invalid_request_error'),
-  // 401: no usable credential.
-  unauthenticated: entry(401, 'authentication_error'),
-  invalid_token: entry(401, 'authentication_error'),
-  invalid_api_key: entry(401, 'authentication_error'),
-  api_key_revoked: entry(401, 'authentication_error'),
-  api_key_expired: entry(401, 'authentication_error'),
+  bad_request: errorEntry(400, 'invalid_request_error'),
+  validation_failed: errorEntry(400, 'invalid_request_error'),
+  invalid_json: errorEntry(400, 'invalid_request_error'),
+  invalid_request_body: errorEntry(400, 'invalid_request_error'),
+  invalid_cursor: errorEntry(400, 'invalid_request_error'),
+  // 401: no usable credential. `invalid_token` is a bearer token's (RFC 6750), whoever issues it.
+  unauthenticated: errorEntry(401, 'authentication_error'),
+  invalid_token: errorEntry(401, 'authentication_error'),
   // 403: a valid credential that may not do this.
-  forbidden: entry(403, 'permission_error'),
-  tenant_mismatch: entry(403, 'permission_error'),
-  api_key_disabled: entry(403, 'permission_error'),
-  user_deactivated: entry(403, 'permission_error'),
-  api_key_without_user: entry(403, 'permission_error'),
-  openrouter_key_disabled: entry(403, 'permission_error'),
-  // 404
-  not_found: entry(404, 'not_found_error'),
-  model_not_found: entry(404, 'invalid_request_error'),
-  // OpenRouter's own refusals, passed on with their status (one code per status), OpenRouter's message kept.
-  upstream_bad_request: entry(400, 'invalid_request_error'),
-  upstream_unauthorized: entry(401, 'authentication_error'),
-  upstream_insufficient_credits: entry(402, 'insufficient_quota'),
-  upstream_forbidden: entry(403, 'permission_error'),
-  upstream_not_found: entry(404, 'not_found_error'),
-  upstream_payload_too_large: entry(413, 'invalid_request_error'),
-  upstream_unprocessable_entity: entry(422, 'invalid_request_error'),
-  upstream_rate_limited: entry(429, 'rate_limit_error'),
-  // Other 4xx the HTTP layer answers.
-  method_not_allowed: entry(405, 'invalid_request_error'),
-  not_acceptable: entry(406, 'invalid_request_error'),
-  request_timeout: entry(408, 'invalid_request_error'),
-  payload_too_large: entry(413, 'invalid_request_error'),
-  header_fields_too_large: entry(431, 'invalid_request_error'),
-  unsupported_media_type: entry(415, 'invalid_request_error'),
-  unprocessable_entity: entry(422, 'invalid_request_error'),
-  uri_too_long: entry(414, 'invalid_request_error'),
+  forbidden: errorEntry(403, 'permission_error'),
+  not_found: errorEntry(404, 'not_found_error'),
+  method_not_allowed: errorEntry(405, 'invalid_request_error'),
+  not_acceptable: errorEntry(406, 'invalid_request_error'),
+  request_timeout: errorEntry(408, 'invalid_request_error'),
   // 409: the request is fine but the state it meets refuses it.
-  conflict: entry(409, 'invalid_request_error'),
-  slug_taken: entry(409, 'invalid_request_error'),
-  personal_tenant: entry(409, 'invalid_request_error'),
-  already_member: entry(409, 'invalid_request_error'),
-  last_owner: entry(409, 'invalid_request_error'),
-  invitee_deactivated: entry(409, 'invalid_request_error'),
-  user_not_active: entry(409, 'invalid_request_error'),
-  api_key_already_revoked: entry(409, 'invalid_request_error'),
-  api_key_already_expired: entry(409, 'invalid_request_error'),
-  api_key_rotating: entry(409, 'invalid_request_error'),
-  reconciliation_running: entry(409, 'invalid_request_error'),
-  // 429
-  rate_limited: entry(429, 'rate_limit_error'),
-  quota_exceeded: entry(429, 'insufficient_quota'),
-  budget_exceeded: entry(429, 'insufficient_quota'),
-  tenant_budget_exceeded: entry(429, 'insufficient_quota'),
-  // 5xx: ours or upstream's.
-  internal_error: entry(500, 'server_error'),
-  bad_gateway: entry(502, 'server_error'),
-  openrouter_unavailable: entry(502, 'server_error'),
-  openrouter_key_unavailable: entry(502, 'server_error'),
-  openrouter_key_renewal_failed: entry(502, 'server_error'),
-  upstream_unavailable: entry(502, 'server_error'),
-  upstream_bad_response: entry(502, 'server_error'),
-  upstream_error: entry(502, 'server_error'),
-  service_unavailable: entry(503, 'server_error'),
-  database_unavailable: entry(503, 'server_error'),
-  openrouter_not_configured: entry(503, 'server_error'),
-  openrouter_key_busy: entry(503, 'server_error'),
-  webhooks_not_configured: entry(503, 'server_error'),
-  gateway_timeout: entry(504, 'server_error'),
-  upstream_timeout: entry(504, 'server_error'),
+  conflict: errorEntry(409, 'invalid_request_error'),
+  payload_too_large: errorEntry(413, 'invalid_request_error'),
+  uri_too_long: errorEntry(414, 'invalid_request_error'),
+  unsupported_media_type: errorEntry(415, 'invalid_request_error'),
+  unprocessable_entity: errorEntry(422, 'invalid_request_error'),
+  rate_limited: errorEntry(429, 'rate_limit_error'),
+  header_fields_too_large: errorEntry(431, 'invalid_request_error'),
+  // 5xx: ours, or a server behind us.
+  internal_error: errorEntry(500, 'server_error'),
+  bad_gateway: errorEntry(502, 'server_error'),
+  service_unavailable: errorEntry(503, 'server_error'),
+  database_unavailable: errorEntry(503, 'server_error'),
+  gateway_timeout: errorEntry(504, 'server_error'),
 } as const satisfies Record<string, ErrorCodeEntry>;
 
-export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+type HttpErrorCodes = typeof HTTP_ERROR_CODES;
+
+/**
+ * Every error code the service answers, by name. A lib adds its codes by module augmentation, from the very
+ * object it registers, so that the type and the registry cannot tell two stories:
+ *
+ *     const TENANT_ERROR_CODES = registerErrorCodes('tenants', { slug_taken: errorEntry(409, ...) });
+ *     type TenantErrorCodes = typeof TENANT_ERROR_CODES;
+ *     declare module '#libs/common' {
+ *       interface ErrorCodes extends TenantErrorCodes {}
+ *     }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by the libs' augmentations
+export interface ErrorCodes extends HttpErrorCodes {}
+
+/** A code of the catalogue: a closed union, so a throw site cannot name a code nobody registered. */
+export type ErrorCode = keyof ErrorCodes & string;
+
+/** code → its entry, and the lib that registered it (for the start-up error when two libs claim one code). */
+const REGISTRY = new Map<string, ErrorCodeEntry & { owner: string }>();
+
+/**
+ * Adds a lib's codes to the catalogue; runs when the lib's errors file is loaded. One code has one status and one
+ * owner: a code registered a second time (by another lib, or with another status) stops the start-up.
+ */
+export function registerErrorCodes<const T extends Record<string, ErrorCodeEntry>>(owner: string, entries: T): T {
+  // All checked before any is added, so a refused registration leaves the catalogue as it was.
+  for (const [code, entry] of Object.entries(entries)) {
+    if (!/^[a-z]+(_[a-z]+)*$/.test(code)) throw new Error(`Error code "${code}" (${owner}) is not lower-snake`);
+    const known = REGISTRY.get(code);
+    if (known)
+      throw new Error(
+        `Error code "${code}" is registered twice: by ${known.owner} (${known.status}) and by ${owner} (${entry.status})`,
+      );
+  }
+  for (const [code, entry] of Object.entries(entries))
+    REGISTRY.set(code, { status: entry.status, openAiType: entry.openAiType, owner });
+  return entries;
+}
+
+registerErrorCodes('common', HTTP_ERROR_CODES);
+
+/** The codes registered so far, each with its entry and owner (for tests and documentation). */
+export function registeredErrorCodes(): ReadonlyMap<string, Readonly<ErrorCodeEntry & { owner: string }>> {
+  return REGISTRY;
+}
 
 export function isErrorCode(code: unknown): code is ErrorCode {
-  return typeof code === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, code);
+  return typeof code === 'string' && REGISTRY.has(code);
+}
+
+export function errorEntryOf(code: ErrorCode): ErrorCodeEntry {
+  const entry = REGISTRY.get(code);
+  // A code in the union whose lib's errors file was never loaded: a wiring bug, not a client's error.
+  if (!entry) throw new Error(`Error code "${code}" is not registered (is its lib's errors file loaded?)`);
+  return entry;
 }
 
 export function statusOf(code: ErrorCode): number {
-  return ERROR_CATALOGUE[code].status;
+  return errorEntryOf(code).status;
 }
 
 export function openAiTypeOf(code: ErrorCode): OpenAiErrorType {
-  return ERROR_CATALOGUE[code].openAiType;
+  return errorEntryOf(code).openAiType;
 }
 
 /** Code of an error that carries none of its own (framework exceptions), by its HTTP status. */
@@ -161,7 +162,7 @@ export function defaultCodeFor(status: number): ErrorCode {
 }
 
 /**
- * OpenAI `type` of an error whose code is not ours (OpenRouter's own errors, passed through with their
+ * OpenAI `type` of an error whose code is not ours (an upstream's own errors, passed through with their
  * status): by status, as OpenAI answers them.
  */
 export function openAiTypeForStatus(status: number): OpenAiErrorType {

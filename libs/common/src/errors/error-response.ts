@@ -49,6 +49,8 @@ export function isDatabaseUnavailable(err: unknown): boolean {
  */
 export function toErrorResponse(err: unknown): ErrorResponse {
   if (err instanceof AppError) {
+    // A code whose lib never registered it is a wiring bug: answered as one, not with a guessed status.
+    if (!isErrorCode(err.code)) return { ...answer('internal_error', 'Internal server error'), unexpected: true };
     return {
       status: err.status,
       code: err.code,

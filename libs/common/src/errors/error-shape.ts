@@ -1,4 +1,4 @@
-import { ERROR_CATALOGUE } from './error-catalogue';
+import { openAiTypeOf } from './error-catalogue';
 import type { ErrorResponse } from './error-response';
 import { statusName } from './http-status-names';
 import { scrubSecrets } from '../redaction/secret-text';
@@ -77,7 +77,7 @@ export function errorBody(
   requestId: string,
 ): PlatformErrorBody | OpenAiErrorBody | AnthropicErrorBody {
   const message = scrubSecrets(res.message);
-  if (shape === 'openai') return openAiErrorBody(message, ERROR_CATALOGUE[res.code].openAiType, res.code);
+  if (shape === 'openai') return openAiErrorBody(message, openAiTypeOf(res.code), res.code);
   if (shape === 'anthropic') return anthropicErrorBody(res.status, message, res.code);
   return {
     statusCode: res.status,

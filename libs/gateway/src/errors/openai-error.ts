@@ -1,5 +1,6 @@
 import { AppError, openAiErrorBody, openAiTypeForStatus } from '#libs/common';
 import type { OpenAiErrorBody } from '#libs/common';
+import '../gateway.errors'; // the codes thrown here, registered also when a test loads this file alone
 
 export { openAiErrorBody };
 export type { OpenAiErrorBody };

@@ -18,6 +18,7 @@ import { KeyReplacementLimit } from './replacement-limit';
 import { KeySpendCache } from '../spend/key-spend.cache';
 import { SingleFlight } from '#libs/common';
 import { MetricsService } from '#libs/metrics';
+import '../openrouter.errors'; // the codes thrown here, registered also when a test loads this file alone
 
 type Replacement = 'refresh' | 'renewal';
 

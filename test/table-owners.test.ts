@@ -46,9 +46,11 @@ const TENANT_OWNED = ['memberships', 'api_keys', 'usage_records', 'usage_rollups
 
 /** The named cross-tenant readers: statements on tenant-owned tables without a tenant predicate. */
 const CROSS_TENANT: Record<string, string> = {
-  'libs/admin/src/admin-directory.service.ts': 'platform administration: users and tenants across tenants',
-  'libs/admin/src/platform-stats.service.ts': 'platform statistics: counts over every tenant',
-  'libs/audit-read/src/audit-queries.service.ts': 'the platform audit trail (tenant filter optional for admins)',
+  'libs/admin/src/read-model/platform-directory.repository.ts':
+    'platform administration: users and tenants across tenants',
+  'libs/admin/src/read-model/platform-stats.repository.ts': 'platform statistics: counts over every tenant',
+  'libs/audit-read/src/audit-event-read.repository.ts':
+    'the platform audit trail, pageAcrossTenants (the forTenant view names its tenant)',
   'libs/api-keys/src/auth/api-key.lookup.ts': "lookup by hash: the key is what tells the request's tenant",
   'libs/api-keys/src/auth/last-used.tracker.ts': 'last_used_at of keys already verified, by key id',
   'libs/api-keys/src/api-key.repository.ts':

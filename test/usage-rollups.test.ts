@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, openDatabaseEndpoint, type DatabaseEndpoint } from '#libs/database';
 import { UsageQuery, UsageRecorder, UsageRetention, type UsageGroup, type UsageRecord } from '#libs/gateway';
-import { JobLease } from '#libs/reconciliation';
+import { JobLease, JobLeaseRepository } from '#libs/reconciliation';
 import { UsageLedgerState, UsageRollupRebuilder } from '#libs/usage';
 import { createTestDatabase, startApp, type TestApp, type TestDatabase } from './support/app';
 import { cliRunner } from './support/cli';
@@ -109,7 +109,7 @@ async function openServices(database: TestDatabase) {
     query: new UsageQuery(db, recorder, ledger),
     rebuilder: new UsageRollupRebuilder(db, ledger),
     retention: (days: number, batchSize = 50, pauseMs = 5) =>
-      new UsageRetention(db, new JobLease(db), ledger, { days, batchSize, pauseMs }),
+      new UsageRetention(db, new JobLease(new JobLeaseRepository(db)), ledger, { days, batchSize, pauseMs }),
     close: async () => {
       await recorder.drain();
       await db.destroy();

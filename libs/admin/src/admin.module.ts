@@ -6,6 +6,8 @@ import { AdminKeyRefresh } from './admin-key-refresh.service';
 import { AdminUserBudgets } from './admin-user-budget.service';
 import { AdminController } from './admin.controller';
 import { PlatformStats } from './platform-stats.service';
+import { PlatformDirectoryRepository } from './read-model/platform-directory.repository';
+import { PlatformStatsRepository } from './read-model/platform-stats.repository';
 
 /**
  * Platform administration. Needs `ReconciliationModule.forRoot()` (global) in the application for
@@ -14,7 +16,14 @@ import { PlatformStats } from './platform-stats.service';
 @Module({
   imports: [OpenRouterModule, AuditReadModule],
   controllers: [AdminController],
-  providers: [AdminDirectory, PlatformStats, AdminKeyRefresh, AdminUserBudgets],
+  providers: [
+    PlatformDirectoryRepository,
+    PlatformStatsRepository,
+    AdminDirectory,
+    PlatformStats,
+    AdminKeyRefresh,
+    AdminUserBudgets,
+  ],
   exports: [AdminDirectory, PlatformStats, AdminKeyRefresh, AdminUserBudgets],
 })
 export class AdminModule {}

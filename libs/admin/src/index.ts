@@ -4,6 +4,8 @@ export * from './admin-key-refresh.service';
 export * from './admin-user-budget.service';
 export * from './dto/update-admin-user.dto';
 export * from './platform-stats.service';
+export * from './read-model/platform-directory.repository';
+export * from './read-model/platform-stats.repository';
 export * from './dto/admin-tenant.response';
 export * from './dto/admin-user.response';
 export * from './dto/stats.response';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TenantsModule } from '#libs/tenants';
+import { AuditEventReadRepository } from './audit-event-read.repository';
 import { AuditQueries } from './audit-queries.service';
 import { TenantAuditController } from './tenant-audit.controller';
 
@@ -11,7 +12,7 @@ import { TenantAuditController } from './tenant-audit.controller';
 @Module({
   imports: [TenantsModule],
   controllers: [TenantAuditController],
-  providers: [AuditQueries],
+  providers: [AuditEventReadRepository, AuditQueries],
   exports: [AuditQueries],
 })
 export class AuditReadModule {}

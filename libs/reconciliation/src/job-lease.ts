@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { DataSource } from 'typeorm';
+import { JobLeaseRepository } from './job-lease.repository';
 
 const PROCESS_ID = `${hostname()}:${process.pid}`;
 
@@ -23,50 +22,24 @@ export interface HeldLease {
  */
 @Injectable()
 export class JobLease {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly leases: JobLeaseRepository) {}
 
   async tryAcquire(name: string, ttlMs: number): Promise<HeldLease | null> {
+    // Each acquisition has its own token: a holder whose lease expired and was taken again cannot extend or release
+    // its successor's, even in the same process.
     const token = `${PROCESS_ID}:${randomUUID().slice(0, 8)}`;
-    await this.dataSource.query(`INSERT INTO job_leases (name) VALUES ($1) ON CONFLICT (name) DO NOTHING`, [name]);
-    const taken = await this.dataSource.query(
-      `UPDATE job_leases SET owner = $2, lease_until = now() + ($3 || ' milliseconds')::interval, updated_at = now()
-        WHERE name = $1 AND (lease_until IS NULL OR lease_until < now()) RETURNING name`,
-      [name, token, String(ttlMs)],
-    );
-    if (rowCount(taken) === 0) return null;
+    await this.leases.ensure(name);
+    if (!(await this.leases.take(name, token, ttlMs))) return null;
     return {
       name,
       token,
-      extend: async () => {
-        const rows = await this.dataSource.query(
-          `UPDATE job_leases SET lease_until = now() + ($3 || ' milliseconds')::interval, updated_at = now()
-            WHERE name = $1 AND owner = $2 RETURNING name`,
-          [name, token, String(ttlMs)],
-        );
-        return rowCount(rows) > 0;
-      },
-      release: async () => {
-        await this.dataSource.query(
-          `UPDATE job_leases SET owner = NULL, lease_until = NULL, updated_at = now() WHERE name = $1 AND owner = $2`,
-          [name, token],
-        );
-      },
+      extend: () => this.leases.extend(name, token, ttlMs),
+      release: () => this.leases.release(name, token),
     };
   }
 
   /** Who holds the lease and until when, for messages; null when free. */
-  async holder(name: string): Promise<{ owner: string; until: Date } | null> {
-    const rows: { owner: string | null; lease_until: Date | null }[] = await this.dataSource.query(
-      `SELECT owner, lease_until FROM job_leases WHERE name = $1 AND lease_until >= now()`,
-      [name],
-    );
-    const row = rows[0];
-    return row?.owner && row.lease_until ? { owner: row.owner, until: new Date(row.lease_until) } : null;
+  holder(name: string): Promise<{ owner: string; until: Date } | null> {
+    return this.leases.holder(name);
   }
-}
-
-/** TypeORM answers UPDATE … RETURNING on postgres as [rows, count]. */
-function rowCount(result: unknown[]): number {
-  if (Array.isArray(result[0])) return (result[0] as unknown[]).length;
-  return result.length;
 }

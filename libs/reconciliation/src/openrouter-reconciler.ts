@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AuditService } from '#libs/audit';
 import { DeploymentIdentity } from '#libs/installation';
 import { KeyDeletionQueue, OpenRouterClient, OpenRouterError, parseKeyName, UpstreamKey } from '#libs/openrouter';
 import { JobLease } from './job-lease';
+import { UpstreamKeyReferenceRepository } from './read-model/upstream-key-reference.repository';
 import {
   RECONCILIATION_OPTIONS,
   ReconcileInput,
@@ -33,7 +32,7 @@ export class OpenRouterReconciler {
   private readonly logger = new Logger(OpenRouterReconciler.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly references: UpstreamKeyReferenceRepository,
     private readonly client: OpenRouterClient,
     private readonly deletions: KeyDeletionQueue,
     private readonly audit: AuditService,
@@ -99,7 +98,7 @@ export class OpenRouterReconciler {
     }
 
     // 3. References are read after the listing, so that a key stored meanwhile counts as referenced.
-    const referenced = await this.referencedHashes();
+    const referenced = await this.references.referencedHashes();
     const pending = await this.deletions.pendingHashes();
     queue.pending = pending.size;
     const cutoff = Date.now() - graceMs;
@@ -147,7 +146,7 @@ export class OpenRouterReconciler {
     // 4. Delete the orphans, each checked once more just before.
     for (const orphan of report.orphans) {
       await keepLease();
-      if (await this.isReferenced(orphan.hash)) {
+      if (await this.references.isReferencedOrQueued(orphan.hash)) {
         report.referenced++;
         orphan.deleted = false;
         continue;
@@ -182,21 +181,6 @@ export class OpenRouterReconciler {
       `OpenRouter reconciliation: ${report.scanned} keys scanned, ${report.ours} ours, ${report.deleted} orphans deleted, ${report.failed} failed, queue ${queue.deleted}/${queue.attempted}`,
     );
     return report;
-  }
-
-  private async referencedHashes(): Promise<Set<string>> {
-    const rows: { upstream_hash: string }[] = await this.dataSource.query(
-      `SELECT upstream_hash FROM openrouter_keys WHERE upstream_hash IS NOT NULL`,
-    );
-    return new Set(rows.map((r) => r.upstream_hash));
-  }
-
-  private async isReferenced(hash: string): Promise<boolean> {
-    const rows = await this.dataSource.query(
-      `SELECT 1 FROM openrouter_keys WHERE upstream_hash = $1 UNION ALL SELECT 1 FROM openrouter_key_deletions WHERE upstream_hash = $1`,
-      [hash],
-    );
-    return rows.length > 0;
   }
 }
 

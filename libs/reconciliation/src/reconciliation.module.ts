@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { OpenRouterModule } from '#libs/openrouter';
 import { JobLease } from './job-lease';
+import { JobLeaseRepository } from './job-lease.repository';
 import { OpenRouterReconciler } from './openrouter-reconciler';
+import { UpstreamKeyReferenceRepository } from './read-model/upstream-key-reference.repository';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { DEFAULT_RECONCILIATION_OPTIONS, RECONCILIATION_OPTIONS, ReconciliationOptions } from './reconciliation.types';
 
@@ -27,6 +29,8 @@ export class ReconciliationModule {
       imports: [OpenRouterModule],
       providers: [
         { provide: RECONCILIATION_OPTIONS, inject: [AppConfig], useFactory: optionsFrom },
+        JobLeaseRepository,
+        UpstreamKeyReferenceRepository,
         JobLease,
         OpenRouterReconciler,
         ...(schedule ? [ReconciliationScheduler] : []),

@@ -5,6 +5,7 @@ export * from './keys/openrouter-key-deletion.entity';
 export * from './keys/openrouter-key.store';
 export * from './keys/key-deletion.queue';
 export * from './keys/openrouter-key.provisioner';
+export { keyName, parseKeyName, type ParsedKeyName } from './keys/key-name';
 export * from './spend/key-spend.cache';
 export * from './budget/budget-period';
 export * from './budget/user-budgets';

@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { JournalMark } from '#libs/common';
 import type { QuotaWindow } from './quota-period';
 import { windowId } from './quota-period';
-import { KeyCounterDelta, PostgresQuotaStore, TenantSpendDelta } from './postgres-quota.store';
+import { PostgresQuotaStore } from './postgres-quota.store';
+import type { KeyCounterDelta, TenantSpendDelta } from './quota-counter.repository';
 import {
   AdmitInput,
   AdmitResult,

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { LocalQuotaStore } from './local-quota.store';
 import { PostgresQuotaStore } from './postgres-quota.store';
@@ -21,10 +19,11 @@ import { TokenUsageReader } from './token-usage.reader';
   providers: [
     {
       provide: QUOTA_STORE,
-      inject: [REDIS_CLIENT, getDataSourceToken()],
-      useFactory: (redis: RedisClient, dataSource: DataSource): QuotaStore =>
-        redis ? new RedisQuotaStore(redis) : new LocalQuotaStore(new PostgresQuotaStore(dataSource)),
+      inject: [REDIS_CLIENT, PostgresQuotaStore],
+      useFactory: (redis: RedisClient, postgres: PostgresQuotaStore): QuotaStore =>
+        redis ? new RedisQuotaStore(redis) : new LocalQuotaStore(postgres),
     },
+    PostgresQuotaStore,
     QuotaSettler,
     QuotaService,
     TokenUsageReader,

@@ -134,4 +134,30 @@ describe('QuotaService budgets', () => {
     );
     assert.equal(store.settled[0].costMicros, 500_000);
   });
+
+  it('refuses a token quota by code: 0 without I/O, else with the settled tokens the store saw', async () => {
+    const { store, service } = await build();
+    const quota = (tokenQuota: number): QuotaPolicy => ({ tokenQuota, period: 'day' });
+    const none = await service.admit('k1', quota(0), 10);
+    assert.deepEqual(none, { granted: false, quota: 0, period: 'day', used: 0 });
+    assert.equal(store.admitted.length, 0);
+
+    store.answer = { granted: false, refusedBy: 'quota', used: 120, release: null };
+    const refused = await service.admit('k1', quota(100), 10);
+    assert.deepEqual(refused, { granted: false, quota: 100, period: 'day', used: 120 });
+    const error = quotaRefusalError(refused as never);
+    assert.deepEqual([error.code, error.status], ['quota_exceeded', 429]);
+    assert.equal(store.admitted[0].reserve?.quota, 100);
+    assert.equal(store.admitted[0].reserve?.tokens, 10);
+  });
+
+  it('admits unchecked when the store fails (fail open), without a reservation to release', async () => {
+    const { store, service } = await build();
+    store.admit = async () => {
+      throw Object.assign(new Error('down'), { code: 'ECONNREFUSED' });
+    };
+    const admission = await service.admit('k1', { tokenQuota: 100, period: 'day' }, 10);
+    assert.ok(admission.granted);
+    assert.equal(admission.ticket.reservation, null);
+  });
 });

@@ -1,16 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions } from '#libs/database';
 import { AuditActor, AuditService } from '#libs/audit';
 import { AppError, LruCache } from '#libs/common';
 import { AppConfig } from '#libs/config';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { spendOf, type KeySpend } from '../client/key-usage';
 import { OpenRouterClient } from '../client/openrouter.client';
-import { OpenRouterError } from '../client/openrouter.errors';
+import { codeOf } from '../error-code';
 import { KeyLease } from '../keys/key-lease';
 import { OpenRouterKey } from '../keys/openrouter-key.entity';
+import { OpenRouterKeyRepository, type BudgetColumns } from '../keys/openrouter-key.repository';
 import { OpenRouterKeyStore } from '../keys/openrouter-key.store';
 import {
   addSpend,
@@ -55,7 +54,8 @@ export class UserBudgets {
   private readonly failedAt = new LruCache<string, number>(50_000, RETRY_AFTER_FAILURE_MS);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: OpenRouterKeyRepository,
+    private readonly transactions: Transactions,
     private readonly client: OpenRouterClient,
     private readonly store: OpenRouterKeyStore,
     private readonly lease: KeyLease,
@@ -103,7 +103,7 @@ export class UserBudgets {
    * The row's bookkeeping columns for a standing (the key they describe gets `keyLimit` and the period's
    * `limit_reset`).
    */
-  columnsFor(s: BudgetStanding): Partial<OpenRouterKey> {
+  columnsFor(s: BudgetStanding): BudgetColumns {
     return {
       spendingLimit: s.keyLimit,
       budgetPeriod: s.period,
@@ -143,9 +143,7 @@ export class UserBudgets {
             limit: s.keyLimit,
             limitReset: limitResetOf(s.period),
           });
-          await this.dataSource
-            .getRepository(OpenRouterKey)
-            .update({ userId, upstreamHash: current.upstreamHash! }, this.columnsFor(s));
+          await this.keys.writeBudgetColumns(userId, current.upstreamHash!, this.columnsFor(s));
           await this.bus.publish(CacheTopic.user, userId);
           this.logger.log(`OpenRouter key limit of user ${userId} set to ${s.keyLimit} USD (${s.period})`);
           return this.store.find(userId);
@@ -190,8 +188,8 @@ export class UserBudgets {
             );
           }
         }
-        await this.dataSource.transaction(async (m) => {
-          await m.update(OpenRouterKey, { userId }, { budgetUsd, ...(live ? this.columnsFor(s) : {}) });
+        await this.transactions.run(async (uow) => {
+          await this.keys.writeBudget(uow, userId, budgetUsd, live ? this.columnsFor(s) : {});
           await this.audit.record(
             {
               action: 'user.budget_changed',
@@ -205,7 +203,7 @@ export class UserBudgets {
                 key_limit: live ? s.keyLimit : null,
               },
             },
-            unitOfWorkOf(m),
+            uow,
           );
         });
         await this.bus.publish(CacheTopic.user, userId);
@@ -221,9 +219,4 @@ export class UserBudgets {
     if (start === null) return false;
     return row.periodStartedAt === null || row.periodStartedAt.getTime() < start.getTime();
   }
-}
-
-function codeOf(err: unknown): string {
-  if (err instanceof OpenRouterError || err instanceof AppError) return err.code;
-  return 'unexpected_error';
 }

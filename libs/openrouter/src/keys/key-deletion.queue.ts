@@ -1,10 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { entityManagerOf, type UnitOfWork, unitOfWorkOf } from '#libs/database';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import { AuditService, SYSTEM_ACTOR } from '#libs/audit';
 import { OpenRouterClient, OpenRouterError } from '../client';
-import { OpenRouterKeyDeletion } from './openrouter-key-deletion.entity';
+import { OpenRouterKeyDeletionRepository } from './openrouter-key-deletion.repository';
+import { OpenRouterKeyRepository } from './openrouter-key.repository';
 
 /**
  * Upstream keys that must be deleted at OpenRouter. A key is queued in the same transaction that
@@ -15,16 +14,15 @@ export class KeyDeletionQueue {
   private readonly logger = new Logger(KeyDeletionQueue.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queue: OpenRouterKeyDeletionRepository,
+    private readonly keys: OpenRouterKeyRepository,
+    private readonly transactions: Transactions,
     private readonly client: OpenRouterClient,
     private readonly audit: AuditService,
   ) {}
 
-  async enqueue(manager: EntityManager, upstreamHash: string, userId: string | null, reason: string): Promise<void> {
-    await manager.query(
-      `INSERT INTO openrouter_key_deletions (upstream_hash, user_id, reason) VALUES ($1, $2, $3) ON CONFLICT (upstream_hash) DO NOTHING`,
-      [upstreamHash, userId, reason],
-    );
+  enqueue(uow: UnitOfWork, upstreamHash: string, userId: string | null, reason: string): Promise<void> {
+    return this.queue.enqueue(uow, upstreamHash, userId, reason);
   }
 
   /**
@@ -34,19 +32,9 @@ export class KeyDeletionQueue {
    * commit), or null when they had none.
    */
   async disableUserKey(uow: UnitOfWork, userId: string, reason: string): Promise<string | null> {
-    const manager = entityManagerOf(uow);
-    const rows: { upstream_hash: string | null }[] = await manager.query(
-      `SELECT upstream_hash FROM openrouter_keys WHERE user_id = $1 FOR UPDATE`,
-      [userId],
-    );
-    const hash = rows[0]?.upstream_hash ?? null;
-    await manager.query(
-      `INSERT INTO openrouter_keys (user_id, status) VALUES ($1, 'disabled')
-       ON CONFLICT (user_id) DO UPDATE SET status = 'disabled', key_encrypted = NULL, upstream_hash = NULL, label = NULL,
-         last_error_code = NULL, updated_at = now()`,
-      [userId],
-    );
-    if (hash) await this.enqueue(manager, hash, userId, reason);
+    const hash = await this.keys.lockUpstreamHash(uow, userId);
+    await this.keys.disable(uow, userId);
+    if (hash) await this.enqueue(uow, hash, userId, reason);
     return hash;
   }
 
@@ -56,20 +44,12 @@ export class KeyDeletionQueue {
       await this.client.deleteKey(upstreamHash);
     } catch (err) {
       const code = err instanceof OpenRouterError ? err.code : 'unexpected_error';
-      await this.dataSource.query(
-        `UPDATE openrouter_key_deletions SET attempts = attempts + 1, last_error_code = $2,
-           next_attempt_at = now() + (least(3600, 30 * power(2, least(attempts, 7))) || ' seconds')::interval
-         WHERE upstream_hash = $1`,
-        [upstreamHash, code],
-      );
+      await this.queue.recordFailedAttempt(upstreamHash, code);
       this.logger.warn(`Deleting replaced OpenRouter key ${upstreamHash} failed (${code}); it stays queued`);
       return false;
     }
-    await this.dataSource.transaction(async (m) => {
-      const rows = await m.query(`DELETE FROM openrouter_key_deletions WHERE upstream_hash = $1 RETURNING user_id`, [
-        upstreamHash,
-      ]);
-      const userId = (Array.isArray(rows[0]) ? rows[0][0] : rows[0])?.user_id ?? null;
+    await this.transactions.run(async (uow) => {
+      const userId = await this.queue.remove(uow, upstreamHash);
       await this.audit.record(
         {
           action: 'openrouter_key.deleted',
@@ -77,7 +57,7 @@ export class KeyDeletionQueue {
           target: { type: 'openrouter_key', id: upstreamHash },
           metadata: { user_id: userId },
         },
-        unitOfWorkOf(m),
+        uow,
       );
     });
     return true;
@@ -85,22 +65,13 @@ export class KeyDeletionQueue {
 
   /** Retries the deletions that are due; returns how many succeeded. */
   async retryDue(limit = 50): Promise<{ attempted: number; deleted: number }> {
-    const due = await this.dataSource
-      .getRepository(OpenRouterKeyDeletion)
-      .createQueryBuilder('d')
-      .where('d.next_attempt_at <= now()')
-      .orderBy('d.next_attempt_at', 'ASC')
-      .limit(limit)
-      .getMany();
+    const due = await this.queue.due(limit);
     let deleted = 0;
     for (const d of due) if (await this.deleteNow(d.upstreamHash)) deleted++;
     return { attempted: due.length, deleted };
   }
 
   async pendingHashes(): Promise<Set<string>> {
-    const rows: { upstream_hash: string }[] = await this.dataSource.query(
-      `SELECT upstream_hash FROM openrouter_key_deletions`,
-    );
-    return new Set(rows.map((r) => r.upstream_hash));
+    return new Set(await this.queue.pendingHashes());
   }
 }

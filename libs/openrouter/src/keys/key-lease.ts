@@ -1,11 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
 import { AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
+import { OpenRouterKeyRepository } from './openrouter-key.repository';
 
 const PROCESS_ID = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
@@ -21,7 +20,7 @@ export class KeyLease {
   private readonly ttlMs: number;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly keys: OpenRouterKeyRepository,
     config: AppConfig,
   ) {
     // Long enough for the upstream calls a holder makes (a read, a create, an update), each within the timeout.
@@ -56,27 +55,10 @@ export class KeyLease {
   /** Returns a lease token when taken, null when another holder has it. */
   async tryAcquire(userId: string, ttlMs: number): Promise<string | null> {
     const token = `${PROCESS_ID}:${randomUUID().slice(0, 8)}`;
-    await this.dataSource.query(`INSERT INTO openrouter_keys (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, [
-      userId,
-    ]);
-    const rows: unknown[] = await this.dataSource.query(
-      `UPDATE openrouter_keys SET lease_owner = $2, lease_until = now() + ($3 || ' milliseconds')::interval
-       WHERE user_id = $1 AND (lease_until IS NULL OR lease_until < now()) RETURNING user_id`,
-      [userId, token, String(ttlMs)],
-    );
-    return rowCount(rows) > 0 ? token : null;
+    return (await this.keys.takeLease(userId, token, ttlMs)) ? token : null;
   }
 
-  async release(userId: string, token: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE openrouter_keys SET lease_owner = NULL, lease_until = NULL WHERE user_id = $1 AND lease_owner = $2`,
-      [userId, token],
-    );
+  release(userId: string, token: string): Promise<void> {
+    return this.keys.releaseLease(userId, token);
   }
-}
-
-/** TypeORM answers UPDATE … RETURNING on postgres as [rows, count]. */
-function rowCount(result: unknown[]): number {
-  if (Array.isArray(result[0])) return (result[0] as unknown[]).length;
-  return result.length;
 }

@@ -1,64 +1,155 @@
 /**
- * OpenRouterKeyProvisioner around mocked collaborators (Nest testing module, no database, no network):
- * one upstream key however many calls ask at once (one flight in a process, a lease between processes,
- * the row read again under the lease), and a replacement that cannot read the old key's spend creates
- * nothing. The store, client, lease and budgets are plain objects; the service takes the DataSource
- * directly for the write of a new key, so the mock runs the callback with a manager whose `update`
- * writes into the mocked store.
+ * OpenRouterKeyProvisioner with its real helpers (UpstreamKeyMaker, KeyChangeRecorder, KeyLease, KeyDeletionQueue,
+ * UserBudgets, OpenRouterKeyStore) around mocked repositories, a mocked OpenRouter client and no database (Nest
+ * testing module): one upstream key however many calls ask at once (one flight in a process, the lease between
+ * processes, the row read again under the lease), a replacement counts the old key's spend against the budget,
+ * and a replacement that cannot read that spend creates nothing. The "processes" share one World: the rows, the
+ * lease and what OpenRouter holds.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
-import { getDataSourceToken } from '@nestjs/typeorm';
-import { AuditService, SYSTEM_ACTOR } from '#libs/audit';
-import { AppError } from '#libs/common';
+import { AuditService, SYSTEM_ACTOR, type AuditRecord } from '#libs/audit';
+import { AppError, SecretBox } from '#libs/common';
 import { AppConfig } from '#libs/config';
-import { DeploymentIdentity } from '#libs/installation';
+import { Transactions, type UnitOfWork } from '#libs/database';
+import { DeploymentIdentity, SealedColumns } from '#libs/installation';
 import { InvalidationBus } from '#libs/redis';
 import { OpenRouterClient, OpenRouterError } from '../client';
 import type { CreateKeyInput, UpstreamKey } from '../client/openrouter.types';
+import { periodStart } from '../budget/budget-period';
 import { UserBudgets } from '../budget/user-budgets';
 import { KeySpendCache } from '../spend/key-spend.cache';
+import { KeyChangeRecorder } from './key-change.recorder';
 import { KeyDeletionQueue } from './key-deletion.queue';
 import { KeyLease } from './key-lease';
+import { keyName, parseKeyName } from './key-name';
+import { OpenRouterKeyDeletionRepository } from './openrouter-key-deletion.repository';
 import type { OpenRouterKey } from './openrouter-key.entity';
-import { keyName, OpenRouterKeyProvisioner, parseKeyName } from './openrouter-key.provisioner';
+import { OpenRouterKeyProvisioner } from './openrouter-key.provisioner';
+import { OpenRouterKeyRepository, type BudgetColumns, type NewKeyColumns } from './openrouter-key.repository';
 import { OpenRouterKeyStore } from './openrouter-key.store';
 import { KeyReplacementLimit } from './replacement-limit';
+import { UpstreamKeyMaker } from './upstream-key.maker';
 
 const USER = '0b7c4a52-0000-4000-8000-0000000000aa';
 const INSTALLATION = 'c0ffee00-0000-4000-8000-000000000001';
 
-/** The key rows of every "process" (one database), and what was created upstream. */
+/** A row as the lease's INSERT makes it. */
+const blankRow = (userId: string): OpenRouterKey =>
+  ({
+    userId,
+    keyEncrypted: null,
+    upstreamHash: null,
+    label: null,
+    name: null,
+    spendingLimit: null,
+    budgetUsd: null,
+    budgetPeriod: 'none',
+    periodStartedAt: null,
+    replacedSpendUsd: 0,
+    status: 'none',
+    lastErrorCode: null,
+    lastAttemptAt: null,
+    autoRenewed: false,
+    renewalCount: 0,
+    lastRenewalAt: null,
+    keyCreatedAt: null,
+  }) as OpenRouterKey;
+
+/** An active key of this month's budget period, its limit what the budget gives it (nothing stale). */
+const activeRow = (hash: string, replacedSpendUsd = 0): OpenRouterKey => ({
+  ...blankRow(USER),
+  status: 'active',
+  keyEncrypted: 'sealed',
+  upstreamHash: hash,
+  budgetPeriod: 'monthly',
+  periodStartedAt: periodStart('monthly', new Date()),
+  replacedSpendUsd,
+  spendingLimit: 10 - replacedSpendUsd,
+});
+
+/** The database rows every "process" shares, the lease, and what OpenRouter was asked. */
 class World {
   rows = new Map<string, OpenRouterKey>();
+  leases = new Map<string, string>();
+  leaseTaken = 0;
+  queued: { hash: string; reason: string }[] = [];
+  audits: AuditRecord[] = [];
   created: CreateKeyInput[] = [];
   deletedUpstream: string[] = [];
   /** Holds createKey open until released, so that other calls can arrive meanwhile. */
   gate: Promise<void> = Promise.resolve();
+  /** Runs when OpenRouter has created a key, before it answers. */
+  onCreate: () => void = () => {};
   getKey: (hash: string) => Promise<UpstreamKey> = async () => {
     throw new Error('not expected');
   };
-  /** Who holds each user's lease (shared by every process), and when it frees. */
-  leases = new Map<string, Promise<void>>();
-  leaseRequests = 0;
 }
 
-/** `paused`: this process stops after its first read of the row until it resolves. */
-async function processOf(world: World, paused: Promise<void> = Promise.resolve()) {
-  const store = {
+/** The repositories on the World's rows: what their statements do, in memory. */
+function keyRepository(world: World, paused: Promise<void>) {
+  return {
     find: async (userId: string) => (world.rows.has(userId) ? { ...world.rows.get(userId)! } : null),
-    mayHoldKey: async () => {
+    userMayHoldKey: async () => {
       await paused;
       return true;
     },
-    seal: (_u: string, plaintext: string) => `sealed(${plaintext})`,
+    takeLease: async (userId: string, token: string) => {
+      if (!world.rows.has(userId)) world.rows.set(userId, blankRow(userId));
+      if (world.leases.has(userId)) return false;
+      world.leases.set(userId, token);
+      world.leaseTaken++;
+      return true;
+    },
+    releaseLease: async (userId: string, token: string) => {
+      if (world.leases.get(userId) === token) world.leases.delete(userId);
+    },
+    writeNewKey: async (_uow: UnitOfWork, userId: string, key: NewKeyColumns, renewedAt: Date | null) => {
+      const row = world.rows.get(userId);
+      if (!row || row.status === 'disabled') return false;
+      const renewal = renewedAt
+        ? { autoRenewed: true, renewalCount: row.renewalCount + 1, lastRenewalAt: renewedAt }
+        : {};
+      world.rows.set(userId, { ...row, ...key, ...renewal });
+      return true;
+    },
+    recordFailedAttempt: async (_uow: UnitOfWork, userId: string, code: string, at: Date, failed: boolean) => {
+      const row = world.rows.get(userId)!;
+      world.rows.set(userId, {
+        ...row,
+        lastErrorCode: code,
+        lastAttemptAt: at,
+        ...(failed ? { status: 'provisioning_failed' } : {}),
+      });
+    },
+    writeBudgetColumns: async (userId: string, _hash: string, columns: BudgetColumns) => {
+      world.rows.set(userId, { ...world.rows.get(userId)!, ...columns });
+    },
   };
+}
+
+function deletionRepository(world: World) {
+  return {
+    enqueue: async (_uow: UnitOfWork, hash: string, _userId: string | null, reason: string) => {
+      world.queued.push({ hash, reason });
+    },
+    remove: async (_uow: UnitOfWork, hash: string) => {
+      world.queued = world.queued.filter((q) => q.hash !== hash);
+      return USER;
+    },
+    recordFailedAttempt: async () => {},
+  };
+}
+
+/** `paused`: this process stops when it asks whether the user may hold a key, until it resolves. */
+async function processOf(world: World, paused: Promise<void> = Promise.resolve()) {
   const client = {
     createKey: async (input: CreateKeyInput) => {
       world.created.push(input);
       const n = world.created.length;
       await world.gate;
+      world.onCreate();
       return {
         key: `sk-${n}`,
         hash: `h${n}`,
@@ -69,59 +160,35 @@ async function processOf(world: World, paused: Promise<void> = Promise.resolve()
       };
     },
     getKey: (hash: string) => world.getKey(hash),
-  };
-  // One holder at a time across processes; others wait for it, then ask whenBusy (as the real lease polls).
-  const lease = {
-    hold: async <T>(userId: string, work: () => Promise<T>, whenBusy: () => Promise<T | undefined>): Promise<T> => {
-      world.leaseRequests++;
-      for (;;) {
-        const held = world.leases.get(userId);
-        if (!held) break;
-        await held;
-        const theirs = await whenBusy();
-        if (theirs !== undefined) return theirs;
-      }
-      let free!: () => void;
-      world.leases.set(userId, new Promise<void>((resolve) => (free = resolve)));
-      try {
-        return await work();
-      } finally {
-        world.leases.delete(userId);
-        free();
-      }
+    deleteKey: async (hash: string) => {
+      world.deletedUpstream.push(hash);
+      return { alreadyGone: false };
     },
-  };
-  const manager = {
-    update: async (_entity: unknown, where: { userId: string }, values: Partial<OpenRouterKey>) => {
-      const row = world.rows.get(where.userId) ?? ({ userId: where.userId } as OpenRouterKey);
-      world.rows.set(where.userId, { ...row, ...values });
-      return { affected: 1 };
-    },
-  };
-  const budgets = {
-    period: 'monthly',
-    keepCurrent: async (row: OpenRouterKey | null) => row,
-    afterReplacing: (_row: OpenRouterKey | null, spent: number) => ({ keyLimit: 10 - spent, period: 'monthly' }),
-    columnsFor: () => ({}),
   };
   const moduleRef = await Test.createTestingModule({
     providers: [
       OpenRouterKeyProvisioner,
-      { provide: getDataSourceToken(), useValue: { transaction: async (cb: (m: unknown) => unknown) => cb(manager) } },
+      UpstreamKeyMaker,
+      KeyChangeRecorder,
+      KeyLease,
+      KeyDeletionQueue,
+      UserBudgets,
+      OpenRouterKeyStore,
+      { provide: OpenRouterKeyRepository, useValue: keyRepository(world, paused) },
+      { provide: OpenRouterKeyDeletionRepository, useValue: deletionRepository(world) },
+      { provide: Transactions, useValue: { run: (work: (u: UnitOfWork) => unknown) => work({} as UnitOfWork) } },
       { provide: OpenRouterClient, useValue: client },
-      { provide: OpenRouterKeyStore, useValue: store },
-      { provide: KeyLease, useValue: lease },
+      { provide: AuditService, useValue: { record: async (event: AuditRecord) => world.audits.push(event) } },
       {
-        provide: KeyDeletionQueue,
-        useValue: { enqueue: async () => {}, deleteNow: async (h: string) => world.deletedUpstream.push(h) },
+        provide: AppConfig,
+        useValue: { openRouter: { provisioningKey: 'prov', keyLimit: 10, keyLimitReset: 'monthly', timeoutMs: 1000 } },
       },
-      { provide: AuditService, useValue: { record: async () => {} } },
-      { provide: AppConfig, useValue: { openRouter: { provisioningKey: 'prov' } } },
       { provide: InvalidationBus, useValue: { publish: async () => {} } },
       { provide: DeploymentIdentity, useValue: { installationId: INSTALLATION } },
-      { provide: UserBudgets, useValue: budgets },
+      { provide: SecretBox, useValue: { seal: (plaintext: string) => `sealed(${plaintext})` } },
+      { provide: SealedColumns, useValue: { register: () => {} } },
       { provide: KeyReplacementLimit, useValue: { take: async () => {} } },
-      { provide: KeySpendCache, useValue: { known: () => undefined } },
+      { provide: KeySpendCache, useValue: { known: () => null } },
     ],
   }).compile();
   return moduleRef.get(OpenRouterKeyProvisioner);
@@ -138,11 +205,13 @@ function gated(world: World): () => void {
   return open;
 }
 
-const activeRow = (hash: string): OpenRouterKey =>
-  ({ userId: USER, status: 'active', keyEncrypted: 'sealed', upstreamHash: hash }) as OpenRouterKey;
+const spendAnswer =
+  (usageMonthly: number | null, disabled = false) =>
+  async (hash: string) =>
+    ({ hash, disabled, usage: 7, usageMonthly, usageDaily: 1, usageWeekly: 2, limit: null }) as UpstreamKey;
 
 describe('OpenRouterKeyProvisioner.ensureUserOpenRouterKey: one key per user', () => {
-  it('concurrent calls in one process share one flight: one lease request, one createKey, all get that key', async () => {
+  it('concurrent calls in one process share one flight: one lease, one createKey, all get that key', async () => {
     const world = new World();
     const provisioner = await processOf(world);
     const open = gated(world);
@@ -152,9 +221,14 @@ describe('OpenRouterKeyProvisioner.ensureUserOpenRouterKey: one key per user', (
     open();
     const keys = await Promise.all(calls);
     assert.equal(world.created.length, 1);
-    assert.equal(world.leaseRequests, 1);
+    assert.equal(world.leaseTaken, 1);
     for (const key of keys) assert.equal(key?.upstreamHash, 'h1');
     assert.equal(world.rows.get(USER)?.keyEncrypted, 'sealed(sk-1)');
+    assert.equal(world.leases.size, 0);
+    assert.deepEqual(
+      world.audits.map((a) => [a.action, a.metadata?.upstream_hash, a.metadata?.limit]),
+      [['openrouter_key.provisioned', 'h1', 10]],
+    );
   });
 
   it('two processes asking at once: the second reads the row again under the lease and creates nothing', async () => {
@@ -177,7 +251,7 @@ describe('OpenRouterKeyProvisioner.ensureUserOpenRouterKey: one key per user', (
     let resume!: () => void;
     const [a, b] = await Promise.all([processOf(world), processOf(world, new Promise((r) => (resume = r)))]);
     // Spend is readable, so that a wrong second attempt would replace a's key rather than fail.
-    world.getKey = async (hash) => ({ hash, disabled: false, usageMonthly: 0 }) as UpstreamKey;
+    world.getKey = spendAnswer(0);
     const open = gated(world);
     const first = a.ensureUserOpenRouterKey(USER, new Date(0));
     await settle();
@@ -197,6 +271,7 @@ describe('OpenRouterKeyProvisioner.ensureUserOpenRouterKey: one key per user', (
     const key = await provisioner.ensureUserOpenRouterKey(USER);
     assert.equal(key?.upstreamHash, 'h-existing');
     assert.equal(world.created.length, 0);
+    assert.equal(world.leaseTaken, 0);
   });
 
   it("names the key with the user and this installation's id, so that reconciliation can attribute it", async () => {
@@ -215,6 +290,11 @@ describe('OpenRouterKeyProvisioner.ensureUserOpenRouterKey: one key per user', (
     world.gate.catch(() => {});
     const key = await provisioner.ensureUserOpenRouterKey(USER, startedAt);
     assert.equal(key?.status, 'provisioning_failed');
+    assert.equal(key?.lastErrorCode, 'openrouter_unavailable');
+    assert.deepEqual(
+      world.audits.map((a) => [a.action, a.metadata?.error_code]),
+      [['openrouter_key.provisioning_failed', 'openrouter_unavailable']],
+    );
     world.gate = Promise.resolve();
     await provisioner.ensureUserOpenRouterKey(USER, startedAt);
     assert.equal(world.created.length, 1);
@@ -227,7 +307,7 @@ describe('OpenRouterKeyProvisioner.replace: the old key’s spend first', () => 
       'OpenRouter does not answer',
       () => Promise.reject(new OpenRouterError('openrouter_timeout', 'slow', { retryable: true })),
     ],
-    ['the answer has no usage for the period', () => Promise.resolve({ usage: 1, usageMonthly: null } as UpstreamKey)],
+    ['the answer has no usage for the period', spendAnswer(null)],
   ] as const) {
     it(`${what}: 502 openrouter_unavailable, nothing created, the stored key unchanged`, async () => {
       const world = new World();
@@ -241,20 +321,53 @@ describe('OpenRouterKeyProvisioner.replace: the old key’s spend first', () => 
       assert.equal(world.created.length, 0);
       assert.deepEqual(world.rows.get(USER), activeRow('h-old'));
       assert.deepEqual(world.deletedUpstream, []);
+      assert.deepEqual(world.audits, []);
     });
   }
 
   it("the spend read counts: the new key's limit is what is left, and the old key is deleted", async () => {
     const world = new World();
     world.rows.set(USER, activeRow('h-old'));
-    world.getKey = async (hash) =>
-      ({ hash, disabled: false, usage: 7, usageMonthly: 3, usageDaily: 1, usageWeekly: 2 }) as UpstreamKey;
+    world.getKey = spendAnswer(3);
     const provisioner = await processOf(world);
     const key = await provisioner.replace(USER, 'refresh', SYSTEM_ACTOR);
     assert.equal(world.created.length, 1);
     assert.equal(world.created[0].limit, 7);
+    assert.equal(world.created[0].limitReset, 'monthly');
     assert.equal(key.upstreamHash, 'h1');
     assert.deepEqual(world.deletedUpstream, ['h-old']);
+    assert.deepEqual(world.queued, []);
+  });
+
+  it('a replacement adds the old key’s usage to what replaced keys spent before (replaced_spend_usd)', async () => {
+    const world = new World();
+    world.rows.set(USER, activeRow('h-old', 2));
+    world.getKey = spendAnswer(3);
+    const key = await (await processOf(world)).replace(USER, 'refresh', SYSTEM_ACTOR);
+    assert.equal(world.created[0].limit, 5);
+    assert.equal(key.replacedSpendUsd, 5);
+    assert.equal(key.spendingLimit, 5);
+    const audit = world.audits.find((a) => a.action === 'openrouter_key.refreshed');
+    assert.deepEqual(
+      [audit?.metadata?.replaced_hash, audit?.metadata?.replaced_key_spend, audit?.metadata?.limit],
+      ['h-old', 3, 5],
+    );
+  });
+
+  it('a renewal after a 401 replaces the failed key once, and counts the renewal on the row', async () => {
+    const world = new World();
+    world.rows.set(USER, activeRow('h-old'));
+    world.getKey = spendAnswer(1);
+    const provisioner = await processOf(world);
+    const [k1, k2] = await Promise.all([
+      provisioner.replace(USER, 'renewal', SYSTEM_ACTOR, 'h-old'),
+      provisioner.replace(USER, 'renewal', SYSTEM_ACTOR, 'h-old'),
+    ]);
+    const again = await provisioner.replace(USER, 'renewal', SYSTEM_ACTOR, 'h-old');
+    assert.equal(world.created.length, 1);
+    for (const key of [k1, k2, again]) assert.equal(key.upstreamHash, 'h1');
+    assert.equal(world.rows.get(USER)?.renewalCount, 1);
+    assert.equal(world.rows.get(USER)?.autoRenewed, true);
   });
 
   it('a renewal after a 401 on a key already replaced by someone else creates nothing', async () => {
@@ -266,17 +379,36 @@ describe('OpenRouterKeyProvisioner.replace: the old key’s spend first', () => 
     assert.equal(world.created.length, 0);
   });
 
-  it('a key disabled upstream is neither replaced nor deleted', async () => {
+  it('a key disabled upstream is neither replaced nor deleted, and the next 401 on it does not ask again', async () => {
     const world = new World();
     world.rows.set(USER, activeRow('h-old'));
-    world.getKey = async (hash) => ({ hash, disabled: true, usageMonthly: 0 }) as UpstreamKey;
+    let asked = 0;
+    world.getKey = async (hash) => {
+      asked++;
+      return spendAnswer(0, true)(hash);
+    };
+    const provisioner = await processOf(world);
+    const disabled = (err: unknown) => err instanceof AppError && err.code === 'openrouter_key_disabled';
+    await assert.rejects(provisioner.replace(USER, 'renewal', SYSTEM_ACTOR, 'h-old'), disabled);
+    await assert.rejects(provisioner.replace(USER, 'renewal', SYSTEM_ACTOR, 'h-old'), disabled);
+    assert.equal(asked, 1);
+    assert.equal(world.created.length, 0);
+    assert.deepEqual(world.deletedUpstream, []);
+  });
+
+  it('a user disabled while the key was created gets no key: the new key is deleted upstream', async () => {
+    const world = new World();
+    world.rows.set(USER, activeRow('h-old'));
+    world.getKey = spendAnswer(0);
+    world.onCreate = () => world.rows.set(USER, { ...world.rows.get(USER)!, status: 'disabled' });
     const provisioner = await processOf(world);
     await assert.rejects(
       provisioner.replace(USER, 'refresh', SYSTEM_ACTOR),
-      (err: unknown) => err instanceof AppError && err.code === 'openrouter_key_disabled',
+      (err: unknown) => err instanceof AppError && err.code === 'user_not_active',
     );
-    assert.equal(world.created.length, 0);
-    assert.deepEqual(world.deletedUpstream, []);
+    assert.equal(world.rows.get(USER)?.upstreamHash, 'h-old');
+    assert.deepEqual(world.deletedUpstream, ['h1']);
+    assert.deepEqual(world.queued, []);
   });
 });
 

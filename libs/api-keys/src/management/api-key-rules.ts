@@ -1,4 +1,3 @@
-import type { EntityManager } from 'typeorm';
 import { AppError, Errors } from '#libs/common';
 import type { MemberRepository } from '#libs/tenants';
 import type { QuotaPeriod } from '../api-key.entity';
@@ -20,13 +19,8 @@ export function keyUserFor(creatorId: string | null, requested: string | null | 
 }
 
 /** A key acts as a member of its tenant who has signed in, never as an outsider or a pending user. */
-export async function assertSignedInMember(
-  members: MemberRepository,
-  m: EntityManager,
-  tenantId: string,
-  userId: string,
-): Promise<void> {
-  const member = await members.find(tenantId, userId, m);
+export async function assertSignedInMember(members: MemberRepository, tenantId: string, userId: string): Promise<void> {
+  const member = await members.find(tenantId, userId);
   if (!member) throw new AppError('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
   if (member.status !== 'active')
     throw new AppError(

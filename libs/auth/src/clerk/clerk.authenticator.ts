@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppError, Errors, LruCache, RequestContext } from '#libs/common';
 import { AppConfig } from '#libs/config';
+import { entityManagerOf, Transactions } from '#libs/database';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService, TenantWithRole } from '#libs/tenants';
 import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '#libs/users';
@@ -19,7 +18,7 @@ export class ClerkAuthenticator {
   private readonly seenSessions = new LruCache<string, true>(50_000, 10 * 60_000);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly verifier: ClerkTokenVerifier,
     private readonly login: LoginService,
     private readonly snapshots: UserSnapshotCache,
@@ -76,8 +75,11 @@ export class ClerkAuthenticator {
     const found = tenants.find(wanted);
     if (found) return found;
     // The organization changed within a known session, or the personal tenant is missing: map it now.
-    await this.dataSource.transaction((m) =>
-      org ? this.mapping.ensureOrganizationTenant(m, org, user.id) : this.mapping.ensurePersonalTenant(m, user),
+    // TRANSITIONAL: TenantMappingService still takes an EntityManager; pass `uow` once it takes a UnitOfWork.
+    await this.transactions.run((uow) =>
+      org
+        ? this.mapping.ensureOrganizationTenant(entityManagerOf(uow), org, user.id)
+        : this.mapping.ensurePersonalTenant(entityManagerOf(uow), user),
     );
     await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);

@@ -41,7 +41,7 @@ export class ApiKeyIssuer {
     const userId = keyUserFor(creatorId, input.userId);
     assertFuture(input.expiresAt);
     const tokenQuota = input.tokenQuota ?? null;
-    // Read before the transaction opens: its first statement would see the same (READ COMMITTED).
+    // Checked before the transaction opens: as its first statement (READ COMMITTED) it would see the same rows.
     await assertSignedInMember(this.members, tenantId, userId);
     return this.transactions.run(async (uow) => {
       const secret = generateApiKey();

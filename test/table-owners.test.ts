@@ -51,10 +51,9 @@ const CROSS_TENANT: Record<string, string> = {
   'libs/admin/src/read-model/platform-stats.repository.ts': 'platform statistics: counts over every tenant',
   'libs/audit-read/src/audit-event-read.repository.ts':
     'the platform audit trail, pageAcrossTenants (the forTenant view names its tenant)',
-  'libs/api-keys/src/auth/api-key.lookup.ts': "lookup by hash: the key is what tells the request's tenant",
-  'libs/api-keys/src/auth/last-used.tracker.ts': 'last_used_at of keys already verified, by key id',
   'libs/api-keys/src/api-key.repository.ts':
-    'revokeWhere: revokeAllOfUser revokes a user deleted in Clerk in every tenant (the other callers pass tenant_id)',
+    "byHash (the key is what tells the request's tenant), recordUses (last_used_at of keys already verified, " +
+    'by id) and revokeAllOfUser (a user deleted in Clerk, in every tenant); the tenant view names its tenant',
   'libs/gateway/src/usage/retention/usage-retention.ts': "retention removes every tenant's records past the cutoff",
   'libs/usage/src/usage-rollup-rebuilder.ts': 'usage:rebuild rebuilds a window of every tenant',
   'libs/usage/src/usage-rollup.sql.ts':

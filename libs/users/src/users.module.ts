@@ -12,6 +12,9 @@ import { ProviderKeysService } from './provider-keys.service';
 import { UserSnapshotCache } from './snapshot/user-snapshot.cache';
 import { UserProviderKey } from './user-provider-key.entity';
 import { User } from './user.entity';
+import { UserProviderKeyRepository } from './user-provider-key.repository';
+import { UserSessionRepository } from './user-session.repository';
+import { UserRepository } from './user.repository';
 
 @Module({
   imports: [
@@ -22,7 +25,16 @@ import { User } from './user.entity';
     InviteesModule,
   ],
   controllers: [MeController],
-  providers: [UserAccounts, LoginService, MeService, ProviderKeysService, UserSnapshotCache],
+  providers: [
+    UserRepository,
+    UserSessionRepository,
+    UserProviderKeyRepository,
+    UserAccounts,
+    LoginService,
+    MeService,
+    ProviderKeysService,
+    UserSnapshotCache,
+  ],
   exports: [UserAccounts, LoginService, ProviderKeysService, UserSnapshotCache],
 })
 export class UsersModule {}

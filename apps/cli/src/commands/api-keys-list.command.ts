@@ -22,7 +22,7 @@ export class ApiKeysListCommand extends CliCommandRunner {
 
   async run([tenantRef]: string[], opts: { all?: boolean; json?: boolean }): Promise<void> {
     const tenant = await this.lookup.tenant(tenantRef);
-    const rows = await this.keys.list(tenant.id, Boolean(opts.all));
+    const rows = await this.keys.forTenant(tenant.id).list(Boolean(opts.all));
     const used = await this.tokens.exact(rows);
     const keys = rows.map((k) => toApiKeyResponse(k, used.get(k.id) ?? NO_USAGE));
     if (opts.json) return printJson(keys);

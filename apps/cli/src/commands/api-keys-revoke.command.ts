@@ -25,11 +25,11 @@ export class ApiKeysRevokeCommand extends CliCommandRunner {
     const tenant = await this.lookup.tenant(tenantRef);
     const unknown = new CliError(`unknown API key "${keyId}" in tenant ${tenant.slug} (see api-keys:list)`);
     if (!isUuid(keyId)) throw unknown;
-    const before = await this.keys.get(tenant.id, keyId).catch(() => null);
+    const before = await this.keys.forTenant(tenant.id).get(keyId).catch(() => null);
     if (!before) throw unknown;
     const wasRevoked = toApiKeyResponse(before, NO_USAGE).status === 'revoked';
     if (!wasRevoked) await this.revoker.revoke(tenant.id, keyId, { actor: cliActor(), requestId: null });
-    const after = toApiKeyResponse(await this.keys.get(tenant.id, keyId), NO_USAGE);
+    const after = toApiKeyResponse(await this.keys.forTenant(tenant.id).get(keyId), NO_USAGE);
     if (opts.json)
       return printJson({
         id: after.id,

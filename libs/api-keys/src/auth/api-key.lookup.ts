@@ -1,64 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import type { TenantRole } from '#libs/tenants';
+import { ApiKeyRepository, type KeyByHashRow } from '../api-key.repository';
 import type { ApiKeyScope } from '../scopes';
-import type { QuotaPeriod } from '../api-key.entity';
 import type { VerifiedKey } from './verified-key';
 
-interface Row {
-  id: string;
-  tenant_id: string;
-  user_id: string | null;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
-  rate_limit_per_minute: number;
-  token_quota: string | null;
-  quota_period: QuotaPeriod | null;
-  budget_usd: string | null;
-  budget_period: QuotaPeriod;
-  tenant_budget_usd: string | null;
-  tenant_budget_period: QuotaPeriod;
-  is_active: boolean;
-  expires_at: Date | null;
-  revoked_at: Date | null;
-  tenant_name: string;
-  tenant_slug: string;
-  user_email: string | null;
-  clerk_user_id: string | null;
-  user_status: string | null;
-  user_is_member: boolean;
-  user_role: TenantRole | null;
-}
-
 /**
- * Finds a key by the hash of its plaintext, with its tenant and user, in one indexed query. This is the
- * one read of api_keys not scoped by tenant: the key is what tells which tenant a request is for.
+ * Finds a key by the hash of its plaintext, with its tenant and user, in one indexed query (see
+ * ApiKeyRepository.byHash: the one read of api_keys not scoped by tenant, as the key tells the tenant).
  */
 @Injectable()
 export class ApiKeyLookup {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly keys: ApiKeyRepository) {}
 
   async byHash(hash: string): Promise<VerifiedKey | null> {
-    const rows: Row[] = await this.dataSource.query(
-      `SELECT k.id, k.tenant_id, k.user_id, k.name, k.prefix, k.scopes, k.rate_limit_per_minute, k.token_quota, k.quota_period,
-              k.budget_usd, k.budget_period, t.budget_usd AS tenant_budget_usd, t.budget_period AS tenant_budget_period,
-              k.is_active, k.expires_at, k.revoked_at, t.name AS tenant_name, t.slug AS tenant_slug,
-              u.email AS user_email, u.clerk_user_id, u.status AS user_status, (m.user_id IS NOT NULL) AS user_is_member,
-              m.role AS user_role
-         FROM api_keys k
-         JOIN tenants t ON t.id = k.tenant_id
-         LEFT JOIN users u ON u.id = k.user_id
-         LEFT JOIN memberships m ON m.tenant_id = k.tenant_id AND m.user_id = k.user_id
-        WHERE k.key_hash = $1`,
-      [hash],
-    );
-    return rows[0] ? toVerifiedKey(rows[0]) : null;
+    const row = await this.keys.byHash(hash);
+    return row ? toVerifiedKey(row) : null;
   }
 }
 
-function toVerifiedKey(r: Row): VerifiedKey {
+function toVerifiedKey(r: KeyByHashRow): VerifiedKey {
   const expiresAtMs = r.expires_at ? new Date(r.expires_at).getTime() : null;
   return {
     id: r.id,

@@ -1,6 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { ApiKeyRepository } from '../api-key.repository';
 
 /** A key's last_used_at is written at most once a minute per instance... */
 const WRITE_INTERVAL_MS = 60_000;
@@ -21,7 +20,7 @@ export class LastUsedTracker implements BeforeApplicationShutdown {
   private readonly pending = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly keys: ApiKeyRepository) {}
 
   touch(keyId: string, now: number): void {
     const last = this.written.get(keyId);
@@ -42,12 +41,7 @@ export class LastUsedTracker implements BeforeApplicationShutdown {
     this.pending.clear();
     this.forgetOld(Date.now());
     try {
-      await this.dataSource.query(
-        `UPDATE api_keys AS k SET last_used_at = v.at
-           FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS at) AS v
-          WHERE k.id = v.id AND (k.last_used_at IS NULL OR k.last_used_at < v.at)`,
-        [batch.map(([id]) => id), batch.map(([, at]) => new Date(at).toISOString())],
-      );
+      await this.keys.recordUses(batch.map(([id, at]) => ({ id, at: new Date(at) })));
     } catch (err) {
       // Not worth failing anything for: the next use writes again.
       for (const [id] of batch) this.written.delete(id);

@@ -2,14 +2,14 @@
  * ApiKeyEditor around a mocked ApiKeyRepository (Nest testing module, no database): the service applies
  * the strength rules (api-key-rules.ts, tested on their own) to the key as stored and the change as asked:
  * anyone the route lets in lowers, only the key's user raises; nothing written or audited when refused or
- * unchanged. The service takes the DataSource directly for its transaction; the mock runs the callback.
+ * unchanged. Transactions runs the work with a bare unit of work.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { AuditService, type AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
 import { ApiKeyCacheSync } from '../auth/api-key-cache.sync';
@@ -49,36 +49,43 @@ async function build(key: ApiKey) {
   const updates: Partial<ApiKey>[] = [];
   const audits: { action: string; metadata?: Record<string, unknown> }[] = [];
   const synced: string[] = [];
+  const tenants: string[] = [];
   const keys = {
-    lock: async () => key,
-    update: async (_m: unknown, _t: string, _id: string, values: Partial<ApiKey>) => {
-      updates.push(values);
-      return { ...key, ...values };
+    forTenant: (tenantId: string) => {
+      tenants.push(tenantId);
+      return {
+        lock: async () => key,
+        update: async (_u: UnitOfWork, _id: string, values: Partial<ApiKey>) => {
+          updates.push(values);
+          return { ...key, ...values };
+        },
+      };
     },
   };
   const moduleRef = await Test.createTestingModule({
     providers: [
       ApiKeyEditor,
-      { provide: getDataSourceToken(), useValue: { transaction: async (cb: (m: unknown) => unknown) => cb({}) } },
+      { provide: Transactions, useValue: { run: (work: (u: UnitOfWork) => unknown) => work({} as UnitOfWork) } },
       { provide: ApiKeyRepository, useValue: keys },
       { provide: AuditService, useValue: { record: async (e: (typeof audits)[number]) => audits.push(e) } },
       { provide: ApiKeyCacheSync, useValue: { keyChanged: async (id: string) => synced.push(id) } },
     ],
   }).compile();
-  return { editor: moduleRef.get(ApiKeyEditor), updates, audits, synced };
+  return { editor: moduleRef.get(ApiKeyEditor), updates, audits, synced, tenants };
 }
 
 const forbidden = (err: unknown) => err instanceof AppError && err.code === 'forbidden' && err.status === 403;
 
 describe('ApiKeyEditor: owners and admins lower', () => {
   it('an admin lowers limits, narrows scopes and disables; only the changed fields are written and audited', async () => {
-    const { editor, updates, audits, synced } = await build(storedKey());
+    const { editor, updates, audits, synced, tenants } = await build(storedKey());
     const saved = await editor.update(
       TENANT,
       'k1',
       { rateLimitPerMinute: 10, scopes: ['chat'], isActive: false, tokenQuota: 500, budgetUsd: 1, name: 'key' },
       asUser(ADMIN),
     );
+    assert.deepEqual(tenants, [TENANT]);
     assert.equal(saved.rateLimitPerMinute, 10);
     assert.deepEqual(updates, [
       {

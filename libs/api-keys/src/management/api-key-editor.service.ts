@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions } from '#libs/database';
 import { actingUserOf, AuditService, type AuditScope } from '#libs/audit';
 import type { ApiKey } from '../api-key.entity';
 import { ApiKeyRepository } from '../api-key.repository';
@@ -30,7 +28,7 @@ const FIELD_NAMES: Record<Field, string> = {
 @Injectable()
 export class ApiKeyEditor {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly keys: ApiKeyRepository,
     private readonly audit: AuditService,
     private readonly sync: ApiKeyCacheSync,
@@ -38,8 +36,9 @@ export class ApiKeyEditor {
 
   async update(tenantId: string, keyId: string, changes: ApiKeyChanges, scope: AuditScope): Promise<ApiKey> {
     assertFuture(changes.expiresAt);
-    const updated = await this.dataSource.transaction(async (m) => {
-      const key = await this.keys.lock(m, tenantId, keyId);
+    const keys = this.keys.forTenant(tenantId);
+    const updated = await this.transactions.run(async (uow) => {
+      const key = await keys.lock(uow, keyId);
       if (
         statusOf({ isActive: key.isActive, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) ===
         'revoked'
@@ -55,7 +54,7 @@ export class ApiKeyEditor {
       const changed = changedFields(key, next);
       if (changed.length === 0) return key;
       assertMayStrengthen(key, { ...strengthOf(key), ...definedOf(next) }, actingUserOf(scope));
-      const saved = await this.keys.update(m, tenantId, keyId, Object.fromEntries(changed.map((f) => [f, next[f]])));
+      const saved = await keys.update(uow, keyId, Object.fromEntries(changed.map((f) => [f, next[f]])));
       const diff = Object.fromEntries(
         changed.map((f) => [FIELD_NAMES[f], { from: comparable(key[f]), to: comparable(next[f]) }]),
       );
@@ -67,7 +66,7 @@ export class ApiKeyEditor {
           target: { type: 'api_key', id: keyId },
           metadata: { prefix: key.prefix, changes: diff },
         },
-        unitOfWorkOf(m),
+        uow,
       );
       return saved;
     });

@@ -1,16 +1,15 @@
 /**
  * ApiKeyIssuer around mocked collaborators (Nest testing module, no database): who a new key acts as,
  * which members a key may act as, the scopes and defaults it is stored with, and who may rotate it. The
- * service takes the DataSource directly for its transaction; the mock runs the callback with an empty
- * manager (every query goes through the mocked repositories).
+ * repositories are mocked; Transactions runs the work with a bare unit of work.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
-import { getDataSourceToken } from '@nestjs/typeorm';
 import { AuditService, type AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { AppConfig } from '#libs/config';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import { QuotaService } from '#libs/quota';
 import { MembershipRepository } from '#libs/tenants';
 import type { ApiKey } from '../api-key.entity';
@@ -33,21 +32,31 @@ const STATUS: Record<string, 'active' | 'pending' | 'deactivated'> = {
 const signedIn = (id: string): AuditScope => ({ actor: { type: 'user', id }, requestId: null });
 const operator: AuditScope = { actor: { type: 'cli', id: null }, requestId: null };
 
+/** The keys of the tenants asked for (forTenant), in a map; records every write and the tenant it named. */
 class MockKeys {
   inserted: Partial<ApiKey>[] = [];
   updates: { id: string; values: Partial<ApiKey> }[] = [];
   stored = new Map<string, ApiKey>();
-  async insert(_m: unknown, tenantId: string, values: Partial<ApiKey>) {
-    this.inserted.push(values);
-    const key = { ...values, id: `k${this.inserted.length}`, tenantId } as ApiKey;
-    this.stored.set(key.id, key);
-    return key;
-  }
-  async lock(_m: unknown, _t: string, id: string) {
-    return this.stored.get(id)!;
-  }
-  async update(_m: unknown, _t: string, id: string, values: Partial<ApiKey>) {
-    this.updates.push({ id, values });
+  tenants: string[] = [];
+  forTenant(tenantId: string) {
+    this.tenants.push(tenantId);
+    return {
+      insert: async (_u: UnitOfWork, values: Partial<ApiKey>) => {
+        this.inserted.push(values);
+        const key = { ...values, id: `k${this.inserted.length}`, tenantId } as ApiKey;
+        this.stored.set(key.id, key);
+        return key;
+      },
+      lock: async (_u: UnitOfWork, id: string) => {
+        const key = this.stored.get(id);
+        if (key?.tenantId !== tenantId) throw new AppError('not_found', 'API key not found');
+        return key;
+      },
+      update: async (_u: UnitOfWork, id: string, values: Partial<ApiKey>) => {
+        this.updates.push({ id, values });
+        return { ...this.stored.get(id)!, ...values };
+      },
+    };
   }
 }
 
@@ -64,7 +73,7 @@ async function build() {
   const moduleRef = await Test.createTestingModule({
     providers: [
       ApiKeyIssuer,
-      { provide: getDataSourceToken(), useValue: { transaction: async (cb: (m: unknown) => unknown) => cb({}) } },
+      { provide: Transactions, useValue: { run: (work: (u: UnitOfWork) => unknown) => work({} as UnitOfWork) } },
       { provide: ApiKeyRepository, useValue: keys },
       { provide: AuditService, useValue: { record: async (e: (typeof audits)[number]) => audits.push(e) } },
       { provide: AppConfig, useValue: { apiKeyDefaultRateLimit: 77 } },
@@ -83,12 +92,14 @@ function code(expected: string) {
 describe('ApiKeyIssuer.create: who the key acts as', () => {
   it('acts as its signed-in creator when user_id is omitted or is their own id', async () => {
     const { issuer, keys } = await build();
-    await issuer.create(TENANT, { name: 'a' }, ALICE, signedIn(ALICE));
+    const a = await issuer.create(TENANT, { name: 'a' }, ALICE, signedIn(ALICE));
     await issuer.create(TENANT, { name: 'b', userId: ALICE }, ALICE, signedIn(ALICE));
     assert.deepEqual(
       keys.inserted.map((k) => k.userId),
       [ALICE, ALICE],
     );
+    assert.equal(a.key.tenantId, TENANT);
+    assert.deepEqual(keys.tenants, [TENANT, TENANT]);
   });
 
   it("refuses user_id of anyone else with 403 and stores nothing, even another active member's", async () => {
@@ -184,6 +195,17 @@ describe('ApiKeyIssuer.rotate', () => {
     assert.ok(keys.updates[0].values.revokedAt instanceof Date);
     assert.deepEqual(carried, [[key.id, fresh.key.id]]);
     assert.deepEqual(synced, [key.id]);
+  });
+
+  it('a key of another tenant is not found, and nothing is written', async () => {
+    const { issuer, keys, carried } = await build();
+    const { key } = await issuer.create(TENANT, { name: 'a' }, ALICE, signedIn(ALICE));
+    const OTHER = '6f1f9c1e-0000-4000-8000-000000000002';
+    await assert.rejects(issuer.rotate(OTHER, key.id, 0, signedIn(ALICE)), code('not_found'));
+    assert.deepEqual(keys.tenants, [TENANT, OTHER]);
+    assert.equal(keys.inserted.length, 1);
+    assert.deepEqual(keys.updates, []);
+    assert.deepEqual(carried, []);
   });
 
   it('a key rotated already is refused as rotating', async () => {

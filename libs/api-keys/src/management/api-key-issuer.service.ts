@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions } from '#libs/database';
 import { actingUserOf, AuditService, AuditScope } from '#libs/audit';
 import { AppError } from '#libs/common';
 import { API_KEY_SCOPES } from '../scopes';
@@ -26,7 +24,7 @@ export interface IssuedApiKey {
 @Injectable()
 export class ApiKeyIssuer {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly keys: ApiKeyRepository,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
@@ -43,10 +41,11 @@ export class ApiKeyIssuer {
     const userId = keyUserFor(creatorId, input.userId);
     assertFuture(input.expiresAt);
     const tokenQuota = input.tokenQuota ?? null;
-    return this.dataSource.transaction(async (m) => {
-      await assertSignedInMember(this.members, m, tenantId, userId);
+    // Checked before the transaction opens: as its first statement (READ COMMITTED) it would see the same rows.
+    await assertSignedInMember(this.members, tenantId, userId);
+    return this.transactions.run(async (uow) => {
       const secret = generateApiKey();
-      const key = await this.keys.insert(m, tenantId, {
+      const key = await this.keys.forTenant(tenantId).insert(uow, {
         name: input.name,
         userId,
         keyHash: secret.hash,
@@ -76,7 +75,7 @@ export class ApiKeyIssuer {
             user_id: key.userId,
           },
         },
-        unitOfWorkOf(m),
+        uow,
       );
       return { key, plaintext: secret.key };
     });
@@ -88,8 +87,9 @@ export class ApiKeyIssuer {
    * after that. Only the key's own user rotates: the new plaintext acts as, and spends for, them.
    */
   async rotate(tenantId: string, keyId: string, graceSeconds: number, scope: AuditScope): Promise<IssuedApiKey> {
-    const issued = await this.dataSource.transaction(async (m) => {
-      const old = await this.keys.lock(m, tenantId, keyId);
+    const keys = this.keys.forTenant(tenantId);
+    const issued = await this.transactions.run(async (uow) => {
+      const old = await keys.lock(uow, keyId);
       assertMayRotate(old, actingUserOf(scope));
       const status = statusOf({
         isActive: old.isActive,
@@ -103,7 +103,7 @@ export class ApiKeyIssuer {
       if (status === 'expired')
         throw new AppError('api_key_already_expired', 'An expired key cannot be rotated; create a new one');
       const secret = generateApiKey();
-      const fresh = await this.keys.insert(m, tenantId, {
+      const fresh = await keys.insert(uow, {
         name: old.name,
         userId: old.userId,
         keyHash: secret.hash,
@@ -119,7 +119,7 @@ export class ApiKeyIssuer {
         rotatedFromId: old.id,
       });
       const oldWorksUntil = new Date(Date.now() + graceSeconds * 1000);
-      await this.keys.update(m, tenantId, old.id, { revokedAt: oldWorksUntil });
+      await keys.update(uow, old.id, { revokedAt: oldWorksUntil });
       await this.audit.record(
         {
           action: 'api_key.rotated',
@@ -134,7 +134,7 @@ export class ApiKeyIssuer {
             old_key_works_until: oldWorksUntil.toISOString(),
           },
         },
-        unitOfWorkOf(m),
+        uow,
       );
       return { key: fresh, plaintext: secret.key };
     });

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
-import { entityManagerOf, type UnitOfWork, unitOfWorkOf } from '#libs/database';
+import { Transactions, type UnitOfWork } from '#libs/database';
 import { AuditService, type AuditScope } from '#libs/audit';
 import type { AfterCommit } from '#libs/tenants';
 import { ApiKeyRepository, RevokedKey } from '../api-key.repository';
@@ -17,7 +15,7 @@ export type RevocationReason = 'revoked' | 'tenant_deleted' | 'member_removed' |
 @Injectable()
 export class ApiKeyRevoker {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly keys: ApiKeyRepository,
     private readonly audit: AuditService,
     private readonly sync: ApiKeyCacheSync,
@@ -25,40 +23,39 @@ export class ApiKeyRevoker {
 
   /** Refused from the next request on, on every instance. Revoking a revoked key changes nothing. */
   async revoke(tenantId: string, keyId: string, scope: AuditScope): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
-      const key = await this.keys.lock(m, tenantId, keyId);
+    const keys = this.keys.forTenant(tenantId);
+    await this.transactions.run(async (uow) => {
+      const key = await keys.lock(uow, keyId);
       if (statusOf({ isActive: true, expiresAtMs: null, revokedAtMs: key.revokedAt?.getTime() ?? null }) === 'revoked')
         return;
-      await this.keys.update(m, tenantId, keyId, { revokedAt: new Date() });
-      await this.recordAll(m, [{ id: key.id, tenantId, prefix: key.prefix }], 'revoked', scope);
+      await keys.update(uow, keyId, { revokedAt: new Date() });
+      await this.recordAll(uow, [{ id: key.id, tenantId, prefix: key.prefix }], 'revoked', scope);
     });
     await this.sync.keyChanged(keyId);
   }
 
   /** Inside the tenant-deleting transaction; returns the cache drops for after the commit. */
   async revokeAllOfTenant(uow: UnitOfWork, tenantId: string, scope: AuditScope): Promise<AfterCommit> {
-    const m = entityManagerOf(uow);
     return this.afterCommit(
-      await this.recordAll(m, await this.keys.revokeAllOfTenant(m, tenantId), 'tenant_deleted', scope),
+      await this.recordAll(uow, await this.keys.forTenant(tenantId).revokeAll(uow), 'tenant_deleted', scope),
     );
   }
 
   /** Inside the member-removing transaction: the member's keys in that tenant. */
   async revokeAllOfMember(uow: UnitOfWork, tenantId: string, userId: string, scope: AuditScope): Promise<AfterCommit> {
-    const m = entityManagerOf(uow);
-    return this.afterCommit(
-      await this.recordAll(m, await this.keys.revokeAllOfMember(m, tenantId, userId), 'member_removed', scope),
-    );
+    const revoked = await this.keys.forTenant(tenantId).revokeAllOfMember(uow, userId);
+    return this.afterCommit(await this.recordAll(uow, revoked, 'member_removed', scope));
   }
 
   /** Inside the caller's transaction (e.g. a user deleted at Clerk): the user's keys in every tenant. */
   async revokeAllOfUser(uow: UnitOfWork, userId: string, scope: AuditScope): Promise<AfterCommit> {
-    const m = entityManagerOf(uow);
-    return this.afterCommit(await this.recordAll(m, await this.keys.revokeAllOfUser(m, userId), 'user_deleted', scope));
+    return this.afterCommit(
+      await this.recordAll(uow, await this.keys.revokeAllOfUser(uow, userId), 'user_deleted', scope),
+    );
   }
 
   private async recordAll(
-    m: EntityManager,
+    uow: UnitOfWork,
     revoked: RevokedKey[],
     reason: RevocationReason,
     scope: AuditScope,
@@ -72,7 +69,7 @@ export class ApiKeyRevoker {
           target: { type: 'api_key', id: key.id },
           metadata: { prefix: key.prefix, reason },
         },
-        unitOfWorkOf(m),
+        uow,
       );
     }
     return revoked;

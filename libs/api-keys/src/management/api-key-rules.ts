@@ -1,6 +1,4 @@
-import type { EntityManager } from 'typeorm';
 import { AppError, Errors } from '#libs/common';
-import { unitOfWorkOf } from '#libs/database';
 import type { MembershipRepository } from '#libs/tenants';
 import type { QuotaPeriod } from '../api-key.entity';
 
@@ -23,11 +21,10 @@ export function keyUserFor(creatorId: string | null, requested: string | null | 
 /** A key acts as a member of its tenant who has signed in, never as an outsider or a pending user. */
 export async function assertSignedInMember(
   members: MembershipRepository,
-  m: EntityManager,
   tenantId: string,
   userId: string,
 ): Promise<void> {
-  const member = await members.forTenant(tenantId).find(userId, unitOfWorkOf(m));
+  const member = await members.forTenant(tenantId).find(userId);
   if (!member) throw new AppError('user_not_member', 'user_id must be a member of the tenant', { fields: ['user_id'] });
   if (member.status !== 'active')
     throw new AppError(

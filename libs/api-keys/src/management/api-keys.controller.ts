@@ -78,14 +78,14 @@ export class ApiKeysController {
   @ApiOperation({ summary: "The tenant's keys (without plaintext); revoked ones with include_revoked=true" })
   @ApiOkResponse({ type: [ApiKeyResponseDto] })
   async list(@PathTenant() tenant: PathTenantAccess, @Query() query: ListApiKeysQuery): Promise<ApiKeyResponseDto[]> {
-    return this.respond(await this.keys.list(tenant.id, query.include_revoked ?? false));
+    return this.respond(await this.keys.forTenant(tenant.id).list(query.include_revoked ?? false));
   }
 
   @Get(':keyId')
   @ApiOperation({ summary: 'One key (without plaintext)' })
   @ApiOkResponse({ type: ApiKeyResponseDto })
   async get(@PathTenant() tenant: PathTenantAccess, @Param('keyId') keyId: string): Promise<ApiKeyResponseDto> {
-    const [response] = await this.respond([await this.keys.get(tenant.id, keyId)]);
+    const [response] = await this.respond([await this.keys.forTenant(tenant.id).get(keyId)]);
     return response;
   }
 

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppError, LruCache, RequestContext } from '#libs/common';
 import { AppConfig } from '#libs/config';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions } from '#libs/database';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService, TenantWithRole } from '#libs/tenants';
 import { ClerkClaims, LoginService, UserSnapshot, UserSnapshotCache } from '#libs/users';
@@ -21,7 +19,7 @@ export class ClerkAuthenticator {
   private readonly seenSessions = new LruCache<string, true>(50_000, 10 * 60_000);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly verifier: ClerkTokenVerifier,
     private readonly login: LoginService,
     private readonly snapshots: UserSnapshotCache,
@@ -78,10 +76,10 @@ export class ClerkAuthenticator {
     const found = tenants.find(wanted);
     if (found) return found;
     // The organization changed within a known session, or the personal tenant is missing: map it now.
-    await this.dataSource.transaction((m) =>
+    await this.transactions.run((uow) =>
       org
-        ? this.mapping.ensureOrganizationTenant(unitOfWorkOf(m), org, user.id)
-        : this.mapping.ensurePersonalTenant(unitOfWorkOf(m), user),
+        ? this.mapping.ensureOrganizationTenant(uow, org, user.id)
+        : this.mapping.ensurePersonalTenant(uow, user),
     );
     await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);

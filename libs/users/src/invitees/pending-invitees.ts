@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { entityManagerOf, type UnitOfWork } from '#libs/database';
-import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '#libs/database';
 import { AppError, Errors } from '#libs/common';
 import type { Invitee, InviteeDirectory } from '#libs/tenants';
+import { UserRepository } from '../user.repository';
 
 /**
  * Finds the user a member is added as: by id, or by email. An email nobody signed in with yet becomes a
@@ -11,37 +11,24 @@ import type { Invitee, InviteeDirectory } from '#libs/tenants';
  */
 @Injectable()
 export class PendingInvitees implements InviteeDirectory {
+  constructor(private readonly users: UserRepository) {}
+
   async byId(uow: UnitOfWork, userId: string): Promise<Invitee> {
-    const m = entityManagerOf(uow);
-    const rows: Invitee[] = await m.query(`SELECT id, status, false AS created FROM users WHERE id = $1`, [userId]);
-    if (!rows[0]) throw Errors.notFound('User');
-    return usable(rows[0]);
+    const invitee = await this.users.inviteeById(userId, uow);
+    if (!invitee) throw Errors.notFound('User');
+    return usable(invitee);
   }
 
   async byEmail(uow: UnitOfWork, rawEmail: string): Promise<Invitee> {
-    const m = entityManagerOf(uow);
     const email = rawEmail.trim().toLowerCase();
-    const existing = await this.findByEmail(m, email);
+    const existing = await this.users.inviteeByEmail(email, uow);
     if (existing) return usable(existing);
-    // The partial unique index on pending emails makes concurrent invitations converge on one row.
-    const inserted: { id: string }[] = await m.query(
-      `INSERT INTO users (email, status) VALUES ($1, 'pending') ON CONFLICT ((lower(email))) WHERE clerk_user_id IS NULL DO NOTHING RETURNING id`,
-      [email],
-    );
-    if (inserted[0]) return { id: inserted[0].id, status: 'pending', created: true };
-    const raced = await this.findByEmail(m, email);
+    const id = await this.users.insertPending(uow, email);
+    if (id) return { id, status: 'pending', created: true };
+    // A concurrent invitation created it meanwhile: both converge on that row.
+    const raced = await this.users.inviteeByEmail(email, uow);
     if (!raced) throw new Error('Pending user vanished');
     return usable(raced);
-  }
-
-  /** A signed-in user first, then a pending one; a deactivated account last. */
-  private async findByEmail(m: EntityManager, email: string): Promise<Invitee | null> {
-    const rows: Invitee[] = await m.query(
-      `SELECT id, status, false AS created FROM users WHERE lower(email) = $1
-       ORDER BY (status = 'deactivated'), (clerk_user_id IS NULL), created_at LIMIT 1`,
-      [email],
-    );
-    return rows[0] ?? null;
   }
 }
 

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { unitOfWorkOf } from '#libs/database';
+import { Transactions } from '#libs/database';
 import { ClerkClaims, ClerkProfile, ClerkProfileClient } from '#libs/clerk';
 import { OpenRouterKeyProvisioner } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus } from '#libs/redis';
 import { TenantMappingService } from '#libs/tenants';
 import { UserAccounts } from '../accounts/user-accounts.service';
 import { User } from '../user.entity';
+import { UserSessionRepository } from '../user-session.repository';
+import { UserRepository } from '../user.repository';
 
 /**
  * The login hook. The first request of a session id not seen before is a login: the user is created
@@ -17,7 +17,9 @@ import { User } from '../user.entity';
 @Injectable()
 export class LoginService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly users: UserRepository,
+    private readonly sessions: UserSessionRepository,
     private readonly tenants: TenantMappingService,
     private readonly profiles: ClerkProfileClient,
     private readonly provisioner: OpenRouterKeyProvisioner,
@@ -25,30 +27,25 @@ export class LoginService {
     private readonly accounts: UserAccounts,
   ) {}
 
-  async isKnownSession(sessionId: string): Promise<boolean> {
-    const rows = await this.dataSource.query(`SELECT 1 FROM user_sessions WHERE session_id = $1`, [sessionId]);
-    return rows.length > 0;
+  isKnownSession(sessionId: string): Promise<boolean> {
+    return this.sessions.isKnown(sessionId);
   }
 
   /** Records the session; returns the user and whether this request was the session's first. */
   async login(claims: ClerkClaims & { sid: string }): Promise<{ user: User; firstOfSession: boolean }> {
     const startedAt = new Date();
     const profile = await this.profileFor(claims);
-    const result = await this.dataSource.transaction(async (m) => {
-      const userId = await this.accounts.upsertFromClerk(unitOfWorkOf(m), claims.sub, profileFields(profile), false);
-      const user = await m.findOneByOrFail(User, { id: userId });
-      const inserted = await m.query(
-        `INSERT INTO user_sessions (session_id, user_id) VALUES ($1, $2) ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
-        [claims.sid, user.id],
-      );
-      const firstOfSession = inserted.length > 0;
+    const result = await this.transactions.run(async (uow) => {
+      const userId = await this.accounts.upsertFromClerk(uow, claims.sub, profileFields(profile), false);
+      const user = await this.users.get(userId, uow);
+      const firstOfSession = await this.sessions.insert(uow, claims.sid, user.id);
       if (firstOfSession) {
-        await this.accounts.recordLogin(unitOfWorkOf(m), user.id);
-        await this.tenants.ensurePersonalTenant(unitOfWorkOf(m), user);
+        await this.accounts.recordLogin(uow, user.id);
+        await this.tenants.ensurePersonalTenant(uow, user);
       }
       if (claims.organization)
-        await this.tenants.ensureOrganizationTenant(unitOfWorkOf(m), claims.organization, user.id);
-      return { user: await m.findOneByOrFail(User, { id: user.id }), firstOfSession };
+        await this.tenants.ensureOrganizationTenant(uow, claims.organization, user.id);
+      return { user: await this.users.get(user.id, uow), firstOfSession };
     });
     await this.bus.publish(CacheTopic.user, result.user.id);
     // Logins arriving together (several sessions at once) share the attempt one of them made meanwhile.

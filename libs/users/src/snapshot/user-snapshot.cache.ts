@@ -1,12 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { LruCache } from '#libs/common';
 import { OpenRouterKeyStore } from '#libs/openrouter';
 import { CacheTopic, InvalidationBus, REDIS_CLIENT, RedisClient } from '#libs/redis';
 import { MembershipQueries } from '#libs/tenants';
 import { MetricsService } from '#libs/metrics';
-import { User } from '../user.entity';
+import { UserProviderKeyRepository } from '../user-provider-key.repository';
+import { UserRepository } from '../user.repository';
 import { UserSnapshot } from './user-snapshot';
 
 /** A safety net only: every change publishes an invalidation, so entries rarely live this long. */
@@ -25,7 +24,8 @@ export class UserSnapshotCache {
   private epoch = 0;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UserRepository,
+    private readonly providerKeys: UserProviderKeyRepository,
     private readonly keys: OpenRouterKeyStore,
     private readonly memberships: MembershipQueries,
     bus: InvalidationBus,
@@ -57,16 +57,14 @@ export class UserSnapshotCache {
 
   private async load(clerkUserId: string): Promise<UserSnapshot | null> {
     const epoch = this.epoch;
-    const user = await this.dataSource.getRepository(User).findOneBy({ clerkUserId });
+    const user = await this.users.findByClerkId(clerkUserId);
     if (!user) return null;
-    const [tenants, keyRow, glm] = await Promise.all([
+    const [tenants, keyRow, glmKeyEncrypted] = await Promise.all([
       this.memberships.tenantsOf(user.id),
       this.keys.find(user.id),
-      this.dataSource.query(`SELECT key_encrypted FROM user_provider_keys WHERE user_id = $1 AND provider = 'glm'`, [
-        user.id,
-      ]),
+      this.providerKeys.sealedGlmKeyOf(user.id),
     ]);
-    const snapshot: UserSnapshot = { user, tenants, keyRow, glmKeyEncrypted: glm[0]?.key_encrypted ?? null };
+    const snapshot: UserSnapshot = { user, tenants, keyRow, glmKeyEncrypted };
     if (epoch === this.epoch) {
       this.byClerkId.set(clerkUserId, snapshot);
       this.clerkIdOf.set(user.id, clerkUserId);

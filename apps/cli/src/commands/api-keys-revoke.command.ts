@@ -25,7 +25,10 @@ export class ApiKeysRevokeCommand extends CliCommandRunner {
     const tenant = await this.lookup.tenant(tenantRef);
     const unknown = new CliError(`unknown API key "${keyId}" in tenant ${tenant.slug} (see api-keys:list)`);
     if (!isUuid(keyId)) throw unknown;
-    const before = await this.keys.forTenant(tenant.id).get(keyId).catch(() => null);
+    const before = await this.keys
+      .forTenant(tenant.id)
+      .get(keyId)
+      .catch(() => null);
     if (!before) throw unknown;
     const wasRevoked = toApiKeyResponse(before, NO_USAGE).status === 'revoked';
     if (!wasRevoked) await this.revoker.revoke(tenant.id, keyId, { actor: cliActor(), requestId: null });

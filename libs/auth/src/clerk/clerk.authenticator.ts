@@ -77,9 +77,7 @@ export class ClerkAuthenticator {
     if (found) return found;
     // The organization changed within a known session, or the personal tenant is missing: map it now.
     await this.transactions.run((uow) =>
-      org
-        ? this.mapping.ensureOrganizationTenant(uow, org, user.id)
-        : this.mapping.ensurePersonalTenant(uow, user),
+      org ? this.mapping.ensureOrganizationTenant(uow, org, user.id) : this.mapping.ensurePersonalTenant(uow, user),
     );
     await this.bus.publish(CacheTopic.user, user.id);
     const fresh = await this.snapshots.get(claims.sub);

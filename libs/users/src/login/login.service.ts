@@ -43,8 +43,7 @@ export class LoginService {
         await this.accounts.recordLogin(uow, user.id);
         await this.tenants.ensurePersonalTenant(uow, user);
       }
-      if (claims.organization)
-        await this.tenants.ensureOrganizationTenant(uow, claims.organization, user.id);
+      if (claims.organization) await this.tenants.ensureOrganizationTenant(uow, claims.organization, user.id);
       return { user: await this.users.get(user.id, uow), firstOfSession };
     });
     await this.bus.publish(CacheTopic.user, result.user.id);

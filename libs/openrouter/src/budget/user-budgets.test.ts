@@ -19,6 +19,7 @@ import { OpenRouterKeyRepository, type BudgetColumns } from '../keys/openrouter-
 import { OpenRouterKeyStore } from '../keys/openrouter-key.store';
 import { periodStart } from './budget-period';
 import { UserBudgets } from './user-budgets';
+import '../openrouter.errors'; // the codes it throws, registered as the lib's index would
 
 const USER = '0b7c4a52-0000-4000-8000-0000000000bb';
 const DEFAULT_BUDGET = 10;

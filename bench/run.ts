@@ -462,6 +462,29 @@ function formatTable(rows: Row[]): string {
           `${database}/${logLevel}: the gateway adds ${added.toFixed(2)} ms at p50 (connections: ${connections})${goalMs === null ? '' : ` (goal ≤${goalMs} ms: ${added <= goalMs ? 'met' : 'MISSED'})`}`,
         );
       }
+      // Against the minimal proxy of the same run (the floor of any proxy): CPU per request, and the p50 added at 1.
+      for (const [proxyId, gatewayId] of [
+        ['proxy', 'gateway'],
+        ['proxy-1', 'gateway-1'],
+      ] as const) {
+        const proxy = get(proxyId);
+        const gateway = get(gatewayId);
+        if (!proxy || !gateway) continue;
+        const connections = TARGETS.find((t) => t.id === proxyId)!.connections ?? 'default';
+        const parts: string[] = [];
+        if (proxy.cpuUsPerRequest !== undefined && gateway.cpuUsPerRequest !== undefined) {
+          const ratio = gateway.cpuUsPerRequest / proxy.cpuUsPerRequest;
+          parts.push(
+            `CPU per request ${gateway.cpuUsPerRequest.toFixed(0)} vs ${proxy.cpuUsPerRequest.toFixed(0)} µs = ${ratio.toFixed(2)}× (goal ≤2.0×: ${ratio <= 2 ? 'met' : 'MISSED'})`,
+          );
+        }
+        const added = gateway.p50 - proxy.p50;
+        const goal = proxyId === 'proxy-1' ? ` (goal ≤0.10 ms: ${added <= 0.1 ? 'met' : 'MISSED'})` : '';
+        parts.push(`p50 +${added.toFixed(2)} ms${goal}`);
+        notes.push(
+          `${database}/${logLevel}: gateway vs minimal proxy (connections: ${connections}): ${parts.join('; ')}`,
+        );
+      }
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -60,15 +60,16 @@ interface Target {
 
 const TARGETS: Target[] = [
   { id: 'bare', label: 'bare node:http {"status":"ok"}' },
-  { id: 'health', label: 'GET /api/health', ref: { id: 'bare', min: 0.65 } },
-  { id: 'me', label: 'GET /api/users/me (Clerk session)', ref: { id: 'bare', min: 0.3 } },
-  { id: 'v1me-limited', label: 'GET /api/v1/me (key, 100/min reached)', ref: { id: 'bare', min: 0.35 } },
-  { id: 'v1me', label: 'GET /api/v1/me (key, 1,000,000/min)', ref: { id: 'bare', min: 0.35 } },
+  { id: 'health', label: 'GET /api/health', ref: { id: 'bare', min: 0.75 } },
+  { id: 'me', label: 'GET /api/users/me (Clerk session)', ref: { id: 'bare', min: 0.45 } },
+  { id: 'v1me-limited', label: 'GET /api/v1/me (key, 100/min reached)', ref: { id: 'bare', min: 0 } },
+  { id: 'v1me', label: 'GET /api/v1/me (key, 1,000,000/min)', ref: { id: 'bare', min: 0.45 } },
   // The same request on a second app with METRICS_TOKEN set (per-request timing on): the cost of metrics.
   { id: 'me-metrics', label: 'GET /api/users/me, metrics on', ref: { id: 'me', min: 0 } },
   { id: 'direct', label: 'POST chat/completions, direct to fake' },
   { id: 'proxy', label: 'POST chat/completions, minimal proxy', ref: { id: 'direct', min: 0 } },
-  { id: 'gateway', label: 'POST /api/v1/chat/completions (gateway)', ref: { id: 'direct', min: 0.5 } },
+  // The gateway's goals are against the minimal proxy of the same run (see the notes under the table).
+  { id: 'gateway', label: 'POST /api/v1/chat/completions (gateway)', ref: { id: 'direct', min: 0 } },
   { id: 'direct-1', label: 'POST chat/completions, direct, 1 conn', connections: 1 },
   {
     id: 'proxy-1',
@@ -444,14 +445,15 @@ function formatTable(rows: Row[]): string {
       const limited = get('v1me-limited');
       const open = get('v1me');
       if (limited && open) {
-        const spread = Math.abs(limited.rps - open.rps) / open.rps;
+        // Refusing may be faster than serving; it may not be more than 10% slower.
+        const slower = (open.rps - limited.rps) / open.rps;
         notes.push(
-          `${database}/${logLevel}: /api/v1/me limit reached vs 1,000,000/min differ by ${(spread * 100).toFixed(1)}% in req/s (goal ≤10%: ${spread <= 0.1 ? 'met' : 'MISSED'})`,
+          `${database}/${logLevel}: /api/v1/me at its limit is ${(Math.abs(slower) * 100).toFixed(1)}% ${slower >= 0 ? 'slower' : 'faster'} in req/s than at 1,000,000/min (goal: at most 10% slower: ${slower <= 0.1 ? 'met' : 'MISSED'})`,
         );
       }
-      for (const [directId, gatewayId, goalMs] of [
-        ['direct', 'gateway', null],
-        ['direct-1', 'gateway-1', 0.5],
+      for (const [directId, gatewayId] of [
+        ['direct', 'gateway'],
+        ['direct-1', 'gateway-1'],
       ] as const) {
         const direct = get(directId);
         const gateway = get(gatewayId);
@@ -459,7 +461,30 @@ function formatTable(rows: Row[]): string {
         const added = gateway.p50 - direct.p50;
         const connections = TARGETS.find((t) => t.id === directId)!.connections ?? 'default';
         notes.push(
-          `${database}/${logLevel}: the gateway adds ${added.toFixed(2)} ms at p50 (connections: ${connections})${goalMs === null ? '' : ` (goal ≤${goalMs} ms: ${added <= goalMs ? 'met' : 'MISSED'})`}`,
+          `${database}/${logLevel}: the gateway adds ${added.toFixed(2)} ms at p50 (connections: ${connections})`,
+        );
+      }
+      // Against the minimal proxy of the same run (the floor of any proxy): CPU per request, and the p50 added at 1.
+      for (const [proxyId, gatewayId] of [
+        ['proxy', 'gateway'],
+        ['proxy-1', 'gateway-1'],
+      ] as const) {
+        const proxy = get(proxyId);
+        const gateway = get(gatewayId);
+        if (!proxy || !gateway) continue;
+        const connections = TARGETS.find((t) => t.id === proxyId)!.connections ?? 'default';
+        const parts: string[] = [];
+        if (proxy.cpuUsPerRequest !== undefined && gateway.cpuUsPerRequest !== undefined) {
+          const ratio = gateway.cpuUsPerRequest / proxy.cpuUsPerRequest;
+          parts.push(
+            `CPU per request ${gateway.cpuUsPerRequest.toFixed(0)} vs ${proxy.cpuUsPerRequest.toFixed(0)} µs = ${ratio.toFixed(2)}× (goal ≤2.0×: ${ratio <= 2 ? 'met' : 'MISSED'})`,
+          );
+        }
+        const added = gateway.p50 - proxy.p50;
+        const goal = proxyId === 'proxy-1' ? ` (goal ≤0.10 ms: ${added <= 0.1 ? 'met' : 'MISSED'})` : '';
+        parts.push(`p50 +${added.toFixed(2)} ms${goal}`);
+        notes.push(
+          `${database}/${logLevel}: gateway vs minimal proxy (connections: ${connections}): ${parts.join('; ')}`,
         );
       }
     }

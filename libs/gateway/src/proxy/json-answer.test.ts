@@ -36,5 +36,9 @@ describe('reading a JSON answer relayed as bytes', () => {
     assert.equal(usageFromTail(Buffer.from(JSON.stringify({ text: '"usage": {"total_tokens": 5}' }))), null);
     assert.equal(readJsonAnswer(Buffer.from('<html>bad gateway</html>')).valid, false);
     assert.equal(usageFromTail(Buffer.from('{"usage": {"total_tokens": 5')), null, 'a cut object is not read');
+    const early = Buffer.from(JSON.stringify({ usage, data: 'x'.repeat(5000) }));
+    assert.equal(usageFromTail(early), null, 'usage more than 4 KiB before the end is not looked for');
+    const model = Buffer.from(JSON.stringify({ id: 'é'.repeat(400), object: 'model', model: 'a/b', usage }));
+    assert.equal(readJsonAnswer(model).model, 'a/b', 'found past multi-byte text, within the head');
   });
 });

@@ -5,6 +5,8 @@ const TAIL_BYTES = 4096;
 /** `model` usually comes first; looked for in this many leading bytes, then in the tail. */
 const HEAD_BYTES = 1024;
 const MODEL_RE = /"model"\s*:\s*"([^"\\]{1,200})"/;
+const USAGE_KEY = '"usage"';
+const MODEL_KEY = '"model"';
 
 /** What the gateway needs from a JSON answer it relays as bytes. */
 export interface JsonAnswerFacts {
@@ -41,12 +43,13 @@ export function readJsonAnswer(bytes: Buffer, fields: UsageFields = PROMPT_COMPL
 
 /** The last `"usage": {…}` object of the answer; null when there is none (or it is not one piece of JSON). */
 export function usageFromTail(bytes: Buffer, fields: UsageFields = PROMPT_COMPLETION_FIELDS): TokenUsage | null {
-  const tail = bytes.toString('utf8', Math.max(0, bytes.length - TAIL_BYTES));
+  // Searched in the bytes (ASCII, so byte and character offsets agree up to the key): only the object is decoded.
   // Inside a JSON string the quotes would be escaped: an unescaped `"usage"` is a key.
-  const at = tail.lastIndexOf('"usage"');
-  if (at < 0) return null;
-  const open = tail.indexOf('{', at + 7);
-  if (open < 0 || tail.slice(at + 7, open).trim() !== ':') return null;
+  const at = bytes.lastIndexOf(USAGE_KEY);
+  if (at < 0 || at < bytes.length - TAIL_BYTES) return null;
+  const tail = bytes.toString('utf8', at + USAGE_KEY.length);
+  const open = tail.indexOf('{');
+  if (open < 0 || tail.slice(0, open).trim() !== ':') return null;
   const close = objectEnd(tail, open);
   if (close < 0) return null;
   try {
@@ -58,10 +61,17 @@ export function usageFromTail(bytes: Buffer, fields: UsageFields = PROMPT_COMPLE
 
 /** Chat and completion answers name the model first; embedding answers after the data, near the end. */
 function modelOf(bytes: Buffer): string | null {
-  const head = MODEL_RE.exec(bytes.toString('utf8', 0, Math.min(bytes.length, HEAD_BYTES)));
-  if (head || bytes.length <= HEAD_BYTES) return head ? head[1] : null;
-  const tail = MODEL_RE.exec(bytes.toString('utf8', Math.max(HEAD_BYTES, bytes.length - TAIL_BYTES)));
-  return tail ? tail[1] : null;
+  const head = modelIn(bytes, 0, Math.min(bytes.length, HEAD_BYTES));
+  if (head !== null || bytes.length <= HEAD_BYTES) return head;
+  return modelIn(bytes, Math.max(HEAD_BYTES, bytes.length - TAIL_BYTES), bytes.length);
+}
+
+/** MODEL_RE's match in bytes[start, end), decoding from the first `"model"` on only. */
+function modelIn(bytes: Buffer, start: number, end: number): string | null {
+  const at = bytes.indexOf(MODEL_KEY, start);
+  if (at < 0 || at >= end) return null;
+  const found = MODEL_RE.exec(bytes.toString('utf8', at, end));
+  return found ? found[1] : null;
 }
 
 /** Index of the `}` closing the object opened at `open`, strings skipped; -1 when it does not close. */

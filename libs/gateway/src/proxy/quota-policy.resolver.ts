@@ -23,16 +23,33 @@ type ApiKeyWithQuota = ContextApiKey & {
  */
 @Injectable()
 export class QuotaPolicyResolver {
+  /**
+   * The policy of each verified key object. The api-keys lib hands out one frozen object per key for as long as
+   * its cache holds it and a new one when the key or its tenant changes, so the policy is worked out once per
+   * key rather than once per request, and a changed limit still applies to the next request.
+   */
+  private readonly policies = new WeakMap<ContextApiKey, QuotaPolicy>();
+
   policyOf(apiKey: ContextApiKey): QuotaPolicy {
-    const own = apiKey as ApiKeyWithQuota;
-    const policy = own.tokenQuota === undefined ? UNLIMITED : toPolicy(own.tokenQuota, own.quotaPeriod ?? null);
-    if (!own.tenantId) return policy;
-    return {
-      ...policy,
-      budget: toBudget(own.budgetUsd, own.budgetPeriod),
-      tenant: { id: own.tenantId, budget: toBudget(own.tenantBudgetUsd, own.tenantBudgetPeriod) },
-    };
+    if (!Object.isFrozen(apiKey)) return policyOf(apiKey);
+    let policy = this.policies.get(apiKey);
+    if (!policy) {
+      policy = policyOf(apiKey);
+      this.policies.set(apiKey, policy);
+    }
+    return policy;
   }
+}
+
+function policyOf(apiKey: ContextApiKey): QuotaPolicy {
+  const own = apiKey as ApiKeyWithQuota;
+  const policy = own.tokenQuota === undefined ? UNLIMITED : toPolicy(own.tokenQuota, own.quotaPeriod ?? null);
+  if (!own.tenantId) return policy;
+  return {
+    ...policy,
+    budget: toBudget(own.budgetUsd, own.budgetPeriod),
+    tenant: { id: own.tenantId, budget: toBudget(own.tenantBudgetUsd, own.tenantBudgetPeriod) },
+  };
 }
 
 /** A quota without a period counts over the key's whole life. */

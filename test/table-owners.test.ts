@@ -53,8 +53,10 @@ const CROSS_TENANT: Record<string, string> = {
   'libs/api-keys/src/auth/last-used.tracker.ts': 'last_used_at of keys already verified, by key id',
   'libs/api-keys/src/api-key.repository.ts':
     'revokeWhere: revokeAllOfUser revokes a user deleted in Clerk in every tenant (the other callers pass tenant_id)',
-  'libs/gateway/src/usage/retention/usage-retention.ts': "retention removes every tenant's records past the cutoff",
-  'libs/usage/src/usage-rollup-rebuilder.ts': 'usage:rebuild rebuilds a window of every tenant',
+  'libs/gateway/src/usage/usage-record.repository.ts':
+    "pruneBatch: retention removes every tenant's records past the cutoff (insertBatch names each row's tenant)",
+  'libs/usage/src/usage-rollup.repository.ts':
+    "usage:rebuild rebuilds a window of every tenant; admin stats' platform spend; the ledger's first record",
   'libs/usage/src/usage-rollup.sql.ts':
     'the rollups of the rows a batch (or a rebuilt window) holds, whatever their tenants',
   'libs/usage/src/usage-window.sql.ts':

@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { TableRepository, TenantScope, type UnitOfWork } from '#libs/database';
 import { REPLACE_ROLLUPS_FROM_LEDGER_SQL } from './usage-rollup.sql';
-import type { TimeRange, WindowSource } from './usage-window';
-import { platformSpendSql, windowPiecesSql } from './usage-window.sql';
+import type { TimeRange } from './usage-window';
+import { platformSpendSql, windowPiecesSql, type WindowSelect } from './usage-window.sql';
 
 /** What a report groups by. */
 export type UsageReportKey = 'day' | 'api_key' | 'user' | 'model';
@@ -27,16 +27,11 @@ export interface UsageReportRows {
 }
 
 /**
- * Fixed SQL per grouping, over the day rollups, the hour rollups and the ledger: never built from input. Days are
- * grouped as timestamps (a day rollup's bucket is its day already) and formatted once per group: to_char, and even
- * date_trunc in a time zone, on every row cost more than the rest of the query.
+ * Fixed SQL per grouping: never built from input. Days are grouped as timestamps (see WindowSelect) and formatted
+ * once per group: to_char, and even date_trunc in a time zone, on every row cost more than the rest of the query.
  */
-const KEY: Record<UsageReportKey, Record<WindowSource, string>> = {
-  day: {
-    day: 'bucket_start',
-    hour: `date_trunc('day', bucket_start, 'UTC')`,
-    ledger: `date_trunc('day', created_at, 'UTC')`,
-  },
+const KEY: Record<UsageReportKey, WindowSelect['key']> = {
+  day: 'day',
   api_key: { day: 'api_key_id::text', hour: 'api_key_id::text', ledger: 'api_key_id::text' },
   user: { day: 'user_id::text', hour: 'user_id::text', ledger: 'user_id::text' },
   model: { day: 'model', hour: 'model', ledger: 'model' },

@@ -1,11 +1,12 @@
-import { splitWindow, TimeRange, type WindowSource } from './usage-window';
+import { DAY_MS, floorTo, splitWindow, TimeRange, type WindowSource } from './usage-window';
 
 /**
- * A window's pieces: grouped by `key` (fixed SQL over each source: the day rollups, the hour rollups, the ledger;
- * never input), filtered by `where`.
+ * A window's pieces, filtered by `where`, grouped by `key`: fixed SQL over each source (the day rollups, the hour
+ * rollups, the ledger; never input), or `'day'` for the UTC day, which a piece finer than a day takes as a
+ * parameter (each lies within one day: nothing to compute per row).
  */
 export interface WindowSelect {
-  key?: Record<WindowSource, string>;
+  key?: Record<WindowSource, string> | 'day';
   where: string;
 }
 
@@ -34,7 +35,7 @@ export function windowPiecesSql(window: TimeRange, select: WindowSelect, params:
     .map(({ source, range: r, sign }) => {
       const [a, b] = range(r);
       const minus = sign < 0 ? '-' : '';
-      const key = select.key ? `${select.key[source]} AS key, ` : '';
+      const key = keySql(select.key, source, r, params);
       if (source === 'ledger') {
         return `SELECT ${key}${MEASURES.ledger(minus)} FROM usage_records
       WHERE ${select.where} AND created_at >= ${a} AND created_at < ${b}`;
@@ -43,6 +44,14 @@ export function windowPiecesSql(window: TimeRange, select: WindowSelect, params:
       WHERE ${select.where} AND granularity = '${source}' AND bucket_start >= ${a} AND bucket_start < ${b}`;
     })
     .join('\n UNION ALL ');
+}
+
+function keySql(key: WindowSelect['key'], source: WindowSource, range: TimeRange, params: unknown[]): string {
+  if (!key) return '';
+  if (key !== 'day') return `${key[source]} AS key, `;
+  if (source === 'day') return 'bucket_start AS key, ';
+  params.push(floorTo(range.from, DAY_MS).toISOString());
+  return `$${params.length}::timestamptz AS key, `;
 }
 
 /** Requests and cost of every tenant over a window (admin stats), exact as the report is. */

@@ -70,6 +70,9 @@ describe('splitWindow', () => {
           assert.ok(p.range.from < p.range.to);
           const unit = p.source === 'day' ? DAY_MS : p.source === 'hour' ? HOUR_MS : 1;
           assert.equal((p.range.from.getTime() % unit) + (p.range.to.getTime() % unit), 0);
+          // Finer pieces lie within one UTC day: a report by day takes their day as a parameter.
+          const day = (t: number) => Math.floor(t / DAY_MS);
+          if (p.source !== 'day') assert.equal(day(p.range.from.getTime()), day(p.range.to.getTime() - 1));
         }
         assert.ok(length(pieces, 'ledger') <= HOUR_MS);
         assert.ok(length(pieces, 'hour') <= 24 * HOUR_MS);

@@ -1,27 +1,30 @@
 /**
  * `npm run bench:report`: the usage report's time against the size of the ledger. One tenant's ledger is filled
  * with N records over 30 days (generate_series, in SQL), the rollups are rebuilt from it (as usage:rebuild does),
- * and GET /api/v1/usage's query is timed for every group_by over the 30 days (median of 5), beside the ledger's
- * own aggregate (what the report read before rollups). On the embedded database and on PostgreSQL (when it
- * answers). A benchmark, not a test: figures only. See docs/performance.md.
+ * and GET /api/v1/usage's query is timed for every group_by over the 30 days (median of --runs), beside the
+ * ledger's own aggregate (what the report read before rollups; timed once). On the embedded database and on
+ * PostgreSQL (when it answers). The embedded database runs in this process, so its report's CPU time (median) is
+ * shown too: on a loaded machine it says what the query costs better than the elapsed time does. A benchmark, not
+ * a test: figures only. See docs/performance.md.
  *
  * Options (flag or environment variable):
  *   --rows=1000000         BENCH_REPORT_ROWS       ledger sizes, comma-separated (each on a fresh database)
+ *   --runs=5               BENCH_REPORT_RUNS       timed runs per report (after a warm-up); the median is shown
  *   --databases=auto       BENCH_DATABASES         embedded,postgres (auto: embedded, plus postgres when it answers)
  *   --database-url=…       BENCH_DATABASE_URL      (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   --keys=50 --users=20 --models=10               the tenant's API keys, users and models (every combination occurs)
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, openDatabaseEndpoint } from '#libs/database';
-import { UsageQuery, UsageRecorder, type UsageGroup } from '#libs/gateway';
-import { UsageLedgerState, UsageRollupRebuilder } from '#libs/usage';
+import { dataSourceOptions, openDatabaseEndpoint, Transactions } from '#libs/database';
+import { UsageQuery, UsageRecorder, UsageRecordRepository, type UsageGroup } from '#libs/gateway';
+import { UsageLedgerState, UsageLedgerStateRepository, UsageRollupRebuilder, UsageRollupRepository } from '#libs/usage';
 import { createTestDatabase } from '../test/support/app';
 import { DEFAULT_POSTGRES_URL, option, postgresAnswers } from './support/services';
 
 const GROUPS: UsageGroup[] = ['day', 'api_key', 'user', 'model'];
 const DAY_MS = 86_400_000;
-const RUNS = 5;
 /** generate_series rows per INSERT: big enough to be fast, small enough for the embedded database's memory. */
 const FILL_CHUNK = 250_000;
 
@@ -41,6 +44,7 @@ interface Shape {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rowsList = option(args, 'rows', 'BENCH_REPORT_ROWS', '1000000').split(',').map(Number);
+  const runs = Number(option(args, 'runs', 'BENCH_REPORT_RUNS', '5'));
   const shape: Shape = {
     keys: Number(option(args, 'keys', 'BENCH_REPORT_KEYS', '50')),
     users: Number(option(args, 'users', 'BENCH_REPORT_USERS', '20')),
@@ -57,14 +61,14 @@ async function main(): Promise<void> {
     asked === 'auto' ? ['embedded', ...((await postgresAnswers(pgUrl)) ? ['postgres'] : [])] : asked.split(',');
 
   console.log(
-    `usage report, 30 days, one tenant with ${shape.keys} keys, ${shape.users} users, ${shape.models} models; median of ${RUNS}`,
+    `usage report, 30 days, one tenant with ${shape.keys} keys, ${shape.users} users, ${shape.models} models; median of ${runs}`,
   );
   for (const kind of databases) {
-    for (const rows of rowsList) await benchOne(kind, rows, shape, pgUrl);
+    for (const rows of rowsList) await benchOne(kind, rows, shape, pgUrl, runs);
   }
 }
 
-async function benchOne(kind: string, rows: number, shape: Shape, pgUrl: string): Promise<void> {
+async function benchOne(kind: string, rows: number, shape: Shape, pgUrl: string, runs: number): Promise<void> {
   if (kind === 'postgres') process.env.TEST_DATABASE_URL = pgUrl;
   else delete process.env.TEST_DATABASE_URL;
   const database = await createTestDatabase();
@@ -84,16 +88,18 @@ async function benchOne(kind: string, rows: number, shape: Shape, pgUrl: string)
     await fill(db, tenantId, rows, start, shape);
     const fillS = (performance.now() - t) / 1000;
 
-    const ledger = new UsageLedgerState(db);
+    const rollups = new UsageRollupRepository(db);
+    const state = new UsageLedgerStateRepository(db);
+    const transactions = new Transactions(db);
     t = performance.now();
-    await new UsageRollupRebuilder(db, ledger).rebuild({ from: start, to: today });
+    await new UsageRollupRebuilder(rollups, state, transactions).rebuild({ from: start, to: today });
     const rebuildS = (performance.now() - t) / 1000;
     await db.query(`ANALYZE usage_records`);
     await db.query(`ANALYZE usage_rollups`);
     const [{ n: rollupRows }] = await db.query(`SELECT count(*) AS n FROM usage_rollups`);
 
-    const recorder = new UsageRecorder(db);
-    const query = new UsageQuery(db, recorder, ledger);
+    const recorder = new UsageRecorder(new UsageRecordRepository(db));
+    const query = new UsageQuery(rollups, recorder, new UsageLedgerState(state, rollups, transactions));
     const window = {
       from: start.toISOString().slice(0, 10),
       to: new Date(today.getTime() - 1).toISOString().slice(0, 10),
@@ -101,17 +107,21 @@ async function benchOne(kind: string, rows: number, shape: Shape, pgUrl: string)
     console.log(
       `\n${kind}, ${rows.toLocaleString('en')} records: filled in ${fillS.toFixed(1)} s, rollups rebuilt in ${rebuildS.toFixed(1)} s (${Number(rollupRows).toLocaleString('en')} rollup rows)`,
     );
-    console.log(`  ${'group_by'.padEnd(26)} ${'rollups (ms)'.padStart(13)} ${'ledger (ms)'.padStart(12)}  equal`);
+    console.log(
+      `  ${'group_by'.padEnd(26)} ${'rollups (ms)'.padStart(13)} ${'cpu (ms)'.padStart(9)} ${'ledger (ms)'.padStart(12)}  equal  load average`,
+    );
     const measure = async (label: string, groupBy: UsageGroup, range: { from: string; to: string }) => {
       const report = () => query.report(tenantId, { ...range, group_by: groupBy });
       const direct = () => ledgerAggregate(db, tenantId, groupBy, range);
-      const fromRollups = await median(report);
-      const fromLedger = await median(direct);
+      const { elapsed: fromRollups, cpu } = await median(report, runs);
       const a = await report();
+      t = performance.now();
       const b = await direct();
+      const fromLedger = performance.now() - t;
       const equal = a.totals.requests === b.requests && Math.abs(a.totals.cost - b.cost) < 1e-9;
+      const load = loadavg()[0].toFixed(1);
       console.log(
-        `  ${label.padEnd(26)} ${fromRollups.toFixed(1).padStart(13)} ${fromLedger.toFixed(1).padStart(12)}  ${equal ? 'yes' : 'NO'}`,
+        `  ${label.padEnd(26)} ${fromRollups.toFixed(1).padStart(13)} ${(kind === 'embedded' ? cpu.toFixed(1) : '-').padStart(9)} ${fromLedger.toFixed(1).padStart(12)}  ${(equal ? 'yes' : 'NO').padEnd(5)}  ${load}`,
       );
     };
     for (const groupBy of GROUPS) await measure(groupBy, groupBy, window);
@@ -134,6 +144,12 @@ async function fill(db: DataSource, tenantId: string, rows: number, start: Date,
   const users = Array.from({ length: shape.users }, () => randomUUID());
   const models = Array.from({ length: shape.models }, (_, i) => `vendor-${i}/model-${i}`);
   const stepMs = (30 * DAY_MS) / rows;
+  // The secondary indexes are built once at the end: faster than keeping them up row by row (the fill is not timed).
+  const indexes: { name: string; def: string }[] = await db.query(
+    `SELECT indexname AS name, indexdef AS def FROM pg_indexes
+      WHERE schemaname = current_schema() AND tablename = 'usage_records' AND indexdef NOT LIKE 'CREATE UNIQUE%'`,
+  );
+  for (const { name } of indexes) await db.query(`DROP INDEX "${name}"`);
   for (let first = 0; first < rows; first += FILL_CHUNK) {
     const last = Math.min(rows, first + FILL_CHUNK) - 1;
     // Key i belongs to user i % users; models cycle every `keys` rows, so every (key, model) pair occurs.
@@ -147,6 +163,7 @@ async function fill(db: DataSource, tenantId: string, rows: number, start: Date,
       [tenantId, keys, users, models, shape.keys, shape.users, shape.models, start.toISOString(), stepMs, first, last],
     );
   }
+  for (const { def } of indexes) await db.query(def);
 }
 
 async function ledgerAggregate(
@@ -171,15 +188,21 @@ async function ledgerAggregate(
   });
 }
 
-async function median(run: () => Promise<unknown>): Promise<number> {
+/** Median elapsed and CPU (this process's: the embedded database's work included) milliseconds of `runs` runs. */
+async function median(run: () => Promise<unknown>, runs: number): Promise<{ elapsed: number; cpu: number }> {
   await run(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  const elapsed: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await run();
-    times.push(performance.now() - t);
+    const used = process.cpuUsage(c);
+    elapsed.push(performance.now() - t);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)];
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(runs / 2)];
+  return { elapsed: mid(elapsed), cpu: mid(cpu) };
 }
 
 main().catch((err: unknown) => {

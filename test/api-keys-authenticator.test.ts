@@ -9,6 +9,7 @@ import { ApiKeyCacheSync } from '../libs/api-keys/src/auth/api-key-cache.sync';
 import { ApiKeyAuthenticatorService } from '../libs/api-keys/src/auth/api-key.authenticator';
 import type { LastUsedTracker } from '../libs/api-keys/src/auth/last-used.tracker';
 import type { VerifiedKey } from '../libs/api-keys/src/auth/verified-key';
+import '../libs/api-keys/src/api-keys.errors'; // the lib's codes, registered as its index would
 
 type Bus = ConstructorParameters<typeof ApiKeyCacheSync>[0];
 

@@ -168,21 +168,3 @@ describe('layering rules', () => {
     }
   });
 });
-
-describe('SQL outside repositories: the files still to move', () => {
-  const config = fs.readFileSync(path.join(ROOT, 'eslint.config.mjs'), 'utf8');
-  const pending = [...(/const DATA_ACCESS_PENDING = \[([^\]]*)\]/.exec(config)?.[1] ?? '').matchAll(/'([^']+)'/g)].map(
-    (m) => m[1],
-  );
-
-  it('lists only files that exist and still reach the database (a moved file leaves the list)', () => {
-    const stale = pending.filter((file) => {
-      const full = path.join(ROOT, file);
-      if (!fs.existsSync(full)) return true;
-      return !/\b(DataSource|EntityManager|QueryRunner)\b|\.(query|transaction|createQueryBuilder|getRepository)\(/.test(
-        fs.readFileSync(full, 'utf8'),
-      );
-    });
-    assert.deepEqual(stale, []);
-  });
-});

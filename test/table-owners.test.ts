@@ -54,8 +54,10 @@ const CROSS_TENANT: Record<string, string> = {
   'libs/api-keys/src/api-key.repository.ts':
     "byHash (the key is what tells the request's tenant), recordUses (last_used_at of keys already verified, " +
     'by id) and revokeAllOfUser (a user deleted in Clerk, in every tenant); the tenant view names its tenant',
-  'libs/gateway/src/usage/retention/usage-retention.ts': "retention removes every tenant's records past the cutoff",
-  'libs/usage/src/usage-rollup-rebuilder.ts': 'usage:rebuild rebuilds a window of every tenant',
+  'libs/gateway/src/usage/usage-record.repository.ts':
+    "pruneBatch: retention removes every tenant's records past the cutoff (insertBatch names each row's tenant)",
+  'libs/usage/src/usage-rollup.repository.ts':
+    "usage:rebuild rebuilds a window of every tenant; admin stats' platform spend; the ledger's first record",
   'libs/usage/src/usage-rollup.sql.ts':
     'the rollups of the rows a batch (or a rebuilt window) holds, whatever their tenants',
   'libs/usage/src/usage-window.sql.ts':

@@ -12,10 +12,17 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions, openDatabaseEndpoint, type DatabaseEndpoint } from '#libs/database';
-import { UsageQuery, UsageRecorder, UsageRetention, type UsageGroup, type UsageRecord } from '#libs/gateway';
+import { dataSourceOptions, openDatabaseEndpoint, Transactions, type DatabaseEndpoint } from '#libs/database';
+import {
+  UsageQuery,
+  UsageRecorder,
+  UsageRecordRepository,
+  UsageRetention,
+  type UsageGroup,
+  type UsageRecord,
+} from '#libs/gateway';
 import { JobLease, JobLeaseRepository } from '#libs/reconciliation';
-import { UsageLedgerState, UsageRollupRebuilder } from '#libs/usage';
+import { UsageLedgerState, UsageLedgerStateRepository, UsageRollupRebuilder, UsageRollupRepository } from '#libs/usage';
 import { createTestDatabase, startApp, type TestApp, type TestDatabase } from './support/app';
 import { cliRunner } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
@@ -100,16 +107,20 @@ async function openServices(database: TestDatabase) {
   });
   const db = await new DataSource(dataSourceOptions(endpoint)).initialize();
   await db.runMigrations();
-  const recorder = new UsageRecorder(db);
-  const ledger = new UsageLedgerState(db);
+  const records = new UsageRecordRepository(db);
+  const rollups = new UsageRollupRepository(db);
+  const state = new UsageLedgerStateRepository(db);
+  const transactions = new Transactions(db);
+  const recorder = new UsageRecorder(records);
+  const ledger = new UsageLedgerState(state, rollups, transactions);
   return {
     db,
     recorder,
     ledger,
-    query: new UsageQuery(db, recorder, ledger),
-    rebuilder: new UsageRollupRebuilder(db, ledger),
+    query: new UsageQuery(rollups, recorder, ledger),
+    rebuilder: new UsageRollupRebuilder(rollups, state, transactions),
     retention: (days: number, batchSize = 50, pauseMs = 5) =>
-      new UsageRetention(db, new JobLease(new JobLeaseRepository(db)), ledger, { days, batchSize, pauseMs }),
+      new UsageRetention(records, new JobLease(new JobLeaseRepository(db)), ledger, { days, batchSize, pauseMs }),
     close: async () => {
       await recorder.drain();
       await db.destroy();
@@ -200,6 +211,40 @@ describe('usage rollups: reports equal the ledger', () => {
         },
       ),
       { numRuns: 25 },
+    );
+  });
+
+  it('reads a mostly covered day or hour as the whole minus its outside, and leaves out the groups that cancel', async () => {
+    const tenantId = randomUUID();
+    const day = base + 2 * DAY;
+    // Outside the window only: in the day's first hours, and in the last hour's minutes after the window's end.
+    s.recorder.record(record(tenantId, new Date(day + HOUR), { model: 'early' }));
+    s.recorder.record(record(tenantId, new Date(day + 22 * HOUR + 50 * 60_000), { model: 'late' }));
+    // Inside: kept.
+    s.recorder.record(record(tenantId, new Date(day + 2 * HOUR + 30 * 60_000), { model: 'inside', cost: null }));
+    s.recorder.record(record(tenantId, new Date(day + 22 * HOUR + 5 * 60_000), { model: 'inside' }));
+    await s.recorder.drain();
+    // 02:20 to 22:40: the day minus hours 00-02 and 23-24, the hours 02 and 22 minus their outside minutes.
+    const from = new Date(day + 2 * HOUR + 20 * 60_000);
+    const to = new Date(day + 22 * HOUR + 40 * 60_000);
+    for (const groupBy of GROUPS) {
+      const report = await s.query.report(tenantId, {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        group_by: groupBy,
+      });
+      const expected = await ledgerReport(s.db, tenantId, groupBy, from, to);
+      assert.deepEqual(report.data, expected.data, groupBy);
+      assert.deepEqual(report.totals, expected.totals);
+    }
+    const byModel = await s.query.report(tenantId, {
+      from: from.toISOString(),
+      to: to.toISOString(),
+      group_by: 'model',
+    });
+    assert.deepEqual(
+      byModel.data.map((r) => [r.key, r.requests]),
+      [['inside', 2]],
     );
   });
 

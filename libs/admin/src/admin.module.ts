@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditReadModule } from '#libs/audit-read';
 import { OpenRouterModule } from '#libs/openrouter';
+import { UsageLedgerModule } from '#libs/usage';
 import { AdminDirectory } from './admin-directory.service';
 import { AdminKeyRefresh } from './admin-key-refresh.service';
 import { AdminUserBudgets } from './admin-user-budget.service';
@@ -14,7 +15,7 @@ import { PlatformStatsRepository } from './read-model/platform-stats.repository'
  * the reconcile route.
  */
 @Module({
-  imports: [OpenRouterModule, AuditReadModule],
+  imports: [OpenRouterModule, AuditReadModule, UsageLedgerModule],
   controllers: [AdminController],
   providers: [
     PlatformDirectoryRepository,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Test } from '@nestjs/testing';
 import { KeySpendCache } from '#libs/openrouter';
+import { UsageRollupRepository } from '#libs/usage';
 import { PlatformStats } from './platform-stats.service';
 import { LimitedKeyRow, PlatformCounts, PlatformStatsRepository } from './read-model/platform-stats.repository';
 
@@ -33,21 +34,24 @@ async function build(keys: LimitedKeyRow[], upstream: Record<string, number> = {
   const windows: [Date, Date][] = [];
   const repository = {
     counts: async () => counts,
-    spendBetween: async (from: Date, to: Date) => {
-      windows.push([from, to]);
-      return windows.length === 1 ? '1.23456789' : null;
-    },
     spendByTenant: async (top: number) => {
       assert.equal(top, 10);
       return [{ tenant_id: 't1', name: 'One', slug: 'one', requests: '7', cost: '0.0000014' }];
     },
     limitedKeysWithRecordedSpend: async () => keys,
   };
+  const rollups = {
+    platformSpend: async ({ from, to }: { from: Date; to: Date }) => {
+      windows.push([from, to]);
+      return { requests: windows.length === 1 ? '3' : '0', cost: windows.length === 1 ? '1.23456789' : '0' };
+    },
+  };
   const spend = { peek: (hash: string) => (hash in upstream ? { usage: upstream[hash] } : null) };
   const moduleRef = await Test.createTestingModule({
     providers: [
       PlatformStats,
       { provide: PlatformStatsRepository, useValue: repository },
+      { provide: UsageRollupRepository, useValue: rollups },
       { provide: KeySpendCache, useValue: spend },
     ],
   }).compile();

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { KeySpendCache } from '#libs/openrouter';
+import { UsageRollupRepository } from '#libs/usage';
 import { KeyNearLimitDto, PlatformStatsDto, TenantSpendDto } from './dto/stats.response';
 import { PlatformStatsRepository } from './read-model/platform-stats.repository';
 
@@ -17,6 +18,7 @@ const HOUR_MS = 3_600_000;
 export class PlatformStats {
   constructor(
     private readonly stats: PlatformStatsRepository,
+    private readonly rollups: UsageRollupRepository,
     private readonly spend: KeySpendCache,
   ) {}
 
@@ -39,7 +41,7 @@ export class PlatformStats {
 
   /** Recorded gateway cost (USD) of every tenant in [from, to). */
   private async spendSince(from: Date, to: Date): Promise<number> {
-    return money(await this.stats.spendBetween(from, to));
+    return money((await this.rollups.platformSpend({ from, to }))?.cost);
   }
 
   /** Recorded gateway cost (USD) per tenant, all time (the day rollups), largest first. */

@@ -2,6 +2,8 @@ import './gateway.errors';
 export * from './gateway.module';
 export * from './usage/usage-record';
 export * from './usage/usage.recorder';
+export * from './usage/usage-record.repository';
+export * from './usage/usage-records.module';
 export * from './errors/openai-error';
 export * from './usage/retention/usage-retention';
 export * from './usage/usage.query';

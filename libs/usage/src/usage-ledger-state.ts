@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions, type UnitOfWork } from '#libs/database';
+import { UsageLedgerStateRepository } from './usage-ledger-state.repository';
+import { UsageRollupRepository } from './usage-rollup.repository';
 
 /**
  * Where the raw ledger is complete from: retention removes whole UTC days before this instant (null: nothing was
@@ -8,21 +9,24 @@ import { DataSource, EntityManager } from 'typeorm';
  */
 @Injectable()
 export class UsageLedgerState {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly state: UsageLedgerStateRepository,
+    private readonly rollups: UsageRollupRepository,
+    private readonly transactions: Transactions,
+  ) {}
 
-  async completeFrom(manager: EntityManager = this.dataSource.manager): Promise<Date | null> {
-    const rows: { complete_from: Date | null }[] = await manager.query(
-      `SELECT complete_from FROM usage_ledger_state WHERE id = 1`,
-    );
-    const value = rows[0]?.complete_from;
-    return value ? new Date(value) : null;
+  completeFrom(uow?: UnitOfWork): Promise<Date | null> {
+    return this.state.completeFrom(uow);
   }
 
-  /** Moves the mark forward, never back; done before the first record older than `at` is deleted. */
-  async advanceTo(at: Date, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query(
-      `UPDATE usage_ledger_state SET complete_from = greatest(coalesce(complete_from, $1::timestamptz), $1::timestamptz) WHERE id = 1`,
-      [at.toISOString()],
-    );
+  /**
+   * Moves the mark forward to `at` (never back), before the first record older than `at` is deleted. It waits out
+   * a rollup rebuild in progress, so that no rebuild reads a half-pruned day.
+   */
+  markCompleteFrom(at: Date): Promise<void> {
+    return this.transactions.run(async (uow) => {
+      await this.rollups.lockAgainstRebuild(uow);
+      await this.state.advanceTo(at, uow);
+    });
   }
 }

@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { REPLACE_ROLLUPS_FROM_LEDGER_SQL } from './usage-rollup.sql';
-import { UsageLedgerState } from './usage-ledger-state';
+import { Transactions } from '#libs/database';
+import { UsageLedgerStateRepository } from './usage-ledger-state.repository';
+import { UsageRollupRepository } from './usage-rollup.repository';
 import { ceilTo, DAY_MS, floorTo, TimeRange } from './usage-window';
 
 export interface RebuildProgress {
@@ -35,8 +34,9 @@ export interface RebuildResult {
 @Injectable()
 export class UsageRollupRebuilder {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly ledger: UsageLedgerState,
+    private readonly rollups: UsageRollupRepository,
+    private readonly ledger: UsageLedgerStateRepository,
+    private readonly transactions: Transactions,
   ) {}
 
   async rebuild(
@@ -45,7 +45,7 @@ export class UsageRollupRebuilder {
     now = new Date(),
   ): Promise<RebuildResult> {
     const completeFrom = await this.ledger.completeFrom();
-    const from = floorTo(asked.from ?? (await this.firstRecordAt()) ?? now, DAY_MS);
+    const from = floorTo(asked.from ?? (await this.rollups.firstLedgerRecordAt()) ?? now, DAY_MS);
     const to = ceilTo(asked.to ?? now, DAY_MS);
     const start = completeFrom && completeFrom > from ? completeFrom : from;
     const keptBefore = start > from ? start : null;
@@ -63,31 +63,15 @@ export class UsageRollupRebuilder {
     return { window: { from: start, to }, days: done, records, keptBefore };
   }
 
-  private async rebuildDay(day: Date): Promise<{ records: number; rollups: number } | null> {
-    const end = new Date(day.getTime() + DAY_MS);
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`LOCK TABLE usage_rollups IN SHARE ROW EXCLUSIVE MODE`);
+  private rebuildDay(day: Date): Promise<{ records: number; rollups: number } | null> {
+    const range = { from: day, to: new Date(day.getTime() + DAY_MS) };
+    return this.transactions.run(async (uow) => {
+      await this.rollups.lockForRebuild(uow);
       // Read under the lock: retention moves the mark while holding a conflicting one.
-      const completeFrom = await this.ledger.completeFrom(manager);
+      const completeFrom = await this.ledger.completeFrom(uow);
       if (completeFrom && day < completeFrom) return null;
-      await manager.query(`DELETE FROM usage_rollups WHERE bucket_start >= $1 AND bucket_start < $2`, [
-        day.toISOString(),
-        end.toISOString(),
-      ]);
-      const [row]: { rollups: string; records: string }[] = await manager.query(
-        `WITH written AS (${REPLACE_ROLLUPS_FROM_LEDGER_SQL} RETURNING granularity, requests)
-         SELECT count(*) AS rollups, coalesce(sum(requests) FILTER (WHERE granularity = 'day'), 0) AS records
-           FROM written`,
-        [day.toISOString(), end.toISOString()],
-      );
-      return { records: Number(row.records), rollups: Number(row.rollups) };
+      await this.rollups.deleteRange(range, uow);
+      return this.rollups.writeFromLedger(range, uow);
     });
-  }
-
-  private async firstRecordAt(): Promise<Date | null> {
-    const [row]: { first: Date | null }[] = await this.dataSource.query(
-      `SELECT min(created_at) AS first FROM usage_records`,
-    );
-    return row?.first ? new Date(row.first) : null;
   }
 }

@@ -1,60 +1,63 @@
-import { rollupRanges, splitWindow, TimeRange } from './usage-window';
-
-/** What each piece selects and filters on, for the rollups and for the ledger (fixed SQL, never input). */
-export interface WindowSelect {
-  rollup: { columns: string; where: string };
-  ledger: { columns: string; where: string };
-}
+import { DAY_MS, floorTo, splitWindow, TimeRange, type WindowSource } from './usage-window';
 
 /**
- * The window as a UNION ALL of pieces, each a range scan: day and hour rollups for the whole days and hours, the
- * ledger for the partial hours at the edges. `params` gets the ranges' bounds appended.
+ * A window's pieces, filtered by `where`, grouped by `key`: fixed SQL over each source (the day rollups, the hour
+ * rollups, the ledger; never input), or `'day'` for the UTC day, which a piece finer than a day takes as a
+ * parameter (each lies within one day: nothing to compute per row).
+ */
+export interface WindowSelect {
+  key?: Record<WindowSource, string> | 'day';
+  where: string;
+}
+
+/** The summed columns of a piece, signed: the rollups' sums, or a ledger row's own values. */
+const MEASURES = {
+  rollup: (minus: string) =>
+    `${minus}requests AS requests, ${minus}prompt_tokens AS prompt_tokens, ${minus}completion_tokens AS completion_tokens,
+    ${minus}total_tokens AS total_tokens, ${minus}cost AS cost`,
+  ledger: (minus: string) =>
+    `${minus}1::bigint AS requests, ${minus}prompt_tokens::bigint AS prompt_tokens,
+    ${minus}completion_tokens::bigint AS completion_tokens, ${minus}total_tokens::bigint AS total_tokens,
+    ${minus}coalesce(cost, 0) AS cost`,
+};
+
+/**
+ * The window as a UNION ALL of pieces (see splitWindow), each a range scan: day and hour rollups, ledger rows, each
+ * added or subtracted. Groups a subtraction empties come out with zero requests: callers drop them (HAVING).
+ * `params` gets the ranges' bounds appended.
  */
 export function windowPiecesSql(window: TimeRange, select: WindowSelect, params: unknown[]): string {
-  const parts = splitWindow(window);
   const range = (r: TimeRange) => {
     params.push(r.from.toISOString(), r.to.toISOString());
     return [`$${params.length - 1}`, `$${params.length}`];
   };
-  const pieces: string[] = [];
-  for (const { granularity, range: r } of rollupRanges(parts)) {
-    const [a, b] = range(r);
-    pieces.push(`SELECT ${select.rollup.columns} FROM usage_rollups
-      WHERE ${select.rollup.where} AND granularity = '${granularity}' AND bucket_start >= ${a} AND bucket_start < ${b}`);
-  }
-  for (const r of parts.ledger) {
-    const [a, b] = range(r);
-    pieces.push(`SELECT ${select.ledger.columns} FROM usage_records
-      WHERE ${select.ledger.where} AND created_at >= ${a} AND created_at < ${b}`);
-  }
-  return pieces.join('\n UNION ALL ');
+  return splitWindow(window)
+    .map(({ source, range: r, sign }) => {
+      const [a, b] = range(r);
+      const minus = sign < 0 ? '-' : '';
+      const key = keySql(select.key, source, r, params);
+      if (source === 'ledger') {
+        return `SELECT ${key}${MEASURES.ledger(minus)} FROM usage_records
+      WHERE ${select.where} AND created_at >= ${a} AND created_at < ${b}`;
+      }
+      return `SELECT ${key}${MEASURES.rollup(minus)} FROM usage_rollups
+      WHERE ${select.where} AND granularity = '${source}' AND bucket_start >= ${a} AND bucket_start < ${b}`;
+    })
+    .join('\n UNION ALL ');
 }
 
-const SUMMED = {
-  rollup: 'requests, prompt_tokens, completion_tokens, total_tokens, cost',
-  ledger: `1::bigint AS requests, prompt_tokens::bigint, completion_tokens::bigint, total_tokens::bigint,
-    coalesce(cost, 0) AS cost`,
-};
-
-/** Per-piece columns of a report grouped by `keySql` (over the rollups / the ledger) and scoped by `where`. */
-export function reportSelect(key: { rollup: string; ledger: string }, where: string): WindowSelect {
-  return {
-    rollup: { columns: `${key.rollup} AS key, ${SUMMED.rollup}`, where },
-    ledger: { columns: `${key.ledger} AS key, ${SUMMED.ledger}`, where },
-  };
+function keySql(key: WindowSelect['key'], source: WindowSource, range: TimeRange, params: unknown[]): string {
+  if (!key) return '';
+  if (key !== 'day') return `${key[source]} AS key, `;
+  if (source === 'day') return 'bucket_start AS key, ';
+  params.push(floorTo(range.from, DAY_MS).toISOString());
+  return `$${params.length}::timestamptz AS key, `;
 }
 
 /** Requests and cost of every tenant over a window (admin stats), exact as the report is. */
 export function platformSpendSql(window: TimeRange): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
-  const pieces = windowPiecesSql(
-    window,
-    {
-      rollup: { columns: 'requests, cost', where: 'true' },
-      ledger: { columns: '1::bigint AS requests, coalesce(cost, 0) AS cost', where: 'true' },
-    },
-    params,
-  );
+  const pieces = windowPiecesSql(window, { where: 'true' }, params);
   return {
     sql: `SELECT coalesce(sum(requests), 0) AS requests, coalesce(sum(cost), 0) AS cost FROM (${pieces}) parts`,
     params,

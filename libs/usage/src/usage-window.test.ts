@@ -1,51 +1,84 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { DAY_MS, HOUR_MS, splitWindow, type TimeRange } from './usage-window';
+import { DAY_MS, HOUR_MS, splitWindow, type TimeRange, type WindowPiece } from './usage-window';
 
 const at = (iso: string) => new Date(iso);
-const iso = (parts: TimeRange[]) => parts.map((r) => [r.from.toISOString(), r.to.toISOString()]);
+const show = (pieces: WindowPiece[]) =>
+  pieces.map((p) => `${p.sign < 0 ? '-' : '+'}${p.source} ${p.range.from.toISOString()}..${p.range.to.toISOString()}`);
+const length = (pieces: WindowPiece[], source: string) =>
+  pieces.filter((p) => p.source === source).reduce((t, p) => t + p.range.to.getTime() - p.range.from.getTime(), 0);
+
+/** How many times the pieces count the instant `t`, with their signs. */
+const coverage = (pieces: WindowPiece[], t: number) =>
+  pieces.reduce((n, p) => n + (p.range.from.getTime() <= t && t < p.range.to.getTime() ? p.sign : 0), 0);
 
 describe('splitWindow', () => {
-  it('reads whole days from day rollups, the hours around them from hour rollups, partial hours from the ledger', () => {
-    const parts = splitWindow({ from: at('2026-01-01T22:30:00Z'), to: at('2026-01-04T01:15:00Z') });
-    assert.deepEqual(iso(parts.ledger), [
-      ['2026-01-01T22:30:00.000Z', '2026-01-01T23:00:00.000Z'],
-      ['2026-01-04T01:00:00.000Z', '2026-01-04T01:15:00.000Z'],
+  it('reads a partial unit at an edge from inside when that is shorter, else as the whole unit minus the outside', () => {
+    const pieces = splitWindow({ from: at('2026-01-01T22:30:00Z'), to: at('2026-01-04T01:15:00Z') });
+    assert.deepEqual(show(pieces), [
+      '+ledger 2026-01-01T22:30:00.000Z..2026-01-01T23:00:00.000Z',
+      '+ledger 2026-01-04T01:00:00.000Z..2026-01-04T01:15:00.000Z',
+      '+hour 2026-01-01T23:00:00.000Z..2026-01-02T00:00:00.000Z',
+      '+hour 2026-01-04T00:00:00.000Z..2026-01-04T01:00:00.000Z',
+      '+day 2026-01-02T00:00:00.000Z..2026-01-04T00:00:00.000Z',
     ]);
-    assert.deepEqual(iso(parts.hour), [
-      ['2026-01-01T23:00:00.000Z', '2026-01-02T00:00:00.000Z'],
-      ['2026-01-04T00:00:00.000Z', '2026-01-04T01:00:00.000Z'],
+    const wide = splitWindow({ from: at('2026-01-01T02:20:00Z'), to: at('2026-01-03T20:40:00Z') });
+    assert.deepEqual(show(wide), [
+      '-ledger 2026-01-01T02:00:00.000Z..2026-01-01T02:20:00.000Z',
+      '-ledger 2026-01-03T20:40:00.000Z..2026-01-03T21:00:00.000Z',
+      '-hour 2026-01-01T00:00:00.000Z..2026-01-01T02:00:00.000Z',
+      '-hour 2026-01-03T21:00:00.000Z..2026-01-04T00:00:00.000Z',
+      '+day 2026-01-01T00:00:00.000Z..2026-01-04T00:00:00.000Z',
     ]);
-    assert.deepEqual(iso(parts.day), [['2026-01-02T00:00:00.000Z', '2026-01-04T00:00:00.000Z']]);
   });
 
-  it('reads a window of bare dates from day rollups only, and one within an hour from the ledger only', () => {
+  it('reads most of one day as the day minus the rest, and a short window within an hour from the ledger only', () => {
+    const day = splitWindow({ from: at('2026-01-01T03:00:00Z'), to: at('2026-01-01T23:00:00Z') });
+    assert.deepEqual(show(day), [
+      '-hour 2026-01-01T00:00:00.000Z..2026-01-01T03:00:00.000Z',
+      '-hour 2026-01-01T23:00:00.000Z..2026-01-02T00:00:00.000Z',
+      '+day 2026-01-01T00:00:00.000Z..2026-01-02T00:00:00.000Z',
+    ]);
     const days = splitWindow({ from: at('2026-01-01T00:00:00Z'), to: at('2026-01-31T00:00:00Z') });
-    assert.deepEqual([days.ledger.length, days.hour.length, days.day.length], [0, 0, 1]);
-    const minutes = splitWindow({ from: at('2026-01-01T10:05:00Z'), to: at('2026-01-01T10:55:00Z') });
-    assert.deepEqual(iso(minutes.ledger), [['2026-01-01T10:05:00.000Z', '2026-01-01T10:55:00.000Z']]);
-    assert.deepEqual([minutes.hour.length, minutes.day.length], [0, 0]);
+    assert.deepEqual(show(days), ['+day 2026-01-01T00:00:00.000Z..2026-01-31T00:00:00.000Z']);
+    const minutes = splitWindow({ from: at('2026-01-01T10:05:00Z'), to: at('2026-01-01T10:25:00Z') });
+    assert.deepEqual(show(minutes), ['+ledger 2026-01-01T10:05:00.000Z..2026-01-01T10:25:00.000Z']);
   });
 
-  it('covers every window exactly once, with aligned rollup pieces and at most two hours of ledger', () => {
+  it('counts every instant of the window once and none outside, reading at most an hour of ledger and 24 hours', () => {
     const instant = fc.integer({ min: 0, max: 40 * DAY_MS });
+    const bound = fc.oneof(
+      instant,
+      instant.map((t) => Math.floor(t / HOUR_MS) * HOUR_MS),
+      instant.map((t) => Math.floor(t / DAY_MS) * DAY_MS),
+    );
     fc.assert(
-      fc.property(instant, instant, (a, b) => {
+      fc.property(bound, bound, (a, b) => {
         fc.pre(a !== b);
-        const window = { from: new Date(Math.min(a, b)), to: new Date(Math.max(a, b)) };
-        const parts = splitWindow(window);
-        const all = [...parts.ledger, ...parts.hour, ...parts.day].sort((x, y) => x.from.getTime() - y.from.getTime());
-        assert.equal(all[0].from.getTime(), window.from.getTime());
-        assert.equal(all.at(-1)!.to.getTime(), window.to.getTime());
-        for (let i = 1; i < all.length; i++) assert.equal(all[i].from.getTime(), all[i - 1].to.getTime());
-        for (const r of all) assert.ok(r.from < r.to);
-        for (const r of parts.hour) assert.equal((r.from.getTime() % HOUR_MS) + (r.to.getTime() % HOUR_MS), 0);
-        for (const r of parts.day) assert.equal((r.from.getTime() % DAY_MS) + (r.to.getTime() % DAY_MS), 0);
-        const ledgerMs = parts.ledger.reduce((t, r) => t + r.to.getTime() - r.from.getTime(), 0);
-        assert.ok(ledgerMs < 2 * HOUR_MS);
-        assert.ok(parts.hour.reduce((t, r) => t + r.to.getTime() - r.from.getTime(), 0) <= 46 * HOUR_MS);
+        const window: TimeRange = { from: new Date(Math.min(a, b)), to: new Date(Math.max(a, b)) };
+        const pieces = splitWindow(window);
+        // The signed count is constant between consecutive bounds: check one instant of each stretch.
+        const bounds = [window.from, window.to, ...pieces.flatMap((p) => [p.range.from, p.range.to])]
+          .map((d) => d.getTime())
+          .sort((x, y) => x - y);
+        for (const t of [bounds[0] - 1, ...bounds]) {
+          const inside = window.from.getTime() <= t && t < window.to.getTime();
+          assert.equal(coverage(pieces, t), inside ? 1 : 0, `${new Date(t).toISOString()} ${show(pieces)}`);
+        }
+        for (const p of pieces) {
+          assert.ok(p.range.from < p.range.to);
+          const unit = p.source === 'day' ? DAY_MS : p.source === 'hour' ? HOUR_MS : 1;
+          assert.equal((p.range.from.getTime() % unit) + (p.range.to.getTime() % unit), 0);
+          // Finer pieces lie within one UTC day: a report by day takes their day as a parameter.
+          const day = (t: number) => Math.floor(t / DAY_MS);
+          if (p.source !== 'day') assert.equal(day(p.range.from.getTime()), day(p.range.to.getTime() - 1));
+        }
+        assert.ok(length(pieces, 'ledger') <= HOUR_MS);
+        assert.ok(length(pieces, 'hour') <= 24 * HOUR_MS);
+        assert.ok(pieces.filter((p) => p.source === 'day').length <= 1);
       }),
+      { numRuns: 2000 },
     );
   });
 });

@@ -9,51 +9,79 @@ export interface TimeRange {
   to: Date;
 }
 
-/** Where each piece of a report window is read from. */
-export interface WindowParts {
-  /** Pieces shorter than an hour at the window's edges: summed from the ledger (at most two hours of it). */
-  ledger: TimeRange[];
-  hour: TimeRange[];
-  day: TimeRange[];
+/** Where a piece of a report window is read from: the ledger, or the rollups of a granularity. */
+export type WindowSource = 'ledger' | RollupGranularity;
+
+/** A range read from one source and added to the report (sign 1) or taken away from it (sign -1). */
+export interface WindowPiece {
+  source: WindowSource;
+  range: TimeRange;
+  sign: 1 | -1;
 }
 
 export const floorTo = (at: Date, unitMs: number) => new Date(Math.floor(at.getTime() / unitMs) * unitMs);
 export const ceilTo = (at: Date, unitMs: number) => new Date(Math.ceil(at.getTime() / unitMs) * unitMs);
 
 /**
- * Splits [from, to) into whole UTC days (day rollups), the whole hours around them (hour rollups) and the partial
- * hours at the edges (the ledger), so that the sum of the pieces is exactly the ledger's sum over the window while
- * the rows read stay bounded: about one per group and day, 46 per group and hour at most, and two partial hours.
+ * Splits [from, to) into pieces whose signed sum is exactly the window: whole UTC days from the day rollups, whole
+ * hours from the hour rollups, and less than an hour from the ledger. A partial unit at an edge is read the cheaper
+ * way: its inside part from the finer source, or the whole unit minus its outside part (a partial day is the day's
+ * row minus the hours outside the window). The rows read stay bounded whatever the window: about one per group
+ * and day, 24 per group and hour at most, and at most an hour of ledger (half an hour per edge).
  */
-export function splitWindow({ from, to }: TimeRange): WindowParts {
-  const parts: WindowParts = { ledger: [], hour: [], day: [] };
-  const add = (kind: keyof WindowParts, a: Date, b: Date) => {
-    if (a.getTime() < b.getTime()) parts[kind].push({ from: a, to: b });
-  };
-  const firstHour = ceilTo(from, HOUR_MS);
-  const lastHour = floorTo(to, HOUR_MS);
-  if (firstHour.getTime() >= lastHour.getTime()) {
-    add('ledger', from, to);
-    return parts;
+export function splitWindow({ from, to }: TimeRange): WindowPiece[] {
+  const pieces: WindowPiece[] = [];
+  const hours = cover({ from, to }, HOUR_MS, 'ledger', pieces);
+  if (hours) {
+    const days = cover(hours, DAY_MS, 'hour', pieces);
+    if (days) pieces.push({ source: 'day', range: days, sign: 1 });
   }
-  add('ledger', from, firstHour);
-  add('ledger', lastHour, to);
-  const firstDay = ceilTo(firstHour, DAY_MS);
-  const lastDay = floorTo(lastHour, DAY_MS);
-  if (firstDay.getTime() >= lastDay.getTime()) {
-    add('hour', firstHour, lastHour);
-    return parts;
-  }
-  add('hour', firstHour, firstDay);
-  add('hour', lastDay, lastHour);
-  add('day', firstDay, lastDay);
-  return parts;
+  return pieces;
 }
 
-/** The rollup pieces of `parts` with their granularity, for SQL. */
-export function rollupRanges(parts: WindowParts): { granularity: RollupGranularity; range: TimeRange }[] {
-  return [
-    ...parts.day.map((range) => ({ granularity: 'day' as const, range })),
-    ...parts.hour.map((range) => ({ granularity: 'hour' as const, range })),
-  ];
+/**
+ * Covers `window` with whole units of `unitMs` plus pieces of the finer source (pushed to `pieces`, signed).
+ * Returns the whole units' range, or null when none is read.
+ */
+function cover(window: TimeRange, unitMs: number, finer: WindowSource, pieces: WindowPiece[]): TimeRange | null {
+  const add = (from: Date, to: Date, sign: 1 | -1) => {
+    if (from.getTime() < to.getTime()) pieces.push({ source: finer, range: { from, to }, sign });
+  };
+  const { from, to } = window;
+  const lo = floorTo(from, unitMs);
+  const hi = ceilTo(to, unitMs);
+  const ms = (a: Date, b: Date) => b.getTime() - a.getTime();
+  if (ms(lo, hi) === unitMs && (ms(lo, from) > 0 || ms(to, hi) > 0)) {
+    // Within one unit: the inside directly, or the unit minus both sides.
+    if (ms(from, to) <= unitMs - ms(from, to)) {
+      add(from, to, 1);
+      return null;
+    }
+    add(lo, from, -1);
+    add(to, hi, -1);
+    return { from: lo, to: hi };
+  }
+  let start = from;
+  if (ms(lo, from) > 0) {
+    const next = ceilTo(from, unitMs);
+    if (ms(from, next) <= ms(lo, from)) {
+      add(from, next, 1);
+      start = next;
+    } else {
+      add(lo, from, -1);
+      start = lo;
+    }
+  }
+  let end = to;
+  if (ms(to, hi) > 0) {
+    const prev = floorTo(to, unitMs);
+    if (ms(prev, to) <= ms(to, hi)) {
+      add(prev, to, 1);
+      end = prev;
+    } else {
+      add(to, hi, -1);
+      end = hi;
+    }
+  }
+  return start.getTime() < end.getTime() ? { from: start, to: end } : null;
 }

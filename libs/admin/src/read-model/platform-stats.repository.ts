@@ -11,7 +11,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { TableRepository, UnitOfWork } from '#libs/database';
-import { platformSpendSql } from '#libs/usage';
 import { ACTIVE_API_KEY_SQL } from './active-api-key.sql';
 
 export interface PlatformCounts {
@@ -67,13 +66,6 @@ export class PlatformStatsRepository extends TableRepository {
       renewals_last_24h: Number(row.renewals_last_24h),
       provisioning_failures_last_24h: Number(row.provisioning_failures_last_24h),
     };
-  }
-
-  /** Cross-tenant: recorded gateway cost (USD, as numeric text) of every tenant in [from, to). */
-  async spendBetween(from: Date, to: Date, uow?: UnitOfWork): Promise<string | null> {
-    const { sql, params } = platformSpendSql({ from, to });
-    const [row]: { cost: string }[] = await this.manager(uow).query(sql, params);
-    return row?.cost ?? null;
   }
 
   /** Cross-tenant: recorded requests and cost per tenant, all time (the day rollups), largest first, at most `top`. */

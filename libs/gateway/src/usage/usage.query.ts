@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppError, requireTenantId } from '#libs/common';
 import { UsageGroup } from './usage-query.dto';
 import { UsageReportDto, UsageRowDto, UsageTotalsDto } from './usage-report.response';
@@ -10,56 +8,23 @@ import {
   DAY_MS,
   floorTo,
   HOUR_MS,
-  reportSelect,
   TimeRange,
   UsageLedgerState,
-  windowPiecesSql,
+  UsageRollupRepository,
+  type UsageSumsRow,
 } from '#libs/usage';
 
 const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 400;
 
 /**
- * Fixed SQL per grouping, over the rollups and over the ledger: never built from input. Days are grouped as
- * timestamps and formatted once per group (to_char on every row costs more than the rest of the query).
- */
-const ROLLUP_KEY: Record<UsageGroup, string> = {
-  day: `date_trunc('day', bucket_start, 'UTC')`,
-  api_key: `api_key_id::text`,
-  user: `user_id::text`,
-  model: `model`,
-};
-const LEDGER_KEY: Record<UsageGroup, string> = {
-  day: `date_trunc('day', created_at, 'UTC')`,
-  api_key: `api_key_id::text`,
-  user: `user_id::text`,
-  model: `model`,
-};
-const OUTPUT_KEY: Record<UsageGroup, string> = {
-  day: `to_char(key AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
-  api_key: 'key',
-  user: 'key',
-  model: 'key',
-};
-
-interface Row {
-  key: string | null;
-  is_total: number | string;
-  requests: string | null;
-  prompt_tokens: string | null;
-  completion_tokens: string | null;
-  total_tokens: string | null;
-  cost: string | null;
-}
-
-/**
- * A tenant's gateway usage over a time range, grouped: whole days and hours from the rollups, the partial hours at
- * the window's edges from the ledger (see splitWindow). Time depends on the groups in the window, not the requests.
+ * A tenant's gateway usage over a time range, grouped: whole days and hours from the rollups, what is left at the
+ * window's edges from the ledger (see splitWindow). Time depends on the groups in the window, not the requests.
  */
 @Injectable()
 export class UsageQuery {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly rollups: UsageRollupRepository,
     private readonly recorder: UsageRecorder,
     private readonly ledger: UsageLedgerState,
   ) {}
@@ -84,13 +49,10 @@ export class UsageQuery {
     // Requests this process finished a moment ago are counted.
     await this.recorder.drain();
     const window = await this.readableWindow({ from, to });
-    const { sql, params } = reportSql(tenantId, groupBy, window);
-    const rows: Row[] = await this.dataSource.query(sql, params);
-    const totalRow = rows.find((r) => Number(r.is_total) === 1);
-    const data = rows.filter((r) => Number(r.is_total) !== 1).map(toRow);
+    const { groups, totals } = await this.rollups.forTenant(tenantId).report(groupBy, window);
     return {
-      data,
-      totals: totalRow ? toTotals(totalRow) : toTotals({} as Row),
+      data: groups.map(toRow),
+      totals: toTotals(totals),
       from: window.from.toISOString(),
       to: window.to.toISOString(),
       group_by: groupBy,
@@ -114,19 +76,6 @@ export class UsageQuery {
   }
 }
 
-/** The report's pieces (see windowPiecesSql) grouped by key; ROLLUP adds the totals row, summed exactly in SQL. */
-function reportSql(tenantId: string, groupBy: UsageGroup, window: TimeRange): { sql: string; params: unknown[] } {
-  const params: unknown[] = [tenantId];
-  const select = reportSelect({ rollup: ROLLUP_KEY[groupBy], ledger: LEDGER_KEY[groupBy] }, 'tenant_id = $1');
-  const pieces = windowPiecesSql(window, select, params);
-  const sql = `SELECT ${OUTPUT_KEY[groupBy]} AS key, GROUPING(key) AS is_total, sum(requests) AS requests, sum(prompt_tokens) AS prompt_tokens,
-          sum(completion_tokens) AS completion_tokens, sum(total_tokens) AS total_tokens, sum(cost) AS cost
-     FROM (${pieces}) parts
-    GROUP BY ROLLUP (key)
-    ORDER BY GROUPING(key), parts.key NULLS LAST`;
-  return { sql, params };
-}
-
 /** A bare date as `to` means "through that day": the bound is the next midnight (UTC). */
 function parseBound(value: string, name: 'from' | 'to'): Date {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
@@ -136,7 +85,7 @@ function parseBound(value: string, name: 'from' | 'to'): Date {
   return dateOnly && name === 'to' ? new Date(at.getTime() + DAY_MS) : at;
 }
 
-function toTotals(r: Row): UsageTotalsDto {
+function toTotals(r: Partial<UsageSumsRow> = {}): UsageTotalsDto {
   return {
     requests: Number(r.requests ?? 0),
     prompt_tokens: Number(r.prompt_tokens ?? 0),
@@ -146,7 +95,7 @@ function toTotals(r: Row): UsageTotalsDto {
   };
 }
 
-function toRow(r: Row): UsageRowDto {
+function toRow(r: UsageSumsRow): UsageRowDto {
   return { key: r.key, ...toTotals(r) };
 }
 

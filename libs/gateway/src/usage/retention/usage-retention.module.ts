@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { UsageLedgerModule } from '#libs/usage';
+import { UsageRecordsModule } from '../usage-records.module';
 import {
   DEFAULT_RETENTION_BATCH,
   DEFAULT_RETENTION_PAUSE_MS,
@@ -10,9 +11,12 @@ import {
 } from './usage-retention';
 import { UsageRetentionScheduler } from './usage-retention.scheduler';
 
-/** USAGE_RETENTION_DAYS, run hourly. The job lease comes from the global ReconciliationModule. */
+/**
+ * USAGE_RETENTION_DAYS, run hourly. The job lease comes from the global ReconciliationModule. Passes the ledger's
+ * repository on (UsageRecordsModule) to the gateway module that imports it, for the recorder.
+ */
 @Module({
-  imports: [UsageLedgerModule],
+  imports: [UsageLedgerModule, UsageRecordsModule],
   providers: [
     UsageRetention,
     UsageRetentionScheduler,
@@ -26,6 +30,6 @@ import { UsageRetentionScheduler } from './usage-retention.scheduler';
       }),
     },
   ],
-  exports: [UsageRetention],
+  exports: [UsageRetention, UsageRecordsModule],
 })
 export class UsageRetentionModule {}

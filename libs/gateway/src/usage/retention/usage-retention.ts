@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource } from 'typeorm';
 import { JobLease } from '#libs/reconciliation';
 import { DAY_MS, floorTo, UsageLedgerState } from '#libs/usage';
+import { UsageRecordRepository } from '../usage-record.repository';
 
 export const USAGE_RETENTION_OPTIONS = Symbol('USAGE_RETENTION_OPTIONS');
 
@@ -35,7 +34,7 @@ export class UsageRetention {
   private readonly logger = new Logger(UsageRetention.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly records: UsageRecordRepository,
     private readonly lease: JobLease,
     private readonly ledger: UsageLedgerState,
     @Inject(USAGE_RETENTION_OPTIONS) private readonly options: UsageRetentionOptions,
@@ -48,10 +47,10 @@ export class UsageRetention {
     if (!held) return { ran: false, reason: 'busy' };
     try {
       const cutoff = floorTo(new Date(now.getTime() - this.options.days * DAY_MS), DAY_MS);
-      await this.markComplete(cutoff);
+      await this.ledger.markCompleteFrom(cutoff);
       let deleted = 0;
       for (;;) {
-        const n = await this.deleteBatch(cutoff);
+        const n = await this.records.pruneBatch(cutoff, this.options.batchSize);
         deleted += n;
         if (n < this.options.batchSize || stopping()) break;
         await sleep(this.options.pauseMs);
@@ -65,26 +64,5 @@ export class UsageRetention {
     } finally {
       await held.release().catch(() => undefined);
     }
-  }
-
-  private async markComplete(cutoff: Date): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      // Conflicts with the rebuild's SHARE ROW EXCLUSIVE: a day being rebuilt finishes before the mark moves.
-      await manager.query(`LOCK TABLE usage_rollups IN ROW EXCLUSIVE MODE`);
-      await this.ledger.advanceTo(cutoff, manager);
-    });
-  }
-
-  private async deleteBatch(cutoff: Date): Promise<number> {
-    const [row]: { n: string }[] = await this.dataSource.query(
-      `WITH gone AS (
-         DELETE FROM usage_records
-          WHERE ctid = ANY(ARRAY(SELECT ctid FROM usage_records WHERE created_at < $1 LIMIT $2))
-            AND created_at < $1
-         RETURNING 1)
-       SELECT count(*) AS n FROM gone`,
-      [cutoff.toISOString(), this.options.batchSize],
-    );
-    return Number(row.n);
   }
 }

@@ -3,6 +3,7 @@
 /**
  * Runs the compiled tests (dist/test/**\/*.test.js and the unit tests beside the code) with node's test runner,
  * several files at a time (each file is a process of its own, with its own databases, ports and Redis keys), and
+ * the unit specs and the medium tests each in one process of their own (see GROUPS), and
  * ends with a single "N passed, N failed" line (", N skipped" added when tests or suites were skipped; their names
  * are listed above it).
  *
@@ -91,8 +92,37 @@ function parseTap(text) {
   return { ...counts, skipped };
 }
 
-/** Runs one file in its own `node --test`; resolves with its counts, output and wall time. */
-function runFile(rel, tmpDir, index) {
+/**
+ * The in-process tiers run in one process each: the unit specs beside the code and the medium tests of the
+ * repositories (each of which opens its own database) cost more to start a process for than to run. A group is
+ * a file that requires its members; a member's failure is reported under its own suite names.
+ */
+const GROUPS = [
+  {
+    name: 'unit specs (libs, apps)',
+    member: (rel) => UNIT_ROOTS.some((root) => path.join(DIST_ROOT, rel).startsWith(root + path.sep)),
+  },
+  { name: 'medium tests (test/medium)', member: (rel) => rel.startsWith(path.join('test', 'medium') + path.sep) },
+];
+
+/** Files to run: each group of two or more members as one entry, every other file as itself. */
+function planRuns(files, tmpDir) {
+  const runs = [];
+  const grouped = new Set();
+  for (const group of GROUPS) {
+    const members = files.filter(group.member);
+    if (members.length < 2) continue;
+    const entry = path.join(tmpDir, `${group.name.replace(/\W+/g, '-')}.js`);
+    fs.writeFileSync(entry, members.map((rel) => `require(${JSON.stringify(path.join(DIST_ROOT, rel))});`).join('\n'));
+    runs.push({ rel: `${group.name}: ${members.length} files`, file: entry });
+    for (const rel of members) grouped.add(rel);
+  }
+  for (const rel of files) if (!grouped.has(rel)) runs.push({ rel, file: path.join(DIST_ROOT, rel) });
+  return runs;
+}
+
+/** Runs one file (or group) in its own `node --test`; resolves with its counts, output and wall time. */
+function runFile({ rel, file }, tmpDir, index) {
   const tapFile = path.join(tmpDir, `${index}.tap`);
   const args = [
     '--test',
@@ -101,7 +131,7 @@ function runFile(rel, tmpDir, index) {
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
     `--test-reporter-destination=${tapFile}`,
-    path.join(DIST_ROOT, rel),
+    file,
   ];
   const started = Date.now();
   return new Promise((resolve) => {
@@ -135,9 +165,9 @@ function runFile(rel, tmpDir, index) {
 async function runAll(files, workers) {
   const previous = readDurations();
   // Longest first (integration files never timed count as long, unit files as short): short files fill the gaps.
-  const hint = (rel) => previous[rel] ?? (rel.startsWith(`test${path.sep}`) ? Infinity : 0);
-  const queue = [...files].sort((a, b) => hint(b) - hint(a) || a.localeCompare(b));
+  const hint = ({ rel }) => previous[rel] ?? (rel.startsWith(`test${path.sep}`) ? Infinity : 0);
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
+  const queue = planRuns(files, tmpDir).sort((a, b) => hint(b) - hint(a) || a.rel.localeCompare(b.rel));
   const results = [];
   let next = 0;
   const worker = async () => {

@@ -21,7 +21,7 @@ describe('migration: keys act as their creator', () => {
   let ds: DataSource;
 
   before(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase({ empty: true });
     endpoint = await openDatabaseEndpoint({
       databaseUrl: database.env.DATABASE_URL,
       dataDir: database.env.DATA_DIR ?? '',

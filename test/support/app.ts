@@ -7,7 +7,7 @@
  * TEST_APP_MODE=process runs every test in a child process, whatever it asks for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -307,10 +307,13 @@ export async function startCluster(n: number, opts: StartAppOptions = {}): Promi
   return { apps, database, stopAll };
 }
 
-/** A PostgreSQL database of its own on TEST_DATABASE_URL's server when set, otherwise a PGlite data dir. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A PostgreSQL database of its own on TEST_DATABASE_URL's server when set, otherwise a PGlite data dir, already
+ * migrated (copied from a template) unless `empty` asks for a bare cluster (tests of a migration itself).
+ */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = process.env.TEST_DATABASE_URL;
-  return serverUrl ? createPostgresDatabase(serverUrl) : await createPgliteDatabase();
+  return serverUrl ? createPostgresDatabase(serverUrl) : await createPgliteDatabase(opts.empty ?? false);
 }
 
 export function postgresAvailable(): boolean {
@@ -400,8 +403,8 @@ async function createPostgresDatabase(serverUrl: string): Promise<TestDatabase> 
  * A DATA_DIR whose embedded cluster is a copy of a freshly initialised one: PGlite's initdb costs seconds of CPU
  * per database, a copy a fraction of it. The app then runs its migrations on it as on any new data dir.
  */
-async function createPgliteDatabase(): Promise<TestDatabase> {
-  const template = await pgliteTemplate();
+async function createPgliteDatabase(empty: boolean): Promise<TestDatabase> {
+  const template = empty ? await pgliteTemplate() : await migratedPgliteTemplate();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'umb-'));
   fs.cpSync(template, path.join(dir, 'pglite'), { recursive: true });
   return {
@@ -427,6 +430,45 @@ async function pgliteTemplate(): Promise<string> {
     const db = await PGlite.create(staging);
     await db.close();
     fs.renameSync(staging, template);
+  } catch (err) {
+    // Another process renamed its copy into place first: use that one.
+    if (!fs.existsSync(path.join(template, 'PG_VERSION'))) throw err;
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return template;
+}
+
+/**
+ * The empty template with every migration applied, made once per set of compiled migrations (a file-system key of
+ * their contents): each test database then starts without running them, which is most of the cost of a new
+ * embedded database. Made as the empty one is: in a private directory, then renamed into place.
+ */
+async function migratedPgliteTemplate(): Promise<string> {
+  const migrationsDir = path.join(REPO_ROOT, 'dist', 'migrations');
+  const hash = createHash('sha256');
+  for (const name of fs.readdirSync(migrationsDir).filter((n) => n.endsWith('.js')).sort())
+    hash.update(name).update(fs.readFileSync(path.join(migrationsDir, name)));
+  const empty = await pgliteTemplate();
+  const template = `${empty}-migrated-${hash.digest('hex').slice(0, 16)}`;
+  if (fs.existsSync(path.join(template, 'PG_VERSION'))) return template;
+  const staging = fs.mkdtempSync(`${template}.staging-`);
+  try {
+    fs.cpSync(empty, path.join(staging, 'pglite'), { recursive: true });
+    const { openDatabaseEndpoint, dataSourceOptions, runMigrations } = await import('#libs/database');
+    const { DataSource } = await import('typeorm');
+    const endpoint = await openDatabaseEndpoint({ dataDir: staging, poolSize: 1 });
+    try {
+      const dataSource = await new DataSource(dataSourceOptions(endpoint)).initialize();
+      try {
+        await runMigrations(dataSource);
+      } finally {
+        await dataSource.destroy();
+      }
+    } finally {
+      await endpoint.close();
+    }
+    fs.renameSync(path.join(staging, 'pglite'), template);
   } catch (err) {
     // Another process renamed its copy into place first: use that one.
     if (!fs.existsSync(path.join(template, 'PG_VERSION'))) throw err;

@@ -17,20 +17,21 @@ import {
 import { toErrorResponse } from './error-response';
 import { anthropicTypeForStatus, errorBody, errorShapeFor } from './error-shape';
 
-// Only common's own codes here: common loads no lib (the libs' codes are checked in test/error-codes.test.ts).
-const codes = [...registeredErrorCodes().keys()] as ErrorCode[];
+// Only common's own codes here (the libs' codes are checked in test/error-codes.test.ts); other specs sharing the
+// process may have registered their libs' codes too.
+const commonEntries = () => [...registeredErrorCodes()].filter(([, entry]) => entry.owner === 'common');
+const codes = commonEntries().map(([code]) => code) as ErrorCode[];
 
 describe('error catalogue', () => {
   it('holds the generic codes of HTTP and the platform, owned by common', () => {
     assert.ok(codes.length >= 20, `${codes.length} codes`);
-    for (const [code, { owner }] of registeredErrorCodes()) assert.equal(owner, 'common', code);
     for (const code of ['bad_request', 'validation_failed', 'unauthenticated', 'not_found', 'internal_error'])
-      assert.ok(isErrorCode(code), code);
-    assert.equal(isErrorCode('slug_taken'), false, 'a product code belongs to its lib, not to common');
+      assert.ok(codes.includes(code as ErrorCode), code);
+    assert.ok(!codes.includes('slug_taken' as ErrorCode), 'a product code belongs to its lib, not to common');
   });
 
   it('gives each generic code one status and the OpenAI type OpenAI gives that status', () => {
-    for (const [code, { status, openAiType }] of registeredErrorCodes()) {
+    for (const [code, { status, openAiType }] of commonEntries()) {
       assert.ok(Number.isInteger(status) && status >= 400 && status <= 599, `${code}: status ${status}`);
       assert.equal(openAiType, openAiTypeForStatus(status), code);
     }

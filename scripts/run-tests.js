@@ -2,9 +2,8 @@
 'use strict';
 /**
  * Runs the compiled tests (dist/test/**\/*.test.js and the unit tests beside the code) with node's test runner,
- * several files at a time (each file is a process of its own, with its own databases, ports and Redis keys), and
- * the unit specs and the medium tests each in one process of their own (see GROUPS), and
- * ends with a single "N passed, N failed" line (", N skipped" added when tests or suites were skipped; their names
+ * several files at a time (each file is a process of its own, with its own databases, ports and Redis keys; the
+ * unit specs share one process, and the medium tests another: see GROUPS), and ends a single "N passed, N failed" line (", N skipped" added when tests or suites were skipped; their names
  * are listed above it).
  *
  *   node scripts/run-tests.js [filter...]   only files whose path (relative to dist) contains a filter

@@ -447,7 +447,10 @@ async function pgliteTemplate(): Promise<string> {
 async function migratedPgliteTemplate(): Promise<string> {
   const migrationsDir = path.join(REPO_ROOT, 'dist', 'migrations');
   const hash = createHash('sha256');
-  for (const name of fs.readdirSync(migrationsDir).filter((n) => n.endsWith('.js')).sort())
+  for (const name of fs
+    .readdirSync(migrationsDir)
+    .filter((n) => n.endsWith('.js'))
+    .sort())
     hash.update(name).update(fs.readFileSync(path.join(migrationsDir, name)));
   const empty = await pgliteTemplate();
   const template = `${empty}-migrated-${hash.digest('hex').slice(0, 16)}`;

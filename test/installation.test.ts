@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startApp, type TestApp } from './support/app';
+import { createTestDatabase, startApp, type TestApp, type TestDatabase } from './support/app';
 import { FakeOpenRouter, type FakeKey } from './support/fake-openrouter';
 import { fixedSession, newClerkUser } from './support/users';
 
@@ -15,6 +15,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 interface Deployment {
   app: TestApp;
+  database: TestDatabase;
   admin: ReturnType<typeof newClerkUser>;
   live: FakeKey[];
   installation: string;
@@ -39,7 +40,9 @@ describe('two installations sharing one OpenRouter provisioning key', () => {
     await fake.start();
     for (const d of [a, b]) {
       d.admin = newClerkUser();
-      d.app = await startApp({ openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: d.admin.sub } });
+      // Each deployment's database made by its own migrations, as two deployments' are (not copied from a template).
+      d.database = await createTestDatabase({ empty: true });
+      d.app = await startApp({ database: d.database, openRouter: fake, env: { PLATFORM_ADMIN_USER_IDS: d.admin.sub } });
       d.live = [await signIn(d, d.admin), await signIn(d), await signIn(d)];
       d.installation = d.live[0].name.split(':')[2];
     }
@@ -47,6 +50,7 @@ describe('two installations sharing one OpenRouter provisioning key', () => {
 
   after(async () => {
     await Promise.all([a.app?.stop(), b.app?.stop()]);
+    await Promise.all([a.database?.drop(), b.database?.drop()]);
     await fake.stop();
   });
 

@@ -1,3 +1,3 @@
 export { TableRepository } from './table-repository';
 export { TenantScope } from './tenant-scope';
-export { entityManagerOf, IsolationLevel, Transactions, UnitOfWork, unitOfWorkOf } from './unit-of-work';
+export { IsolationLevel, Transactions, UnitOfWork } from './unit-of-work';

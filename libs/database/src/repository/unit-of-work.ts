@@ -37,17 +37,3 @@ export class Transactions {
     return isolation ? this.dataSource.transaction(isolation, body) : this.dataSource.transaction(body);
   }
 }
-
-/**
- * Transitional, while services still hold EntityManagers: lib boundaries already speak UnitOfWork, and these
- * convert at the edges. They go once every lib has its repositories.
- */
-export function unitOfWorkOf(manager: EntityManager): UnitOfWork {
-  return open(manager);
-}
-
-export function entityManagerOf(uow: UnitOfWork): EntityManager {
-  const manager = managers.get(uow);
-  if (!manager) throw new Error('A unit of work that Transactions did not open');
-  return manager;
-}

@@ -3,10 +3,11 @@
 /**
  * Runs the compiled tests (dist/test/**\/*.test.js and the unit tests beside the code) with node's test runner,
  * several files at a time (each file is a process of its own, with its own databases, ports and Redis keys; the
- * unit specs share one process, and the medium tests another: see GROUPS), and ends a single "N passed, N failed" line (", N skipped" added when tests or suites were skipped; their names
- * are listed above it).
+ * in-process tiers share a few processes: see GROUPS), and ends a single "N passed, N failed" line (", N skipped"
+ * added when tests or suites were skipped; their names are listed above it).
  *
  *   node scripts/run-tests.js [filter...]   only files whose path (relative to dist) contains a filter
+ *   node scripts/run-tests.js --fast-tier   prints the fast tier's files (no child process anywhere), runs nothing
  *   TEST_GLOB_DIR=cluster                   only dist/test/cluster/ (by default that folder is left out)
  *   TEST_COUNTS_FILE=path                   also write {"passed": N, "failed": N, "skipped": N} there
  *   TEST_CONCURRENCY=n                      files run at once (default: the machine's parallelism + 1, 2 to 4;
@@ -92,9 +93,29 @@ function parseTap(text) {
 }
 
 /**
- * The in-process tiers run in one process each: the unit specs beside the code and the medium tests of the
- * repositories (each of which opens its own database) cost more to start a process for than to run. A group is
- * a file that requires its members; a member's failure is reported under its own suite names.
+ * A test file under test/ whose every app is built in the test process (`inProcess: true`) and that starts no
+ * child process of its own (node:child_process, the command line, a cluster): read from its TypeScript source.
+ */
+function startsNoProcess(rel) {
+  if (!rel.startsWith(`test${path.sep}`)) return false;
+  const source = path.join(REPO_ROOT, rel.replace(/\.js$/, '.ts'));
+  if (!fs.existsSync(source)) return false;
+  const text = fs.readFileSync(source, 'utf8');
+  const apps = text.split('startApp(').length - 1;
+  const inProcess = text.split('inProcess: true').length - 1;
+  return apps === inProcess && !/child_process|cliRunner|startCluster/.test(text);
+}
+
+/** Unit specs, medium tests, and the end-to-end files that start no process: what needs no child process. */
+function inFastTier(rel) {
+  return GROUPS.some((group) => group.member(rel));
+}
+
+/**
+ * The in-process tiers run in a few processes: loading the app's modules and warming up costs a process more than
+ * most of these files take to run. A group is a file that requires its members (their suites run one after
+ * another); a member's failure is reported under its own suite names. The end-to-end files that start no process
+ * are dealt into `parts` groups so that they still run side by side.
  */
 const GROUPS = [
   {
@@ -102,18 +123,34 @@ const GROUPS = [
     member: (rel) => UNIT_ROOTS.some((root) => path.join(DIST_ROOT, rel).startsWith(root + path.sep)),
   },
   { name: 'medium tests (test/medium)', member: (rel) => rel.startsWith(path.join('test', 'medium') + path.sep) },
+  {
+    name: 'in-process end-to-end',
+    member: (rel) => !rel.startsWith(path.join('test', 'medium') + path.sep) && startsNoProcess(rel),
+    parts: 3,
+  },
 ];
 
-/** Files to run: each group of two or more members as one entry, every other file as itself. */
+/** Members dealt into `parts` lists in turn, by name. */
+function split(members, parts) {
+  const lists = Array.from({ length: Math.min(parts, members.length) }, () => []);
+  [...members].sort().forEach((rel, i) => lists[i % lists.length].push(rel));
+  return lists;
+}
+
+/** Files to run: each group of two or more members as one entry (or `parts` entries), every other file as itself. */
 function planRuns(files, tmpDir) {
   const runs = [];
   const grouped = new Set();
   for (const group of GROUPS) {
     const members = files.filter(group.member);
     if (members.length < 2) continue;
-    const entry = path.join(tmpDir, `${group.name.replace(/\W+/g, '-')}.js`);
-    fs.writeFileSync(entry, members.map((rel) => `require(${JSON.stringify(path.join(DIST_ROOT, rel))});`).join('\n'));
-    runs.push({ rel: `${group.name}: ${members.length} files`, file: entry });
+    const lists = split(members, group.parts ?? 1);
+    lists.forEach((list, i) => {
+      const name = lists.length > 1 ? `${group.name} ${i + 1} of ${lists.length}` : group.name;
+      const entry = path.join(tmpDir, `${name.replace(/\W+/g, '-')}.js`);
+      fs.writeFileSync(entry, list.map((rel) => `require(${JSON.stringify(path.join(DIST_ROOT, rel))});`).join('\n'));
+      runs.push({ rel: `${name}: ${list.length} files`, file: entry });
+    });
     for (const rel of members) grouped.add(rel);
   }
   for (const rel of files) if (!grouped.has(rel)) runs.push({ rel, file: path.join(DIST_ROOT, rel) });
@@ -163,8 +200,8 @@ function runFile({ rel, file }, tmpDir, index) {
 
 async function runAll(files, workers) {
   const previous = readDurations();
-  // Longest first (integration files never timed count as long, unit files as short): short files fill the gaps.
-  const hint = ({ rel }) => previous[rel] ?? (rel.startsWith(`test${path.sep}`) ? Infinity : 0);
+  // Longest first (files and groups never timed count as long): short files fill the gaps.
+  const hint = ({ rel }) => previous[rel] ?? Infinity;
   const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'run-tests-'));
   const queue = planRuns(files, tmpDir).sort((a, b) => hint(b) - hint(a) || a.rel.localeCompare(b.rel));
   const results = [];
@@ -197,6 +234,10 @@ async function runAll(files, workers) {
 
 async function main() {
   const started = Date.now();
+  if (process.argv[2] === '--fast-tier') {
+    console.log(selectFiles(undefined, []).filter(inFastTier).join(' '));
+    return;
+  }
   const files = selectFiles(process.env.TEST_GLOB_DIR, process.argv.slice(2));
   const workers = concurrency();
   let results = [];

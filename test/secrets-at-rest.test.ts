@@ -18,10 +18,13 @@ import { fixedSession, newClerkUser } from './support/users';
 const CLI = path.join(REPO_ROOT, 'dist', 'apps', 'cli', 'src', 'main.js');
 const newKey = () => randomBytes(32).toString('base64');
 
-/** Starting must fail; returns what the process printed. */
-async function startFails(env: Record<string, string>, database?: TestDatabase): Promise<string> {
+/**
+ * Starting must fail; returns what the process printed, or (`inProcess`) the error the app's start-up threw. The
+ * refusals that concern the process itself (what an operator reads) run in a child process, the rest in process.
+ */
+async function startFails(env: Record<string, string>, database?: TestDatabase, inProcess = false): Promise<string> {
   try {
-    const app = await startApp({ env, database, startTimeoutMs: 30_000 });
+    const app = await startApp({ env, database, startTimeoutMs: 30_000, inProcess });
     await app.stop();
   } catch (err) {
     return (err as Error).message;
@@ -111,7 +114,7 @@ describe('key fingerprint, rotation and re-sealing', () => {
   const glmKey = `glm-${randomBytes(12).toString('hex')}`;
 
   const meWith = async (env: Record<string, string>) => {
-    const app = await startApp({ database, openRouter: fake, env });
+    const app = await startApp({ inProcess: true, database, openRouter: fake, env });
     try {
       const me = await app.request('GET', '/api/users/me', { headers: session() });
       assert.equal(me.status, 200, me.text);
@@ -124,7 +127,7 @@ describe('key fingerprint, rotation and re-sealing', () => {
   before(async () => {
     await fake.start();
     database = await createTestDatabase();
-    const app = await startApp({ database, openRouter: fake, env: { ENCRYPTION_KEY: k1 } });
+    const app = await startApp({ inProcess: true, database, openRouter: fake, env: { ENCRYPTION_KEY: k1 } });
     try {
       const me = await app.request('GET', '/api/users/me', { headers: session() });
       assert.equal(me.body.openrouter_key_status, 'active', me.text);
@@ -199,7 +202,7 @@ describe('key fingerprint, rotation and re-sealing', () => {
 
     const me = await meWith({ ENCRYPTION_KEY: k2 });
     assert.deepEqual([me.openrouter_api_key, me.glm_api_key], [openRouterKey, glmKey]);
-    assert.match(await startFails({ ENCRYPTION_KEY: k1 }, database), /ENCRYPTION_KEY: does not match/);
+    assert.match(await startFails({ ENCRYPTION_KEY: k1 }, database, true), /ENCRYPTION_KEY: does not match/);
   });
 
   it('a server started with the new and previous keys reads old secrets and re-seals them itself', async () => {
@@ -218,7 +221,7 @@ describe('key fingerprint, rotation and re-sealing', () => {
       await sql(`UPDATE installation SET key_fingerprint = NULL`);
     });
     assert.match(
-      await startFails({ ENCRYPTION_KEY: newKey() }, database),
+      await startFails({ ENCRYPTION_KEY: newKey() }, database, true),
       /ENCRYPTION_KEY: opens none of the secrets stored in this database/,
     );
     const me = await meWith({ ENCRYPTION_KEY: k3 });
@@ -231,7 +234,7 @@ describe('key fingerprint, rotation and re-sealing', () => {
 
   it('a sealed value copied to another row does not open there', async () => {
     const other = newClerkUser();
-    const app = await startApp({ database, openRouter: fake, env: { ENCRYPTION_KEY: k3 } });
+    const app = await startApp({ inProcess: true, database, openRouter: fake, env: { ENCRYPTION_KEY: k3 } });
     let otherId: string;
     try {
       const me = await app.request('GET', '/api/users/me', { headers: fixedSession(other)() });
@@ -245,7 +248,7 @@ describe('key fingerprint, rotation and re-sealing', () => {
         [otherId],
       ),
     );
-    const again = await startApp({ database, openRouter: fake, env: { ENCRYPTION_KEY: k3 } });
+    const again = await startApp({ inProcess: true, database, openRouter: fake, env: { ENCRYPTION_KEY: k3 } });
     try {
       const me = await again.request('GET', '/api/users/me', { headers: fixedSession(other)() });
       assert.ok(me.status >= 500 || me.body.openrouter_api_key !== openRouterKey, me.text);
@@ -262,7 +265,7 @@ describe('DATA_DIR', { skip: postgresAvailable() && 'the embedded database only'
 
   it('is created 0700, the generated key 0600, and no file under it is readable by others', async () => {
     const dataDir = path.join(root, 'fresh', 'data');
-    const app = await startApp({ env: { DATA_DIR: dataDir, ENCRYPTION_KEY: '' } });
+    const app = await startApp({ inProcess: true, env: { DATA_DIR: dataDir, ENCRYPTION_KEY: '' } });
     try {
       assert.equal(fs.statSync(dataDir).mode & 0o777, 0o700);
       assert.equal(fs.statSync(path.join(dataDir, 'encryption.key')).mode & 0o777, 0o600);
@@ -276,9 +279,9 @@ describe('DATA_DIR', { skip: postgresAvailable() && 'the embedded database only'
   it('tightens a DATA_DIR and database files an older release left readable', async () => {
     const dataDir = path.join(root, 'old');
     const env = { DATA_DIR: dataDir, ENCRYPTION_KEY: '' };
-    await (await startApp({ env })).stop();
+    await (await startApp({ inProcess: true, env })).stop();
     for (const f of [dataDir, ...listTree(dataDir)]) fs.chmodSync(f, fs.statSync(f).isDirectory() ? 0o755 : 0o644);
-    const app = await startApp({ env });
+    const app = await startApp({ inProcess: true, env });
     try {
       assert.equal(fs.statSync(dataDir).mode & 0o777, 0o700);
       const open = listTree(path.join(dataDir, 'pglite')).filter((f) => (fs.lstatSync(f).mode & 0o077) !== 0);

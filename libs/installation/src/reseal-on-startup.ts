@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SecretsResealer } from './secrets-resealer';
 
 /**
@@ -8,7 +8,7 @@ import { SecretsResealer } from './secrets-resealer';
  * conditional on the value it replaces).
  */
 @Injectable()
-export class ResealOnStartup implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ResealOnStartup implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ResealOnStartup.name);
   private running: Promise<void> | null = null;
 
@@ -21,7 +21,8 @@ export class ResealOnStartup implements OnApplicationBootstrap, OnApplicationShu
       .catch((err) => this.logger.warn(`Re-sealing secrets failed: ${(err as Error)?.message ?? 'error'}`));
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any shutdown hook closes the database connections it is using. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.running;
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { SYSTEM_ACTOR } from '#libs/audit';
 import { OpenRouterReconciler } from './openrouter-reconciler';
@@ -11,7 +11,7 @@ const JOB = 'openrouter-reconcile';
  * lets one of them (or the command line) run at a time, and the others skip that round.
  */
 @Injectable()
-export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ReconciliationScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ReconciliationScheduler.name);
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -33,7 +33,8 @@ export class ReconciliationScheduler implements OnApplicationBootstrap, OnApplic
     this.registry.addInterval(JOB, every);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the shutdown hooks that close the connections a run in progress is using.
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const [kind, name] of [
       ['timeout', `${JOB}:first`],

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { UsageRetention } from './usage-retention';
 
@@ -11,7 +11,7 @@ const INTERVAL_MS = 60 * 60_000;
  * Every instance schedules it; the job lease lets one of them run it at a time.
  */
 @Injectable()
-export class UsageRetentionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
+export class UsageRetentionScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(UsageRetentionScheduler.name);
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -30,7 +30,8 @@ export class UsageRetentionScheduler implements OnApplicationBootstrap, OnApplic
     this.registry.addInterval(JOB, every);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Before the shutdown hooks that close the connections a run in progress is using.
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (this.registry.doesExist('timeout', `${JOB}:first`)) this.registry.deleteTimeout(`${JOB}:first`);
     if (this.registry.doesExist('interval', JOB)) this.registry.deleteInterval(JOB);

@@ -273,6 +273,17 @@ describe('OpenRouterClient', () => {
       assert.equal(seen.length, 3);
     });
 
+    it('retries nothing once closed: a call cut off by shutdown fails after its one attempt', async () => {
+      const c = client({ maxRetries: 3 });
+      handler = (_req, res) => {
+        // The app shuts down while this call waits for its answer.
+        void c.onModuleDestroy().then(() => json(res, 503, {}));
+      };
+      const err = await rejection(c.listKeys());
+      assert.equal(err.code, 'openrouter_unavailable');
+      assert.equal(seen.length, 1);
+    });
+
     it('does not retry a 4xx', async () => {
       handler = (_req, res) => json(res, 400, { error: { code: 400, message: 'bad limit' } });
       const err = await rejection(client().updateKey(HASH, { limit: -1 }));

@@ -85,6 +85,8 @@ export class OpenRouterClient implements OnModuleDestroy {
   private readonly axios: AxiosInstance;
   private readonly transport = new InferenceTransport();
   private readonly inferenceUrls = new Map<InferencePath, URL>();
+  /** Set at shutdown: a call cut off by the closing agents is not retried on them. */
+  private closed = false;
 
   constructor(
     @Inject(OPENROUTER_CLIENT_OPTIONS) options: OpenRouterClientOptions,
@@ -119,6 +121,7 @@ export class OpenRouterClient implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closed = true;
     this.httpAgent.destroy();
     this.httpsAgent.destroy();
     await this.transport.close();
@@ -370,7 +373,7 @@ export class OpenRouterClient implements OnModuleDestroy {
       const outcome =
         `${desc.method} ${desc.path} failed after ${elapsed(started)}ms: ${error.code}` +
         (error.upstreamStatus !== undefined ? ` (HTTP ${error.upstreamStatus})` : '');
-      if (!call.idempotent || !error.retryable || attempt >= attempts) {
+      if (!call.idempotent || !error.retryable || attempt >= attempts || this.closed) {
         this.logger.warn(`${outcome}${attempt > 1 ? `, attempt ${attempt}/${attempts}` : ''}`);
         throw error;
       }

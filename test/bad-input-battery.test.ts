@@ -41,6 +41,7 @@ describe('bad-input battery', () => {
   before(async () => {
     await fake.start();
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       redis: redisAvailable(),
       startTimeoutMs: 180_000,

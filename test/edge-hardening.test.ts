@@ -68,6 +68,7 @@ describe('the HTTP edge', () => {
   before(async () => {
     await fake.start();
     app = await startApp({
+      inProcess: true,
       openRouter: fake,
       env: {
         CORS_ORIGINS: `${ORIGIN}, https://other.example.test`,
@@ -382,7 +383,7 @@ describe('the HTTP edge without TRUST_PROXY or CORS_ORIGINS', () => {
   let app: TestApp;
 
   before(async () => {
-    app = await startApp({ env: { AUTH_FAILURES_PER_MINUTE: '3' } });
+    app = await startApp({ inProcess: true, env: { AUTH_FAILURES_PER_MINUTE: '3' } });
   });
   after(async () => {
     await app?.stop();

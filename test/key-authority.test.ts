@@ -32,7 +32,7 @@ describe('key authority and member role rules', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake });
+    app = await startApp({ inProcess: true, openRouter: fake });
   });
   after(async () => {
     await app?.stop();

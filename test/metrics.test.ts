@@ -15,7 +15,7 @@ const TOKEN = 'metrics-token-for-tests-0123456789';
 describe('GET /api/metrics without METRICS_TOKEN', () => {
   let app: TestApp;
   before(async () => {
-    app = await startApp();
+    app = await startApp({ inProcess: true });
   });
   after(async () => {
     await app?.stop();
@@ -36,7 +36,7 @@ describe('GET /api/metrics with METRICS_TOKEN', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, env: { METRICS_TOKEN: TOKEN } });
+    app = await startApp({ inProcess: true, openRouter: fake, env: { METRICS_TOKEN: TOKEN } });
   });
   after(async () => {
     await app?.stop();

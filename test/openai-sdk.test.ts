@@ -18,7 +18,12 @@ describe('the official openai client against /api/v1', () => {
 
   before(async () => {
     await fake.start();
-    app = await startApp({ openRouter: fake, redis: redisAvailable(), env: { OPENROUTER_CHAT_TIMEOUT_MS: '5000' } });
+    app = await startApp({
+      inProcess: true,
+      openRouter: fake,
+      redis: redisAvailable(),
+      env: { OPENROUTER_CHAT_TIMEOUT_MS: '5000' },
+    });
     t = await newTenantKey(app);
     client = new OpenAI({ apiKey: t.key, baseURL: `${app.baseUrl}/api/v1`, maxRetries: 0 });
   });

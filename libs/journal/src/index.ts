@@ -1,2 +1,3 @@
 export * from './journal';
+export * from './journal-replay.scheduler';
 export * from './journal.module';

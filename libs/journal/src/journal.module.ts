@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Injectable, InjectionToken, Module, OnApplicationShutdown } from '@nestjs/common';
 import { Journal } from './journal';
+import { JournalReplayScheduler } from './journal-replay.scheduler';
 
 /** Closes the journal at shutdown (removing it when nothing is owed); process exit is the last resort. */
 @Injectable()
@@ -33,6 +34,11 @@ export class JournalModule {
           useFactory: (...deps: never[]) => new Journal(() => options.directory(...deps)),
         },
         JournalCloser,
+        {
+          provide: JournalReplayScheduler,
+          inject: [Journal],
+          useFactory: (j: Journal) => new JournalReplayScheduler(j),
+        },
       ],
       exports: [Journal],
     };

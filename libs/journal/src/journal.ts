@@ -73,7 +73,7 @@ export interface ReplayReport {
   applied: Record<string, number>;
   /** Lines cut short by a kill, skipped. */
   torn: number;
-  /** Journals whose replay failed (kept for the next start). */
+  /** Journals whose replay failed (kept for a later try). */
   failed: number;
 }
 
@@ -185,10 +185,10 @@ export class Journal {
         try {
           if (await this.replayOne(id, files, report)) report.journals++;
         } catch (err) {
-          // The database or Redis is down: the journal stays, for the next start.
+          // The database or Redis is down: the journal stays, for a later try (JournalReplayScheduler) or the next start.
           report.failed++;
           this.logger.error(
-            `Replaying journal ${id} failed (${(err as { code?: string; message?: string })?.code ?? (err as Error)?.message ?? 'error'}); it is kept for the next start`,
+            `Replaying journal ${id} failed (${(err as { code?: string; message?: string })?.code ?? (err as Error)?.message ?? 'error'}); it is kept for a later try`,
           );
         }
       }

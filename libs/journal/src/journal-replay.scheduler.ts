@@ -1,4 +1,4 @@
-import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Journal, ReplayReport } from './journal';
 
 /** How often a running server looks again for journals that dead processes still owe. */
@@ -21,9 +21,8 @@ export function describeReplay(report: ReplayReport): string | null {
  * The start-up replay leaves a journal whose replay failed (the database was down) for later, and an instance
  * sharing this DATA_DIR may die while this one runs: the server looks again every few minutes, so that what they
  * owe (usage, quota counts, spend) does not wait for the next restart. Same lock file and marks as at start-up,
- * so each item is still applied once.
+ * so each item is still applied once. Provided by JournalModule's factory (the interval is a parameter for tests).
  */
-@Injectable()
 export class JournalReplayScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Journal');
   private timer: NodeJS.Timeout | null = null;

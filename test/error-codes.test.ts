@@ -33,7 +33,16 @@ import '#libs/tenants';
 import '#libs/usage';
 import '#libs/users';
 import '#libs/webhooks';
-import { AppError, ErrorCode, OpenAiErrorType, registeredErrorCodes, statusOf, toErrorResponse } from '#libs/common';
+import {
+  ANTHROPIC_ERROR_TYPES,
+  AppError,
+  ErrorCode,
+  OPENAI_ERROR_TYPES,
+  OpenAiErrorType,
+  registeredErrorCodes,
+  statusOf,
+  toErrorResponse,
+} from '#libs/common';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -115,16 +124,7 @@ function codesOfTheContract(): string[] {
     new RegExp(`\`${code}\` / \`${code}\``, 'g'), // `api_key_already_revoked` / `api_key_already_expired`
   ];
   // The error shapes' `type`s sit next to statuses too; they are not codes.
-  const types = new Set([
-    'invalid_request_error',
-    'authentication_error',
-    'permission_error',
-    'not_found_error',
-    'rate_limit_error',
-    'api_error',
-    'insufficient_quota',
-    'server_error',
-  ]);
+  const types = new Set<string>([...OPENAI_ERROR_TYPES, ...ANTHROPIC_ERROR_TYPES]);
   const found = new Set<string>();
   for (const pattern of patterns)
     for (const match of text.matchAll(pattern)) for (const c of match.slice(1)) if (c) found.add(c);

@@ -1,12 +1,14 @@
 /** OpenAI's error `type`s, as OpenAI SDKs switch on them. */
-export type OpenAiErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'insufficient_quota'
-  | 'server_error';
+export const OPENAI_ERROR_TYPES = [
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'rate_limit_error',
+  'insufficient_quota',
+  'server_error',
+] as const;
+export type OpenAiErrorType = (typeof OPENAI_ERROR_TYPES)[number];
 
 export interface ErrorCodeEntry {
   readonly status: number;

@@ -33,13 +33,15 @@ export function openAiErrorBody(message: string, type: string, code: string | nu
 }
 
 /** Anthropic's error types, by status as the contract lists them. */
-export type AnthropicErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'api_error';
+export const ANTHROPIC_ERROR_TYPES = [
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'rate_limit_error',
+  'api_error',
+] as const;
+export type AnthropicErrorType = (typeof ANTHROPIC_ERROR_TYPES)[number];
 
 /** `{"type": "error", "error": {...}}`: the body of every error on the Anthropic-compatible route. */
 export interface AnthropicErrorBody {

@@ -1,16 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { ANTHROPIC_ERROR_TYPES } from '#libs/common';
 
 export class AnthropicErrorDetailDto {
   @ApiProperty({
     example: 'rate_limit_error',
-    enum: [
-      'invalid_request_error',
-      'authentication_error',
-      'permission_error',
-      'not_found_error',
-      'rate_limit_error',
-      'api_error',
-    ],
+    enum: ANTHROPIC_ERROR_TYPES,
   })
   type: string;
   @ApiProperty({ example: 'This API key has used its token quota (100000 tokens per month)' }) message: string;

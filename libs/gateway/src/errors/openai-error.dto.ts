@@ -1,11 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { OPENAI_ERROR_TYPES } from '#libs/common';
 
 export class OpenAiErrorDetailDto {
   @ApiProperty({ example: 'This API key has used its token quota (100000 tokens per month)' }) message: string;
   @ApiProperty({
     example: 'insufficient_quota',
-    description:
-      'invalid_request_error, authentication_error, permission_error, rate_limit_error, insufficient_quota, server_error',
+    description: OPENAI_ERROR_TYPES.join(', '),
   })
   type: string;
   @ApiProperty({

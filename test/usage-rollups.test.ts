@@ -13,19 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, openDatabaseEndpoint, Transactions, type DatabaseEndpoint } from '#libs/database';
-import {
-  UsageQuery,
-  UsageRecorder,
-  UsageRecordRepository,
-  UsageRetention,
-  type UsageGroup,
-  type UsageRecord,
-} from '#libs/gateway';
+import { UsageQuery, UsageRecorder, UsageRecordRepository, UsageRetention, type UsageGroup } from '#libs/gateway';
 import { JobLease, JobLeaseRepository } from '#libs/reconciliation';
 import { UsageLedgerState, UsageLedgerStateRepository, UsageRollupRebuilder, UsageRollupRepository } from '#libs/usage';
 import { createTestDatabase, startApp, type TestApp, type TestDatabase } from './support/app';
 import { cliRunner } from './support/cli';
 import { FakeOpenRouter } from './support/fake-openrouter';
+import { usageRecord } from './support/usage-records';
 import { fixedSession, newClerkUser } from './support/users';
 import { anotherKey, chatBody, keyHeaders, newTenantKey, postChat, type TenantKey } from './gateway-helpers';
 
@@ -73,29 +67,6 @@ async function ledgerReport(db: DataSource, tenantId: string, groupBy: UsageGrou
   );
   const [totals]: Record<string, unknown>[] = await db.query(`SELECT ${cols} FROM usage_records ${where}`, params);
   return { data: rows.map((r) => ({ key: r.key as string | null, ...sums(r) })), totals: sums(totals) };
-}
-
-function record(tenantId: string, at: Date, fields: Partial<UsageRecord> = {}): UsageRecord {
-  return {
-    tenantId,
-    userId: null,
-    apiKeyId: null,
-    requestId: null,
-    model: 'openai/gpt-4o-mini',
-    promptTokens: 10,
-    completionTokens: 5,
-    totalTokens: 15,
-    cost: 0.0001,
-    statusCode: 200,
-    outcome: 'completed',
-    errorCode: null,
-    stream: false,
-    keyRenewed: false,
-    usageEstimated: false,
-    latencyMs: 1,
-    createdAt: at,
-    ...fields,
-  };
 }
 
 /** The database opened from the test: the services built on it as the server builds them. */
@@ -180,7 +151,7 @@ describe('usage rollups: reports equal the ledger', () => {
           const tenantId = randomUUID();
           for (const g of generated) {
             s.recorder.record(
-              record(tenantId, new Date(base + g.at), {
+              usageRecord(tenantId, new Date(base + g.at), {
                 apiKeyId: keys[g.key],
                 userId: users[g.user],
                 model: models[g.model],
@@ -218,11 +189,11 @@ describe('usage rollups: reports equal the ledger', () => {
     const tenantId = randomUUID();
     const day = base + 2 * DAY;
     // Outside the window only: in the day's first hours, and in the last hour's minutes after the window's end.
-    s.recorder.record(record(tenantId, new Date(day + HOUR), { model: 'early' }));
-    s.recorder.record(record(tenantId, new Date(day + 22 * HOUR + 50 * 60_000), { model: 'late' }));
+    s.recorder.record(usageRecord(tenantId, new Date(day + HOUR), { model: 'early' }));
+    s.recorder.record(usageRecord(tenantId, new Date(day + 22 * HOUR + 50 * 60_000), { model: 'late' }));
     // Inside: kept.
-    s.recorder.record(record(tenantId, new Date(day + 2 * HOUR + 30 * 60_000), { model: 'inside', cost: null }));
-    s.recorder.record(record(tenantId, new Date(day + 22 * HOUR + 5 * 60_000), { model: 'inside' }));
+    s.recorder.record(usageRecord(tenantId, new Date(day + 2 * HOUR + 30 * 60_000), { model: 'inside', cost: null }));
+    s.recorder.record(usageRecord(tenantId, new Date(day + 22 * HOUR + 5 * 60_000), { model: 'inside' }));
     await s.recorder.drain();
     // 02:20 to 22:40: the day minus hours 00-02 and 23-24, the hours 02 and 22 minus their outside minutes.
     const from = new Date(day + 2 * HOUR + 20 * 60_000);
@@ -252,8 +223,8 @@ describe('usage rollups: reports equal the ledger', () => {
     const tenantId = randomUUID();
     const at = new Date(base);
     // The check constraint refuses negative tokens: the statement (ledger and rollups together) fails whole.
-    s.recorder.record(record(tenantId, at));
-    s.recorder.record(record(tenantId, at, { promptTokens: -1 }));
+    s.recorder.record(usageRecord(tenantId, at));
+    s.recorder.record(usageRecord(tenantId, at, { promptTokens: -1 }));
     await s.recorder.drain();
     const [rollups] = await s.db.query(`SELECT count(*) AS n FROM usage_rollups WHERE tenant_id = $1`, [tenantId]);
     const [ledger] = await s.db.query(`SELECT count(*) AS n FROM usage_records WHERE tenant_id = $1`, [tenantId]);
@@ -449,7 +420,8 @@ describe('usage retention', () => {
     const writerTenant = randomUUID();
     const old = Array.from({ length: 600 }, (_, i) => new Date(now.getTime() - (40 + (i % 20)) * DAY - i * 1000));
     const recent = Array.from({ length: 50 }, (_, i) => new Date(now.getTime() - (i % 10) * DAY - HOUR));
-    for (const at of [...old, ...recent]) s.recorder.record(record(tenantId, at, { model: `m${at.getTime() % 3}` }));
+    for (const at of [...old, ...recent])
+      s.recorder.record(usageRecord(tenantId, at, { model: `m${at.getTime() % 3}` }));
     await s.recorder.drain();
     const window = {
       from: new Date(now.getTime() - 70 * DAY).toISOString().slice(0, 10),
@@ -464,7 +436,7 @@ describe('usage retention', () => {
     let written = 0;
     const writer = (async () => {
       while (!retentionDone || written < 200) {
-        for (let i = 0; i < 10; i++, written++) s.recorder.record(record(writerTenant, new Date()));
+        for (let i = 0; i < 10; i++, written++) s.recorder.record(usageRecord(writerTenant, new Date()));
         await s.recorder.drain();
       }
     })();

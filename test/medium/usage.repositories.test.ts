@@ -9,34 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import { UsageRecordRepository, type UsageRecord } from '#libs/gateway';
 import { UsageLedgerStateRepository, UsageRollupRepository } from '#libs/usage';
 import { openMediumDatabase, type MediumDatabase } from '../support/medium-database';
+import { usageRecord } from '../support/usage-records';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const BASE = Date.UTC(2026, 2, 10);
 
 function ledgerRecord(tenantId: string, at: number, fields: Partial<UsageRecord> = {}): UsageRecord & { id: string } {
-  return {
-    id: randomUUID(),
-    tenantId,
-    userId: null,
-    apiKeyId: null,
-    requestId: null,
-    route: 'v1/chat/completions',
-    model: 'm1',
-    promptTokens: 10,
-    completionTokens: 5,
-    totalTokens: 15,
-    cost: 0.0001,
-    statusCode: 200,
-    outcome: 'completed',
-    errorCode: null,
-    stream: false,
-    keyRenewed: false,
-    usageEstimated: false,
-    latencyMs: 3,
-    createdAt: new Date(BASE + at),
-    ...fields,
-  };
+  return { id: randomUUID(), ...usageRecord(tenantId, new Date(BASE + at), { model: 'm1', latencyMs: 3, ...fields }) };
 }
 
 describe('usage repositories', () => {
